@@ -1,0 +1,1 @@
+"""ExampleGen for folders of images: one sub-folder per class, optionally under train/ and eval/."""

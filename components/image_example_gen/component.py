@@ -1,0 +1,43 @@
+"""The image ExampleGen: TFX's FileBasedExampleGen with our Beam executor."""
+from __future__ import annotations
+
+from typing import Tuple
+
+from tfx import v1 as tfx
+from tfx.components import FileBasedExampleGen
+from tfx.dsl.components.base import executor_spec
+
+from components import features
+from components.image_example_gen import executor
+from components.image_example_gen.layout import DataLayout
+
+
+def image_example_gen(layout: DataLayout, hash_buckets: Tuple[int, int]) -> FileBasedExampleGen:
+    """ExampleGen over `layout`'s data dir.
+
+    With train/ and eval/ folders the splits are taken as they are; with class folders only, each
+    image goes to train or eval by a hash of its relative path (`hash_buckets` = train, eval), so a
+    file stays in its split across runs and when other files are added.
+    """
+    input_config = tfx.proto.Input(
+        splits=[tfx.proto.Input.Split(name=name, pattern=pattern) for name, pattern in layout.input_patterns().items()]
+    )
+    if layout.has_split_folders:
+        output_config = tfx.proto.Output()
+    else:
+        train_buckets, eval_buckets = hash_buckets
+        output_config = tfx.proto.Output(
+            split_config=tfx.proto.SplitConfig(
+                splits=[
+                    tfx.proto.SplitConfig.Split(name=features.TRAIN_SPLIT, hash_buckets=train_buckets),
+                    tfx.proto.SplitConfig.Split(name=features.EVAL_SPLIT, hash_buckets=eval_buckets),
+                ],
+                partition_feature_name=features.PATH_KEY,
+            )
+        )
+    return FileBasedExampleGen(
+        input_base=layout.data_dir,
+        input_config=input_config,
+        output_config=output_config,
+        custom_executor_spec=executor_spec.BeamExecutorSpec(executor.Executor),
+    )

@@ -1,0 +1,1 @@
+"""The Trainer's code: model builders, input pipeline, training loop, export, and the run_fn adapter."""

@@ -1,0 +1,59 @@
+"""Export a trained model with the Transform graph inside, so clients send raw images."""
+from __future__ import annotations
+
+import json
+import os
+from typing import Sequence
+
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from components import features
+
+
+def export_serving_model(
+    model: tf.keras.Model,
+    tf_transform_output: tft.TFTransformOutput,
+    class_names: Sequence[str],
+    export_dir: str,
+) -> None:
+    """Saves `model` as a SavedModel with two signatures.
+
+    * `serving_default`: serialized tf.Example with the raw `image_bytes` feature -> probabilities
+      (what TFMA and TF Serving's predict API use);
+    * `serving_images`: a batch of encoded image files -> probabilities, class index and class name.
+
+    The class names also go to `assets.extra/class_names.json` for tools that read the folder.
+    """
+    model.tft_layer = tf_transform_output.transform_features_layer()
+    image_spec = {features.IMAGE_KEY: tf_transform_output.raw_feature_spec()[features.IMAGE_KEY]}
+    names = tf.constant(list(class_names))
+
+    def probabilities(raw_features):
+        transformed = model.tft_layer(raw_features)
+        return model(transformed[features.TRANSFORMED_IMAGE_KEY])
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serve_examples(serialized_examples):
+        raw = tf.io.parse_example(serialized_examples, image_spec)
+        return {features.PROBABILITIES_OUTPUT: probabilities(raw)}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
+    def serve_images(image_bytes):
+        probs = probabilities({features.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1])})
+        class_index = tf.argmax(probs, axis=-1)
+        return {
+            features.PROBABILITIES_OUTPUT: probs,
+            "class_index": class_index,
+            "class_name": tf.gather(names, class_index),
+        }
+
+    model.save(
+        export_dir,
+        save_format="tf",
+        signatures={features.SERVING_SIGNATURE: serve_examples, features.IMAGE_SIGNATURE: serve_images},
+    )
+    extra = os.path.join(export_dir, "assets.extra")
+    tf.io.gfile.makedirs(extra)
+    with tf.io.gfile.GFile(os.path.join(extra, features.CLASS_NAMES_FILE), "w") as f:
+        json.dump(list(class_names), f)

@@ -1,0 +1,39 @@
+"""The Trainer's entry point: a thin adapter from TFX's FnArgs to `train` and `export_serving_model`."""
+from __future__ import annotations
+
+import tensorflow_transform as tft
+from tfx import v1 as tfx
+
+from components import features
+from components.trainer.export import export_serving_model
+from components.trainer.train import make_dataset, train
+from pipeline.config import TrainingConfig
+
+
+# TFX Trainer will call this function.
+def run_fn(fn_args: tfx.components.FnArgs) -> None:
+    """Trains on the transformed train split, validates on eval, exports the best epoch.
+
+    `fn_args.custom_config` holds a `TrainingConfig` as a dict; `fn_args.hyperparameters` holds the
+    label-balance step's training hints (class names, in label order).
+    """
+    settings = TrainingConfig(**fn_args.custom_config)
+    class_names = fn_args.hyperparameters["class_names"]
+    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+    schema = tf_transform_output.transformed_metadata.schema
+    input_shape = tf_transform_output.transformed_feature_spec()[features.TRANSFORMED_IMAGE_KEY].shape
+
+    def dataset(files, shuffle):
+        return make_dataset(files, fn_args.data_accessor, schema, settings.batch_size, shuffle=shuffle)
+
+    result = train(
+        dataset(fn_args.train_files, shuffle=True),
+        dataset(fn_args.eval_files, shuffle=False),
+        input_shape=input_shape,
+        num_classes=len(class_names),
+        model_dir=fn_args.model_run_dir,
+        epochs=settings.epochs,
+        learning_rate=settings.learning_rate,
+        early_stopping_patience=settings.early_stopping_patience,
+    )
+    export_serving_model(result.model, tf_transform_output, class_names, fn_args.serving_model_dir)

@@ -1,0 +1,56 @@
+"""Decode, convert, resize and scale images inside the tf.Transform graph.
+
+The same graph runs in the Transform component (over the training data) and inside the served
+model (over a client's raw image bytes), so training and serving cannot disagree.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Dict
+
+import tensorflow as tf
+
+from components import features
+
+IMAGE_SIZE_CONFIG = "image_size"
+CHANNELS_CONFIG = "channels"
+
+
+def decode_image(image_bytes: tf.Tensor, image_size: int, channels: int) -> tf.Tensor:
+    """One encoded PNG, JPEG, GIF or BMP -> float32 [image_size, image_size, channels] in [0, 1].
+
+    Decodes to RGB first (a GIF always decodes to RGB; grayscale and palette images are expanded,
+    alpha is dropped), then reduces to one channel when asked; animated GIFs give their first frame.
+    """
+    image = tf.io.decode_image(image_bytes, channels=3, expand_animations=False)
+    if channels == 1:
+        image = tf.image.rgb_to_grayscale(image)
+    image = tf.image.convert_image_dtype(image, tf.float32)
+    image = tf.image.resize(image, [image_size, image_size], antialias=True)
+    # Antialiased resizing can overshoot slightly at sharp edges.
+    return tf.clip_by_value(image, 0.0, 1.0)
+
+
+def decode_images(image_bytes: tf.Tensor, image_size: int, channels: int) -> tf.Tensor:
+    """A batch of encoded images (any shape with one image per element) -> [batch, H, W, C]."""
+    return tf.map_fn(
+        functools.partial(decode_image, image_size=image_size, channels=channels),
+        tf.reshape(image_bytes, [-1]),
+        fn_output_signature=tf.TensorSpec([image_size, image_size, channels], tf.float32),
+    )
+
+
+# TFX Transform will call this function.
+def preprocessing_fn(inputs: Dict[str, tf.Tensor], custom_config: Dict[str, Any]) -> Dict[str, tf.Tensor]:
+    """Raw features -> {'image': float [batch, H, W, C], 'label': int64 [batch]}.
+
+    `custom_config` carries the image size and channel count from the pipeline config.
+    """
+    outputs = {
+        features.TRANSFORMED_IMAGE_KEY: decode_images(
+            inputs[features.IMAGE_KEY], custom_config[IMAGE_SIZE_CONFIG], custom_config[CHANNELS_CONFIG]
+        )
+    }
+    if features.LABEL_KEY in inputs:
+        outputs[features.TRANSFORMED_LABEL_KEY] = tf.reshape(inputs[features.LABEL_KEY], [-1])
+    return outputs

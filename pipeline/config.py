@@ -1,0 +1,212 @@
+"""Typed pipeline configuration: frozen dataclasses with laptop defaults, built from CLI flags.
+
+Every runner builds one `PipelineConfig` and hands it to `pipeline.dag.create_pipeline`.
+Values are validated when the config is built, so a bad setting fails before any work starts.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from pathlib import Path
+from typing import Sequence, Tuple
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DATA_DIR = REPO_ROOT / "data" / "sample"
+DEFAULT_PIPELINE_NAME = "image-classification"
+
+# Beam's in-process runner: no worker start-up cost, right for data that fits one machine.
+DEFAULT_BEAM_ARGS = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; the message names the setting and the fix."""
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """Where the images are and how they become model inputs."""
+
+    data_dir: str = str(SAMPLE_DATA_DIR)
+    eval_fraction: float = 0.2  # used only when the data dir has no train/ and eval/ folders
+    image_size: int = 32
+    channels: int = 3
+
+    def __post_init__(self):
+        _require(bool(self.data_dir), "--data-dir is empty: name a folder of class sub-folders.")
+        _require(
+            0.0 < self.eval_fraction < 1.0,
+            f"--eval-fraction {self.eval_fraction} must be between 0 and 1 (for example 0.2).",
+        )
+        _require(
+            8 <= self.image_size <= 1024,
+            f"--image-size {self.image_size} must be between 8 and 1024 pixels (for example 32).",
+        )
+        _require(self.channels in (1, 3), f"--channels {self.channels} must be 1 (grayscale) or 3 (RGB).")
+
+    @property
+    def hash_buckets(self) -> Tuple[int, int]:
+        """(train, eval) hash buckets out of 100 for a stable split by file path."""
+        eval_buckets = max(1, min(99, round(self.eval_fraction * 100)))
+        return 100 - eval_buckets, eval_buckets
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    """Trainer hyperparameters."""
+
+    epochs: int = 30
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    early_stopping_patience: int = 8
+
+    def __post_init__(self):
+        _require(1 <= self.epochs <= 10_000, f"--epochs {self.epochs} must be a positive number of epochs.")
+        _require(
+            1 <= self.batch_size <= 65_536, f"--batch-size {self.batch_size} must be a positive number of images."
+        )
+        _require(
+            0.0 <= self.learning_rate <= 10.0,
+            f"--learning-rate {self.learning_rate} must be between 0 and 10 (for example 0.001).",
+        )
+        _require(self.early_stopping_patience >= 1, "--early-stopping-patience must be at least 1 epoch.")
+
+
+@dataclasses.dataclass(frozen=True)
+class GateConfig:
+    """When the Evaluator blesses a candidate model."""
+
+    min_accuracy: float = 0.5
+    max_accuracy_drop: float = 0.01  # tolerated drop against the last blessed model
+
+    def __post_init__(self):
+        _require(0.0 <= self.min_accuracy <= 1.0, f"--min-accuracy {self.min_accuracy} must be between 0 and 1.")
+        _require(
+            0.0 <= self.max_accuracy_drop <= 1.0,
+            f"--max-accuracy-drop {self.max_accuracy_drop} must be between 0 and 1.",
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class RuntimeConfig:
+    """Where outputs go and how the pipeline executes."""
+
+    output_dir: str = "outputs"
+    pipeline_name: str = DEFAULT_PIPELINE_NAME
+    enable_cache: bool = True
+    beam_args: Tuple[str, ...] = DEFAULT_BEAM_ARGS
+
+    def __post_init__(self):
+        _require(bool(self.output_dir), "--output-dir is empty: name a folder for the run's outputs.")
+
+    @property
+    def pipeline_root(self) -> str:
+        return os.path.join(self.output_dir, "pipeline_root")
+
+    @property
+    def metadata_path(self) -> str:
+        return os.path.join(self.output_dir, "metadata.sqlite")
+
+    @property
+    def serving_dir(self) -> str:
+        return os.path.join(self.output_dir, "serving")
+
+    @property
+    def summary_path(self) -> str:
+        return os.path.join(self.output_dir, "run_summary.json")
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
+    gate: GateConfig = dataclasses.field(default_factory=GateConfig)
+    runtime: RuntimeConfig = dataclasses.field(default_factory=RuntimeConfig)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the flags every runner shares; defaults come from the dataclasses."""
+    data, training, gate, runtime = DataConfig(), TrainingConfig(), GateConfig(), RuntimeConfig()
+    group = parser.add_argument_group("data")
+    group.add_argument(
+        "--data-dir",
+        default=data.data_dir,
+        help="folder of images: <class>/<image> or train/<class>/<image> + eval/<class>/<image> "
+        "(default: the built-in sample, made on first use)",
+    )
+    group.add_argument(
+        "--eval-fraction",
+        type=float,
+        default=data.eval_fraction,
+        help="share of images held out for evaluation when there are no train/ and eval/ folders "
+        "(default: %(default)s)",
+    )
+    group.add_argument(
+        "--image-size", type=int, default=data.image_size, help="images are resized to SIZE x SIZE (default: %(default)s)"
+    )
+    group.add_argument(
+        "--channels", type=int, default=data.channels, help="1 = grayscale, 3 = RGB (default: %(default)s)"
+    )
+    group = parser.add_argument_group("training")
+    group.add_argument("--epochs", type=int, default=training.epochs, help="maximum epochs (default: %(default)s)")
+    group.add_argument("--batch-size", type=int, default=training.batch_size, help="(default: %(default)s)")
+    group.add_argument("--learning-rate", type=float, default=training.learning_rate, help="(default: %(default)s)")
+    group.add_argument(
+        "--early-stopping-patience",
+        type=int,
+        default=training.early_stopping_patience,
+        help="stop after this many epochs without a better validation accuracy (default: %(default)s)",
+    )
+    group = parser.add_argument_group("promotion")
+    group.add_argument(
+        "--min-accuracy",
+        type=float,
+        default=gate.min_accuracy,
+        help="eval accuracy a model needs to be blessed (default: %(default)s)",
+    )
+    group.add_argument(
+        "--max-accuracy-drop",
+        type=float,
+        default=gate.max_accuracy_drop,
+        help="largest accuracy drop tolerated against the last blessed model (default: %(default)s)",
+    )
+    group = parser.add_argument_group("runtime")
+    group.add_argument(
+        "--output-dir",
+        default=runtime.output_dir,
+        help="pipeline artifacts, ML Metadata, served models and run_summary.json (default: %(default)s)",
+    )
+    group.add_argument("--pipeline-name", default=runtime.pipeline_name, help="(default: %(default)s)")
+    group.add_argument(
+        "--no-cache", action="store_true", help="re-run every component even when its inputs have not changed"
+    )
+
+
+def from_args(args: argparse.Namespace, beam_args: Sequence[str] = DEFAULT_BEAM_ARGS) -> PipelineConfig:
+    """Builds and validates the config from parsed flags; raises ConfigError on a bad value."""
+    return PipelineConfig(
+        data=DataConfig(
+            data_dir=args.data_dir,
+            eval_fraction=args.eval_fraction,
+            image_size=args.image_size,
+            channels=args.channels,
+        ),
+        training=TrainingConfig(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            early_stopping_patience=args.early_stopping_patience,
+        ),
+        gate=GateConfig(min_accuracy=args.min_accuracy, max_accuracy_drop=args.max_accuracy_drop),
+        runtime=RuntimeConfig(
+            output_dir=args.output_dir,
+            pipeline_name=args.pipeline_name,
+            enable_cache=not args.no_cache,
+            beam_args=tuple(beam_args),
+        ),
+    )

@@ -1,0 +1,141 @@
+"""create_pipeline(config): the only definition of the DAG, shared by every runner."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+import tensorflow_model_analysis as tfma
+from ml_metadata.proto import metadata_store_pb2
+from tfx import v1 as tfx
+
+from components import features
+from components.image_example_gen.component import image_example_gen
+from components.image_example_gen.layout import DataLayout, detect_layout
+from components.label_balance.component import LabelBalance
+from components.transform import preprocessing
+from pipeline.config import REPO_ROOT, PipelineConfig
+
+SCHEMA_FILE = REPO_ROOT / "schemas" / "schema.pbtxt"
+PREPROCESSING_FN = "components.transform.preprocessing.preprocessing_fn"
+RUN_FN = "components.trainer.run.run_fn"
+ACCURACY_METRIC = "sparse_categorical_accuracy"
+
+# Node ids: the names components have in ML Metadata, the run summary and the output folders.
+EXAMPLE_GEN = "ImageExampleGen"
+SCHEMA_GEN = "ImportSchemaGen"
+STATISTICS_GEN = "StatisticsGen"
+EXAMPLE_VALIDATOR = "ExampleValidator"
+LABEL_BALANCE = "LabelBalance"
+TRANSFORM = "Transform"
+TRAINER = "Trainer"
+MODEL_RESOLVER = "LatestBlessedModelResolver"
+EVALUATOR = "Evaluator"
+PUSHER = "Pusher"
+
+
+def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
+    """Accuracy must reach the floor, and must not drop against the last blessed model."""
+    accuracy_threshold = tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": config.gate.min_accuracy}),
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+            absolute={"value": -config.gate.max_accuracy_drop},
+        ),
+    )
+    return tfma.EvalConfig(
+        model_specs=[
+            tfma.ModelSpec(
+                label_key=features.LABEL_KEY,
+                signature_name=features.SERVING_SIGNATURE,
+                prediction_key=features.PROBABILITIES_OUTPUT,
+            )
+        ],
+        slicing_specs=[tfma.SlicingSpec()],
+        metrics_specs=[
+            tfma.MetricsSpec(
+                metrics=[
+                    tfma.MetricConfig(class_name="ExampleCount"),
+                    tfma.MetricConfig(class_name="SparseCategoricalAccuracy", threshold=accuracy_threshold),
+                ]
+            )
+        ],
+    )
+
+
+def create_pipeline(
+    config: PipelineConfig,
+    layout: Optional[DataLayout] = None,
+    metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
+) -> tfx.dsl.Pipeline:
+    """The image-classification pipeline for `config`.
+
+    `layout` is the data dir as read by `detect_layout` (read here when not given); it decides
+    whether ExampleGen takes train/eval folders as they are or splits class folders by hash.
+    """
+    layout = layout or detect_layout(config.data.data_dir)
+
+    example_gen = image_example_gen(layout, config.data.hash_buckets).with_id(EXAMPLE_GEN)
+    schema_gen = tfx.components.ImportSchemaGen(schema_file=str(SCHEMA_FILE)).with_id(SCHEMA_GEN)
+    statistics_gen = tfx.components.StatisticsGen(
+        examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"]
+    ).with_id(STATISTICS_GEN)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
+    ).with_id(EXAMPLE_VALIDATOR)
+    label_balance = LabelBalance(
+        examples=example_gen.outputs["examples"], statistics=statistics_gen.outputs["statistics"]
+    ).with_id(LABEL_BALANCE)
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"],
+        schema=schema_gen.outputs["schema"],
+        preprocessing_fn=PREPROCESSING_FN,
+        custom_config={
+            preprocessing.IMAGE_SIZE_CONFIG: config.data.image_size,
+            preprocessing.CHANNELS_CONFIG: config.data.channels,
+        },
+    ).with_id(TRANSFORM)
+    trainer = tfx.components.Trainer(
+        run_fn=RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        hyperparameters=label_balance.outputs["training_hints"],
+        custom_config=dataclasses.asdict(config.training),
+    ).with_id(TRAINER)
+    model_resolver = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id(MODEL_RESOLVER)
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=model_resolver.outputs["model"],
+        eval_config=eval_config(config),
+    ).with_id(EVALUATOR)
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.runtime.serving_dir)
+        ),
+    ).with_id(PUSHER)
+
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.runtime.pipeline_name,
+        pipeline_root=config.runtime.pipeline_root,
+        components=[
+            example_gen,
+            schema_gen,
+            statistics_gen,
+            example_validator,
+            label_balance,
+            transform,
+            trainer,
+            model_resolver,
+            evaluator,
+            pusher,
+        ],
+        enable_cache=config.runtime.enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=list(config.runtime.beam_args),
+    )
