@@ -160,7 +160,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--early-stopping-patience",
         type=int,
         default=training.early_stopping_patience,
-        help="stop after this many epochs without a better validation accuracy (default: %(default)s)",
+        help="stop after this many epochs without a lower validation loss (default: %(default)s)",
     )
     group = parser.add_argument_group("promotion")
     group.add_argument(

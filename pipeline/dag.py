@@ -7,11 +7,13 @@ from typing import Optional
 import tensorflow_model_analysis as tfma
 from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
+from tfx.dsl.components.base import executor_spec
 
 from components import features
 from components.image_example_gen.component import image_example_gen
 from components.image_example_gen.layout import DataLayout, detect_layout
 from components.label_balance.component import LabelBalance
+from components.serving_pusher import executor as serving_pusher
 from components.transform import preprocessing
 from pipeline.config import REPO_ROOT, PipelineConfig
 
@@ -89,6 +91,8 @@ def create_pipeline(
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN,
+        # StatisticsGen already describes the raw data; per-pixel statistics would only cost time.
+        disable_statistics=True,
         custom_config={
             preprocessing.IMAGE_SIZE_CONFIG: config.data.image_size,
             preprocessing.CHANNELS_CONFIG: config.data.channels,
@@ -118,6 +122,7 @@ def create_pipeline(
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.runtime.serving_dir)
         ),
+        custom_executor_spec=executor_spec.ExecutorClassSpec(serving_pusher.Executor),
     ).with_id(PUSHER)
 
     return tfx.dsl.Pipeline(

@@ -75,8 +75,10 @@ def train(
         tf.keras.callbacks.ModelCheckpoint(
             best_model_path, monitor="val_accuracy", mode="max", save_best_only=True, verbose=0
         ),
+        # Validation loss keeps falling while accuracy sits on the majority-class plateau, so it
+        # is the signal that tells a slow start from a dead end.
         tf.keras.callbacks.EarlyStopping(
-            monitor="val_accuracy", mode="max", patience=early_stopping_patience, restore_best_weights=True
+            monitor="val_loss", mode="min", patience=early_stopping_patience, restore_best_weights=True
         ),
     ]
     fit = model.fit(

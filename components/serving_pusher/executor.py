@@ -1,0 +1,100 @@
+"""Pusher executor: version folders that appear whole, and no second copy of the same model.
+
+TFX's stock Pusher copies the model file by file into `<base>/<unix time>/` and pushes again
+whenever it re-runs, for example when the Evaluator re-blesses a cached model. This executor:
+
+* copies into a hidden staging folder and renames it into place, so a model server or a reader
+  never sees a half-written version (rename is atomic on local and POSIX file systems);
+* records which model artifact a version holds (`assets.extra/push_record.json`) and, when that
+  model is already published, reports the existing version instead of copying it again.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from typing import Any, Dict, List, Optional
+
+import tensorflow as tf
+from tfx import types
+from tfx.components.pusher import executor as pusher_executor
+from tfx.proto import pusher_pb2
+from tfx.types import artifact_utils, standard_component_specs
+from tfx.utils import io_utils, proto_utils
+
+PUSH_RECORD = os.path.join("assets.extra", "push_record.json")
+_STAGING_PREFIX = ".staging-"
+
+
+def version_dirs(base_directory: str) -> List[str]:
+    """Published version folder names under `base_directory`, oldest first."""
+    if not tf.io.gfile.isdir(base_directory):
+        return []
+    names = [name.rstrip("/") for name in tf.io.gfile.listdir(base_directory)]
+    return sorted((n for n in names if n.isdigit()), key=int)
+
+
+def find_published_version(base_directory: str, model_uri: str) -> Optional[str]:
+    """The version folder that already holds the model artifact at `model_uri`, if any."""
+    for version in version_dirs(base_directory):
+        record_path = os.path.join(base_directory, version, PUSH_RECORD)
+        if not tf.io.gfile.exists(record_path):
+            continue
+        with tf.io.gfile.GFile(record_path) as f:
+            if json.load(f).get("model_uri") == model_uri:
+                return version
+    return None
+
+
+def publish(model_path: str, base_directory: str, model_uri: str) -> str:
+    """Copies the SavedModel at `model_path` to a new version folder; returns the version name.
+
+    Versions are Unix timestamps (TF Serving loads the highest); a clash within one second takes
+    the next free number.
+    """
+    tf.io.gfile.makedirs(base_directory)
+    staging = os.path.join(base_directory, f"{_STAGING_PREFIX}{uuid.uuid4().hex}")
+    try:
+        io_utils.copy_dir(model_path, staging)
+        with tf.io.gfile.GFile(os.path.join(staging, PUSH_RECORD), "w") as f:
+            json.dump({"model_uri": model_uri, "pushed_at": time.time()}, f)
+        version = int(time.time())
+        existing = version_dirs(base_directory)
+        if existing:
+            version = max(version, int(existing[-1]) + 1)
+        tf.io.gfile.rename(staging, os.path.join(base_directory, str(version)))
+    finally:
+        if tf.io.gfile.exists(staging):
+            tf.io.gfile.rmtree(staging)
+    return str(version)
+
+
+class Executor(pusher_executor.Executor):
+    """Pushes a blessed model to `push_destination.filesystem.base_directory`.
+
+    Do() keys: inputs `model` and `model_blessing`; output `pushed_model`, whose custom
+    properties `pushed`, `pushed_destination` and `pushed_version` say what was published.
+    """
+
+    def Do(
+        self,
+        input_dict: Dict[str, List[types.Artifact]],
+        output_dict: Dict[str, List[types.Artifact]],
+        exec_properties: Dict[str, Any],
+    ) -> None:
+        self._log_startup(input_dict, output_dict, exec_properties)
+        model_push = artifact_utils.get_single_instance(output_dict[standard_component_specs.PUSHED_MODEL_KEY])
+        if not self.CheckBlessing(input_dict):
+            self._MarkNotPushed(model_push)
+            return
+        destination = pusher_pb2.PushDestination()
+        proto_utils.json_to_proto(exec_properties[standard_component_specs.PUSH_DESTINATION_KEY], destination)
+        if destination.WhichOneof("destination") != "filesystem":
+            raise NotImplementedError("This Pusher publishes to a filesystem push_destination only.")
+        base_directory = destination.filesystem.base_directory
+        model_uri = artifact_utils.get_single_uri(input_dict[standard_component_specs.MODEL_KEY])
+        version = find_published_version(base_directory, model_uri)
+        if version is None:
+            version = publish(self.GetModelPath(input_dict), base_directory, model_uri)
+        self._MarkPushed(model_push, os.path.join(base_directory, version), version)

@@ -1,0 +1,180 @@
+"""Reads one pipeline run back from ML Metadata and turns it into run_summary.json.
+
+The summary is a contract other programs read (README: "run_summary.json"); fields are only added.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Dict, List, Optional
+
+import tensorflow as tf
+from ml_metadata import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+from components import features
+from pipeline import dag
+
+SUMMARY_VERSION = 1
+_OUTPUT_EVENTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
+
+
+class NoRunError(LookupError):
+    """ML Metadata holds no run of the pipeline."""
+
+
+@dataclasses.dataclass
+class NodeRun:
+    state: str  # COMPLETE, CACHED, FAILED, ... (MLMD's execution state)
+    outputs: Dict[str, List[metadata_store_pb2.Artifact]]
+
+
+@dataclasses.dataclass
+class RunRecord:
+    run_id: str
+    nodes: Dict[str, NodeRun]
+
+    def artifact(self, node_id: str, key: str) -> Optional[metadata_store_pb2.Artifact]:
+        node = self.nodes.get(node_id)
+        artifacts = node.outputs.get(key, []) if node else []
+        return artifacts[0] if artifacts else None
+
+
+def open_store(metadata_path: str) -> metadata_store.MetadataStore:
+    if not os.path.exists(metadata_path):
+        raise NoRunError(f"No ML Metadata store at {metadata_path}: has the pipeline run with this --output-dir?")
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = metadata_path
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    return metadata_store.MetadataStore(config)
+
+
+def read_run(store: metadata_store.MetadataStore, pipeline_name: str, run_id: Optional[str] = None) -> RunRecord:
+    """The executions and output artifacts of one run (the newest when `run_id` is None)."""
+    pipeline_context = store.get_context_by_type_and_name("pipeline", pipeline_name)
+    if pipeline_context is None:
+        raise NoRunError(f"ML Metadata has no pipeline named {pipeline_name!r}.")
+    pipeline_executions = {e.id for e in store.get_executions_by_context(pipeline_context.id)}
+    runs = sorted(store.get_contexts_by_type("pipeline_run"), key=lambda c: c.create_time_since_epoch, reverse=True)
+    for run in runs:
+        if run_id is not None and run.name != run_id:
+            continue
+        executions = [e for e in store.get_executions_by_context(run.id) if e.id in pipeline_executions]
+        if executions:
+            return RunRecord(run_id=run.name, nodes=_node_runs(store, pipeline_name, executions))
+    raise NoRunError(f"ML Metadata has no run {run_id or ''} of pipeline {pipeline_name!r}.".replace("  ", " "))
+
+
+def _node_runs(store, pipeline_name: str, executions) -> Dict[str, NodeRun]:
+    events = store.get_events_by_execution_ids([e.id for e in executions])
+    artifacts = {a.id: a for a in store.get_artifacts_by_id({e.artifact_id for e in events})}
+    nodes = {}
+    for execution in executions:
+        node_contexts = [
+            c.name for c in store.get_contexts_by_execution(execution.id) if c.name.startswith(pipeline_name + ".")
+        ]
+        if not node_contexts:
+            continue
+        outputs: Dict[str, List[metadata_store_pb2.Artifact]] = {}
+        for event in events:
+            if event.execution_id == execution.id and event.type in _OUTPUT_EVENTS:
+                outputs.setdefault(event.path.steps[0].key, []).append(artifacts[event.artifact_id])
+        node_id = node_contexts[0][len(pipeline_name) + 1 :]
+        nodes[node_id] = NodeRun(state=metadata_store_pb2.Execution.State.Name(execution.last_known_state), outputs=outputs)
+    return nodes
+
+
+def _read_json(directory: str, filename: str):
+    with tf.io.gfile.GFile(os.path.join(directory, filename)) as f:
+        return json.load(f)
+
+
+def _custom_int(artifact: Optional[metadata_store_pb2.Artifact], name: str) -> Optional[int]:
+    if artifact is None or name not in artifact.custom_properties:
+        return None
+    return artifact.custom_properties[name].int_value
+
+
+def read_overall_metrics(evaluation_uri: str) -> Dict[str, float]:
+    """TFMA's overall-slice metrics of the candidate model, by metric name."""
+    import tensorflow_model_analysis as tfma
+
+    result = tfma.load_eval_result(evaluation_uri)
+    metrics: Dict[str, float] = {}
+    for slice_key, slice_metrics in result.slicing_metrics:
+        if slice_key != ():
+            continue
+        for name, value in slice_metrics.get("", {}).get("", {}).items():
+            if "doubleValue" in value:
+                metrics[name] = float(value["doubleValue"])
+    return metrics
+
+
+def build_summary(record: RunRecord, data_dir: str) -> Dict:
+    """The run_summary.json payload for one run."""
+    balance_artifact = record.artifact(dag.LABEL_BALANCE, "balance")
+    balance = _read_json(balance_artifact.uri, features.LABEL_BALANCE_FILE) if balance_artifact else None
+    evaluation_artifact = record.artifact(dag.EVALUATOR, "evaluation")
+    metrics = read_overall_metrics(evaluation_artifact.uri) if evaluation_artifact else {}
+    blessed = _custom_int(record.artifact(dag.EVALUATOR, "blessing"), "blessed") == 1
+    pushed_artifact = record.artifact(dag.PUSHER, "pushed_model")
+    pushed_model = None
+    if _custom_int(pushed_artifact, "pushed") == 1:
+        pushed_model = pushed_artifact.custom_properties["pushed_destination"].string_value
+    splits = balance["splits"] if balance else {}
+    return {
+        "summary_version": SUMMARY_VERSION,
+        "run_id": record.run_id,
+        "data": {
+            "data_dir": data_dir,
+            "class_names": balance["class_names"] if balance else [],
+            "class_counts": {split: s["class_counts"] for split, s in splits.items()},
+            "split_sizes": {split: s["total"] for split, s in splits.items()},
+        },
+        "evaluation": {
+            "accuracy": metrics.get(dag.ACCURACY_METRIC),
+            "example_count": metrics.get("example_count"),
+            "majority_class": splits.get(features.EVAL_SPLIT, {}).get("majority_class"),
+            "majority_fraction": splits.get(features.EVAL_SPLIT, {}).get("majority_fraction"),
+        },
+        "blessed": blessed,
+        "pushed_model": pushed_model,
+        "components": {node_id: node.state for node_id, node in sorted(record.nodes.items())},
+    }
+
+
+def write_summary(summary: Dict, path: str) -> None:
+    """Writes the summary whole: to a temporary file first, then renamed over the old one."""
+    tmp = path + ".tmp"
+    with tf.io.gfile.GFile(tmp, "w") as f:
+        json.dump(summary, f, indent=2)
+    tf.io.gfile.rename(tmp, path, overwrite=True)
+
+
+def describe(summary: Dict, summary_path: str) -> List[str]:
+    """A few lines for a person: what was trained on, how it scored, what happened to it."""
+    data, evaluation = summary["data"], summary["evaluation"]
+    sizes = ", ".join(f"{split} {n}" for split, n in data["split_sizes"].items())
+    states = list(summary["components"].values())
+    lines = [
+        f"Run {summary['run_id']}: {sum(data['split_sizes'].values())} images in "
+        f"{len(data['class_names'])} classes ({sizes}); {len(states)} components, "
+        f"{states.count('CACHED')} from cache.",
+    ]
+    if evaluation["accuracy"] is not None:
+        line = f"Eval accuracy {evaluation['accuracy']:.3f}"
+        if evaluation["majority_fraction"] is not None:
+            line += (
+                f" (always answering '{evaluation['majority_class']}' would score "
+                f"{evaluation['majority_fraction']:.3f})"
+            )
+        lines.append(line + ".")
+    if summary["pushed_model"]:
+        lines.append(f"Model blessed and pushed to {summary['pushed_model']}")
+    elif summary["blessed"]:
+        lines.append("Model blessed but not pushed.")
+    else:
+        lines.append("Model NOT blessed: nothing was pushed; the served model is unchanged.")
+    lines.append(f"Summary: {summary_path}")
+    return lines
