@@ -1,0 +1,97 @@
+"""The image ExampleGen executor, run through real Beam on tiny folders."""
+import json
+import os
+
+import pytest
+import tensorflow as tf
+from tfx.proto import example_gen_pb2
+from tfx.types import standard_artifacts, standard_component_specs
+from tfx.utils import proto_utils
+
+from components import features
+from components.image_example_gen import executor
+from components.image_example_gen.component import image_example_gen
+from components.image_example_gen.layout import detect_layout
+from conftest import make_class_folders, write_image
+
+
+def run_example_gen(data_dir, output_dir, hash_buckets=(80, 20)):
+    """Runs the executor the way the pipeline configures it; returns {split: [tf.Example]}."""
+    component = image_example_gen(detect_layout(str(data_dir)), hash_buckets)
+    exec_properties = {
+        standard_component_specs.INPUT_BASE_KEY: str(data_dir),
+        standard_component_specs.INPUT_CONFIG_KEY: component.exec_properties[standard_component_specs.INPUT_CONFIG_KEY],
+        standard_component_specs.OUTPUT_CONFIG_KEY: component.exec_properties[
+            standard_component_specs.OUTPUT_CONFIG_KEY
+        ],
+        standard_component_specs.OUTPUT_DATA_FORMAT_KEY: example_gen_pb2.FORMAT_TF_EXAMPLE,
+    }
+    examples = standard_artifacts.Examples()
+    examples.uri = str(output_dir)
+    executor.Executor().Do({}, {standard_component_specs.EXAMPLES_KEY: [examples]}, exec_properties)
+    splits = {}
+    for split in ("train", "eval"):
+        files = tf.io.gfile.glob(os.path.join(str(output_dir), f"Split-{split}", "*"))
+        records = tf.data.TFRecordDataset(files, compression_type="GZIP")
+        splits[split] = [tf.train.Example.FromString(r.numpy()) for r in records]
+    return splits, examples
+
+
+def value(example, key):
+    feature = example.features.feature[key]
+    return feature.int64_list.value[0] if key == features.LABEL_KEY else feature.bytes_list.value[0]
+
+
+def by_path(splits):
+    return {value(e, features.PATH_KEY).decode(): (split, e) for split, examples in splits.items() for e in examples}
+
+
+def test_every_image_becomes_one_example_with_bytes_label_class_and_path(image_dir, tmp_path):
+    splits, _ = run_example_gen(image_dir, tmp_path / "out")
+    examples = by_path(splits)
+    assert sorted(examples) == sorted(p for p, _ in detect_layout(str(image_dir)).list_images("*/*"))
+    for rel_path, (_, example) in examples.items():
+        class_name = rel_path.split("/")[0]
+        assert value(example, features.CLASS_NAME_KEY).decode() == class_name
+        assert value(example, features.LABEL_KEY) == ["cat", "dog", "owl"].index(class_name)
+        assert value(example, features.IMAGE_KEY) == (image_dir / rel_path).read_bytes()
+
+
+def test_class_names_are_recorded_in_label_order(image_dir, tmp_path):
+    _, examples = run_example_gen(image_dir, tmp_path / "out")
+    assert executor.read_class_names(examples.uri) == ["cat", "dog", "owl"]
+    assert json.loads(examples.get_string_custom_property("class_names")) == ["cat", "dog", "owl"]
+
+
+def test_hash_split_is_stable_when_files_are_added(tmp_path):
+    data = make_class_folders(tmp_path / "data", {c: [f"{i:02d}.png" for i in range(30)] for c in ("cat", "dog")})
+    first = {p: split for p, (split, _) in by_path(run_example_gen(data, tmp_path / "out1")[0]).items()}
+    assert {"train", "eval"} == set(first.values())
+    for i in range(30, 40):
+        write_image(data / "cat" / f"{i:02d}.png")
+    second = {p: split for p, (split, _) in by_path(run_example_gen(data, tmp_path / "out2")[0]).items()}
+    assert len(second) == 70
+    assert {p: second[p] for p in first} == first
+
+
+def test_hash_split_follows_the_configured_ratio(tmp_path):
+    data = make_class_folders(tmp_path / "data", {c: [f"{i:03d}.png" for i in range(100)] for c in ("cat", "dog")})
+    splits, _ = run_example_gen(data, tmp_path / "out", hash_buckets=(70, 30))
+    assert len(splits["train"]) + len(splits["eval"]) == 200
+    assert 0.2 < len(splits["eval"]) / 200 < 0.4
+
+
+@pytest.mark.parametrize("eval_name", ["eval", "val"])
+def test_train_and_eval_folders_keep_their_split_and_share_labels(tmp_path, eval_name):
+    data = tmp_path / "data"
+    make_class_folders(data / "train", {"cat": ["1.png", "2.png"], "dog": ["1.jpg"]})
+    make_class_folders(data / eval_name, {"dog": ["3.png"], "owl": ["4.gif"]})
+    splits, examples = run_example_gen(data, tmp_path / "out")
+    assert sorted(value(e, features.PATH_KEY).decode() for e in splits["train"]) == [
+        "train/cat/1.png",
+        "train/cat/2.png",
+        "train/dog/1.jpg",
+    ]
+    eval_labels = {value(e, features.PATH_KEY).decode(): value(e, features.LABEL_KEY) for e in splits["eval"]}
+    assert eval_labels == {f"{eval_name}/dog/3.png": 1, f"{eval_name}/owl/4.gif": 2}
+    assert executor.read_class_names(examples.uri) == ["cat", "dog", "owl"]

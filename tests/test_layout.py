@@ -1,0 +1,83 @@
+"""Reading a data dir: layouts, class order, which files count as images, clear errors."""
+import pytest
+
+from components.image_example_gen.layout import DataLayoutError, detect_layout, pattern_subdir, split_pattern
+from conftest import make_class_folders, write_image
+
+
+def test_class_folders_are_classes_in_sorted_order(image_dir):
+    layout = detect_layout(str(image_dir))
+    assert layout.class_names == ("cat", "dog", "owl")
+    assert not layout.has_split_folders
+    assert layout.input_patterns() == {"single_split": "*/*"}
+
+
+def test_lists_every_supported_format_with_its_class(image_dir):
+    images = detect_layout(str(image_dir)).list_images("*/*")
+    assert sorted(images) == sorted(
+        [
+            ("cat/a.png", "cat"),
+            ("cat/b.jpg", "cat"),
+            ("cat/c.gif", "cat"),
+            ("cat/d.bmp", "cat"),
+            ("cat/e.jpeg", "cat"),
+            ("dog/a.png", "dog"),
+            ("dog/b.PNG", "dog"),
+            ("dog/c.jpg", "dog"),
+            ("owl/a.bmp", "owl"),
+            ("owl/b.gif", "owl"),
+        ]
+    )
+
+
+def test_nested_folders_belong_to_their_class_and_hidden_or_other_files_are_not_images(image_dir):
+    write_image(image_dir / "cat" / "indoor" / "sofa.png")
+    (image_dir / "cat" / "notes.txt").write_text("not an image")
+    write_image(image_dir / "cat" / ".hidden.png")
+    (image_dir / ".cache").mkdir()
+    images = dict(detect_layout(str(image_dir)).list_images("*/*"))
+    assert images["cat/indoor/sofa.png"] == "cat"
+    assert "cat/notes.txt" not in images and "cat/.hidden.png" not in images
+    assert detect_layout(str(image_dir)).class_names == ("cat", "dog", "owl")
+
+
+@pytest.mark.parametrize("eval_name", ["eval", "val", "validation"])
+def test_train_and_eval_folders_are_taken_as_splits(tmp_path, eval_name):
+    make_class_folders(tmp_path / "train", {"cat": ["1.png"], "dog": ["1.png"]})
+    make_class_folders(tmp_path / eval_name, {"cat": ["2.png"], "owl": ["2.png"]})
+    layout = detect_layout(str(tmp_path))
+    assert layout.has_split_folders
+    # Classes are the union over splits, so labels mean the same in both.
+    assert layout.class_names == ("cat", "dog", "owl")
+    patterns = layout.input_patterns()
+    assert patterns == {"train": "train/*/*", "eval": f"{eval_name}/*/*"}
+    assert layout.list_images(patterns["eval"]) == [(f"{eval_name}/cat/2.png", "cat"), (f"{eval_name}/owl/2.png", "owl")]
+
+
+def test_split_pattern_round_trip():
+    for subdir in ("", "train", "val"):
+        assert pattern_subdir(split_pattern(subdir)) == subdir
+
+
+def test_missing_data_dir_is_named(tmp_path):
+    with pytest.raises(DataLayoutError, match=r"does_not_exist does not exist.*--data-dir"):
+        detect_layout(str(tmp_path / "does_not_exist"))
+
+
+def test_train_without_eval_says_what_to_add(tmp_path):
+    make_class_folders(tmp_path / "train", {"cat": ["1.png"], "dog": ["1.png"]})
+    with pytest.raises(DataLayoutError, match=r"train/ folder but no eval folder \(eval/, val/, validation/\)"):
+        detect_layout(str(tmp_path))
+
+
+def test_two_eval_folders_are_ambiguous(tmp_path):
+    for name in ("train", "eval", "val"):
+        make_class_folders(tmp_path / name, {"cat": ["1.png"], "dog": ["1.png"]})
+    with pytest.raises(DataLayoutError, match="both eval/ and val/"):
+        detect_layout(str(tmp_path))
+
+
+def test_one_class_is_not_enough(tmp_path):
+    make_class_folders(tmp_path, {"cat": ["1.png"]})
+    with pytest.raises(DataLayoutError, match="Found 1 class folder.*at least two"):
+        detect_layout(str(tmp_path))
