@@ -1,0 +1,130 @@
+"""Model builder, training loop (best epoch kept) and export (Transform graph inside)."""
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_transform as tft
+import tensorflow_transform.beam as tft_beam
+from PIL import Image
+from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
+
+from components import features
+from components.trainer.export import export_serving_model
+from components.trainer.model import make_simple_cnn
+from components.trainer.train import train
+from components.transform.preprocessing import preprocessing_fn
+
+SIZE = 8
+
+
+def dark_and_bright(n_per_class, seed):
+    """Class 0: dark noisy images; class 1: bright ones."""
+    rng = np.random.default_rng(seed)
+    dark = rng.uniform(0.0, 0.4, (n_per_class, SIZE, SIZE, 3))
+    bright = rng.uniform(0.6, 1.0, (n_per_class, SIZE, SIZE, 3))
+    x = np.concatenate([dark, bright]).astype(np.float32)
+    y = np.array([0] * n_per_class + [1] * n_per_class, np.int64)
+    return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(2 * n_per_class, seed=seed).batch(8)
+
+
+def test_model_outputs_a_probability_per_class():
+    model = make_simple_cnn((SIZE, SIZE, 3), num_classes=4)
+    probabilities = model(np.zeros((2, SIZE, SIZE, 3), np.float32)).numpy()
+    assert probabilities.shape == (2, 4)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_model_needs_two_classes():
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        make_simple_cnn((SIZE, SIZE, 3), num_classes=1)
+
+
+def test_training_learns_and_returns_the_best_epochs_model(tmp_path):
+    eval_data = dark_and_bright(16, seed=1)
+    result = train(
+        dark_and_bright(32, seed=0),
+        eval_data,
+        input_shape=(SIZE, SIZE, 3),
+        num_classes=2,
+        model_dir=str(tmp_path),
+        epochs=6,
+        learning_rate=3e-3,
+        early_stopping_patience=6,
+    )
+    val_accuracy = result.history["val_accuracy"]
+    assert result.best_epoch == val_accuracy.index(max(val_accuracy)) + 1
+    assert max(val_accuracy) > 0.9
+    # The returned model is the checkpointed best epoch: it scores that epoch's validation accuracy.
+    _, accuracy = result.model.evaluate(eval_data, verbose=0)
+    assert accuracy == pytest.approx(max(val_accuracy), abs=1e-6)
+    assert os.path.exists(os.path.join(tmp_path, features.BEST_MODEL_FILE))
+    with open(os.path.join(tmp_path, features.HISTORY_FILE)) as f:
+        saved = json.load(f)
+    assert saved["best_epoch"] == result.best_epoch and saved["epochs_run"] == len(val_accuracy)
+
+
+def png(value: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (12, 12), (value, value, value)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def transform_output(tmp_path):
+    """A real Transform graph for SIZE x SIZE RGB images, written the way the Transform component does."""
+    raw_metadata = dataset_metadata.DatasetMetadata(
+        schema_utils.schema_from_feature_spec(
+            {
+                features.IMAGE_KEY: tf.io.FixedLenFeature([1], tf.string),
+                features.LABEL_KEY: tf.io.FixedLenFeature([1], tf.int64),
+            }
+        )
+    )
+    raw = [{features.IMAGE_KEY: [png(0)], features.LABEL_KEY: [0]}]
+    out = str(tmp_path / "transform_graph")
+    with tft_beam.Context(temp_dir=str(tmp_path / "tft_tmp")):
+        transform_fn = (raw, raw_metadata) | tft_beam.AnalyzeDataset(
+            lambda inputs: preprocessing_fn(inputs, {"image_size": SIZE, "channels": 3})
+        )
+        _ = transform_fn | tft_beam.WriteTransformFn(out)
+    metadata_io.write_metadata(raw_metadata, os.path.join(out, tft.TFTransformOutput.RAW_METADATA_DIR))
+    return tft.TFTransformOutput(out)
+
+
+def test_exported_model_classifies_raw_images_through_both_signatures(tmp_path, transform_output):
+    result = train(
+        dark_and_bright(32, seed=0),
+        dark_and_bright(16, seed=1),
+        input_shape=(SIZE, SIZE, 3),
+        num_classes=2,
+        model_dir=str(tmp_path / "run"),
+        epochs=6,
+        learning_rate=3e-3,
+        early_stopping_patience=6,
+    )
+    export_dir = str(tmp_path / "serving")
+    export_serving_model(result.model, transform_output, ["dark", "bright"], export_dir)
+
+    loaded = tf.saved_model.load(export_dir)
+    images = [png(10), png(250)]
+    by_image = loaded.signatures[features.IMAGE_SIGNATURE](image_bytes=tf.constant(images))
+    assert [n.decode() for n in by_image["class_name"].numpy()] == ["dark", "bright"]
+    assert list(by_image["class_index"].numpy()) == [0, 1]
+
+    examples = [
+        tf.train.Example(
+            features=tf.train.Features(
+                feature={features.IMAGE_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[image]))}
+            )
+        ).SerializeToString()
+        for image in images
+    ]
+    by_example = loaded.signatures[features.SERVING_SIGNATURE](examples=tf.constant(examples))
+    np.testing.assert_allclose(
+        by_example[features.PROBABILITIES_OUTPUT].numpy(), by_image[features.PROBABILITIES_OUTPUT].numpy(), rtol=1e-5
+    )
+    with open(os.path.join(export_dir, "assets.extra", features.CLASS_NAMES_FILE)) as f:
+        assert json.load(f) == ["dark", "bright"]
