@@ -1,0 +1,47 @@
+"""Settings are checked before any work starts, and errors name the flag."""
+import argparse
+
+import pytest
+
+from pipeline import config
+
+
+def parse(*argv):
+    parser = argparse.ArgumentParser()
+    config.add_arguments(parser)
+    return config.from_args(parser.parse_args(list(argv)))
+
+
+def test_defaults_run_on_the_sample():
+    cfg = parse()
+    assert cfg.data.data_dir == str(config.SAMPLE_DATA_DIR)
+    assert cfg.runtime.enable_cache and cfg.training.epochs == 30
+    assert cfg.runtime.metadata_path.endswith("metadata.sqlite")
+
+
+def test_flags_reach_the_config():
+    cfg = parse("--epochs", "3", "--image-size", "64", "--batch-size", "8", "--learning-rate", "0", "--no-cache")
+    assert (cfg.training.epochs, cfg.data.image_size, cfg.training.batch_size) == (3, 64, 8)
+    assert cfg.training.learning_rate == 0.0 and not cfg.runtime.enable_cache
+
+
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["--image-size", "0"], "--image-size 0"),
+        (["--epochs", "-1"], "--epochs -1"),
+        (["--batch-size", "0"], "--batch-size 0"),
+        (["--learning-rate", "-0.1"], "--learning-rate -0.1"),
+        (["--eval-fraction", "1.5"], "--eval-fraction 1.5"),
+        (["--channels", "2"], "--channels 2"),
+        (["--min-accuracy", "2"], "--min-accuracy 2"),
+    ],
+)
+def test_nonsense_settings_name_the_flag(argv, flag):
+    with pytest.raises(config.ConfigError, match=flag):
+        parse(*argv)
+
+
+@pytest.mark.parametrize("fraction, buckets", [(0.2, (80, 20)), (0.25, (75, 25)), (0.001, (99, 1))])
+def test_eval_fraction_becomes_hash_buckets(fraction, buckets):
+    assert config.DataConfig(eval_fraction=fraction).hash_buckets == buckets

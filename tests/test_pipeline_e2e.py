@@ -1,0 +1,105 @@
+"""The whole pipeline through its real command, twice, on the built-in sample."""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from components import features
+from pipeline.config import REPO_ROOT
+
+RUN_LOCAL = str(REPO_ROOT / "pipeline" / "run_local.py")
+PIPELINE_NODES = {
+    "ImageExampleGen",
+    "ImportSchemaGen",
+    "StatisticsGen",
+    "ExampleValidator",
+    "LabelBalance",
+    "Transform",
+    "Trainer",
+    "LatestBlessedModelResolver",
+    "Evaluator",
+    "Pusher",
+}
+
+
+def run_pipeline(data_dir, output_dir):
+    result = subprocess.run(
+        [sys.executable, RUN_LOCAL, "--data-dir", str(data_dir), "--output-dir", str(output_dir)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with open(os.path.join(output_dir, "run_summary.json")) as f:
+        return json.load(f), result.stdout
+
+
+def eval_examples(output_dir):
+    pattern = os.path.join(str(output_dir), "pipeline_root", "ImageExampleGen", "examples", "*", "Split-eval", "*")
+    records = tf.data.TFRecordDataset(glob.glob(pattern), compression_type="GZIP")
+    return [r.numpy() for r in records]
+
+
+@pytest.fixture(scope="module")
+def first_run(sample_dir, tmp_path_factory):
+    output_dir = tmp_path_factory.mktemp("e2e") / "out"
+    summary, stdout = run_pipeline(sample_dir, output_dir)
+    return sample_dir, output_dir, summary, stdout
+
+
+@pytest.mark.e2e
+def test_first_run_pushes_a_blessed_model_and_summarises_it(first_run):
+    _, output_dir, summary, stdout = first_run
+    assert set(summary["components"]) == PIPELINE_NODES
+    assert summary["blessed"] is True
+    assert summary["pushed_model"] and os.path.isdir(summary["pushed_model"])
+    assert os.path.dirname(summary["pushed_model"]) == os.path.join(str(output_dir), "serving")
+    data = summary["data"]
+    assert sorted(data["class_names"]) == sorted(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+    assert data["class_names"] == sorted(data["class_names"])
+    assert sum(sum(counts.values()) for counts in data["class_counts"].values()) == 268
+    assert data["class_counts"]["train"]["zero"] > 100
+    evaluation = summary["evaluation"]
+    assert evaluation["majority_class"] == "zero"
+    assert evaluation["accuracy"] > evaluation["majority_fraction"]
+    assert "Model blessed and pushed to" in stdout and "run_summary.json" in stdout
+
+
+@pytest.mark.e2e
+def test_pushed_model_classifies_held_out_sample_images(first_run):
+    _, output_dir, summary, _ = first_run
+    model = tf.saved_model.load(summary["pushed_model"])
+    serialized = eval_examples(output_dir)
+    parsed = [tf.train.Example.FromString(s).features.feature for s in serialized]
+    labels = np.array([f[features.LABEL_KEY].int64_list.value[0] for f in parsed])
+    class_names = [f[features.CLASS_NAME_KEY].bytes_list.value[0].decode() for f in parsed]
+
+    by_example = model.signatures[features.SERVING_SIGNATURE](examples=tf.constant(serialized))
+    predicted = by_example[features.PROBABILITIES_OUTPUT].numpy().argmax(axis=1)
+    accuracy = float(np.mean(predicted == labels))
+    chance = 1 / len(summary["data"]["class_names"])
+    assert accuracy > summary["evaluation"]["majority_fraction"]
+    minority = labels != summary["data"]["class_names"].index("zero")
+    assert np.mean(predicted[minority] == labels[minority]) > chance
+
+    images = [f[features.IMAGE_KEY].bytes_list.value[0] for f in parsed]
+    by_image = model.signatures[features.IMAGE_SIGNATURE](image_bytes=tf.constant(images))
+    assert list(by_image["class_index"].numpy()) == list(predicted)
+    named = [n.decode() for n in by_image["class_name"].numpy()]
+    assert np.mean([n == c for n, c in zip(named, class_names)]) == pytest.approx(accuracy)
+
+
+@pytest.mark.e2e
+def test_second_run_is_served_from_the_cache_and_pushes_nothing_new(first_run):
+    sample_dir, output_dir, first, _ = first_run
+    second, stdout = run_pipeline(sample_dir, output_dir)
+    assert second["run_id"] != first["run_id"]
+    for node in ("ImageExampleGen", "StatisticsGen", "LabelBalance", "Transform", "Trainer"):
+        assert second["components"][node] == "CACHED", node
+    assert second["pushed_model"] == first["pushed_model"]
+    assert os.listdir(os.path.join(str(output_dir), "serving")) == [os.path.basename(first["pushed_model"])]

@@ -1,0 +1,44 @@
+"""The run command's front door: help, and one clear line for bad input."""
+import subprocess
+import sys
+
+from conftest import make_class_folders
+from pipeline.config import REPO_ROOT
+
+RUN_LOCAL = str(REPO_ROOT / "pipeline" / "run_local.py")
+
+
+def run_local(*argv, timeout=300):
+    return subprocess.run([sys.executable, RUN_LOCAL, *argv], capture_output=True, text=True, timeout=timeout)
+
+
+def test_help_lists_the_flags():
+    result = run_local("--help", timeout=60)
+    assert result.returncode == 0
+    for flag in ("--data-dir", "--output-dir", "--epochs", "--image-size", "--batch-size", "--learning-rate", "--no-cache"):
+        assert flag in result.stdout
+
+
+def test_bad_setting_is_one_line_and_nothing_is_written(tmp_path):
+    result = run_local("--image-size", "0", "--output-dir", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: --image-size 0 must be between 8 and 1024 pixels (for example 32)."
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_data_dir_is_named_without_a_traceback(tmp_path):
+    result = run_local("--data-dir", str(tmp_path / "nowhere"), "--output-dir", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert f"{tmp_path / 'nowhere'} does not exist" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_single_class_folder_is_refused_before_any_work(tmp_path):
+    make_class_folders(tmp_path / "data", {"cat": ["1.png", "2.png"]})
+    result = run_local("--data-dir", str(tmp_path / "data"), "--output-dir", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "at least two" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
