@@ -95,3 +95,32 @@ def test_train_and_eval_folders_keep_their_split_and_share_labels(tmp_path, eval
     eval_labels = {value(e, features.PATH_KEY).decode(): value(e, features.LABEL_KEY) for e in splits["eval"]}
     assert eval_labels == {f"{eval_name}/dog/3.png": 1, f"{eval_name}/owl/4.gif": 2}
     assert executor.read_class_names(examples.uri) == ["cat", "dog", "owl"]
+
+
+def test_cache_sees_renamed_class_folders(tmp_path):
+    """Renaming a class folder relabels its images, so ExampleGen must not come from the cache."""
+    from tfx import v1 as tfx
+
+    from pipeline import summary
+
+    data = make_class_folders(tmp_path / "data", {"cat": ["1.png", "2.png"], "dog": ["1.png"]})
+    metadata_path = str(tmp_path / "metadata.sqlite")
+
+    def run_once():
+        component = image_example_gen(detect_layout(str(data)), (80, 20)).with_id("ImageExampleGen")
+        tfx.orchestration.LocalDagRunner().run(
+            tfx.dsl.Pipeline(
+                pipeline_name="cache-test",
+                pipeline_root=str(tmp_path / "root"),
+                components=[component],
+                enable_cache=True,
+                metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path),
+            )
+        )
+        record = summary.read_run(summary.open_store(metadata_path), "cache-test")
+        return record.nodes["ImageExampleGen"].state
+
+    assert run_once() == "COMPLETE"
+    assert run_once() == "CACHED"
+    (data / "cat").rename(data / "kitten")
+    assert run_once() == "COMPLETE"

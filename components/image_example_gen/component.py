@@ -3,16 +3,45 @@ from __future__ import annotations
 
 from typing import Tuple
 
+from typing import Iterable, Optional
+
 from tfx import v1 as tfx
 from tfx.components import FileBasedExampleGen
+from tfx.components.example_gen import driver, input_processor
 from tfx.dsl.components.base import executor_spec
+from tfx.proto import example_gen_pb2, range_config_pb2
 
 from components import features
 from components.image_example_gen import executor
-from components.image_example_gen.layout import DataLayout
+from components.image_example_gen.layout import DataLayout, detect_layout
 
 
-def image_example_gen(layout: DataLayout, hash_buckets: Tuple[int, int]) -> FileBasedExampleGen:
+class _ImageFolderInputProcessor(input_processor.FileBasedInputProcessor):
+    """Adds the image listing's fingerprint to TFX's, so renamed files and class folders re-run
+    ExampleGen instead of being served stale from the cache."""
+
+    def get_input_fingerprint(self, span: int, version: Optional[int]) -> Optional[str]:
+        listing = detect_layout(self._input_base_uri).fingerprint()
+        return f"{super().get_input_fingerprint(span, version)},images:{listing}"
+
+
+class _ImageFolderDriver(driver.FileBasedDriver):
+    def get_input_processor(
+        self,
+        splits: Iterable[example_gen_pb2.Input.Split],
+        range_config: Optional[range_config_pb2.RangeConfig] = None,
+        input_base_uri: Optional[str] = None,
+    ) -> input_processor.InputProcessor:
+        return _ImageFolderInputProcessor(input_base_uri, splits, range_config)
+
+
+class ImageExampleGen(FileBasedExampleGen):
+    """FileBasedExampleGen whose cache key covers every image's path and class."""
+
+    DRIVER_CLASS = _ImageFolderDriver
+
+
+def image_example_gen(layout: DataLayout, hash_buckets: Tuple[int, int]) -> ImageExampleGen:
     """ExampleGen over `layout`'s data dir.
 
     With train/ and eval/ folders the splits are taken as they are; with class folders only, each
@@ -35,7 +64,7 @@ def image_example_gen(layout: DataLayout, hash_buckets: Tuple[int, int]) -> File
                 partition_feature_name=features.PATH_KEY,
             )
         )
-    return FileBasedExampleGen(
+    return ImageExampleGen(
         input_base=layout.data_dir,
         input_config=input_config,
         output_config=output_config,

@@ -12,6 +12,8 @@ data dir may be a ``gs://`` URI.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import posixpath
 from typing import Dict, List, Tuple
 
@@ -84,6 +86,19 @@ class DataLayout:
                         continue
                     images.append((posixpath.join(rel_dir, filename), class_name))
         return images
+
+    def fingerprint(self) -> str:
+        """A digest of the classes and of every image's path, class, size and modification time.
+
+        Changes whenever the examples would: an image added, removed, edited, renamed or moved to
+        another class folder (TFX's own fingerprint sees sizes and times but not names).
+        """
+        digest = hashlib.sha256(json.dumps(self.class_names).encode("utf-8"))
+        for pattern in self.input_patterns().values():
+            for rel_path, class_name in self.list_images(pattern):
+                stat = tf.io.gfile.stat(posixpath.join(self.data_dir, rel_path))
+                digest.update(f"{rel_path}\0{class_name}\0{stat.length}\0{stat.mtime_nsec}\n".encode("utf-8"))
+        return digest.hexdigest()
 
 
 def detect_layout(data_dir: str) -> DataLayout:
