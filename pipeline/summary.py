@@ -63,7 +63,8 @@ def read_run(store: metadata_store.MetadataStore, pipeline_name: str, run_id: Op
         executions = [e for e in store.get_executions_by_context(run.id) if e.id in pipeline_executions]
         if executions:
             return RunRecord(run_id=run.name, nodes=_node_runs(store, pipeline_name, executions))
-    raise NoRunError(f"ML Metadata has no run {run_id or ''} of pipeline {pipeline_name!r}.".replace("  ", " "))
+    which = f"run {run_id}" if run_id else "run"
+    raise NoRunError(f"ML Metadata has no {which} of pipeline {pipeline_name!r}.")
 
 
 def _node_runs(store, pipeline_name: str, executions) -> Dict[str, NodeRun]:

@@ -85,7 +85,8 @@ class DataLayout:
                     if filename.startswith(".") or not filename.lower().endswith(IMAGE_EXTENSIONS):
                         continue
                     images.append((posixpath.join(rel_dir, filename), class_name))
-        return images
+        # Sorted, so the listing (and the fingerprint over it) does not depend on walk order.
+        return sorted(images)
 
     def fingerprint(self) -> str:
         """A digest of the classes and of every image's path, class, size and modification time.

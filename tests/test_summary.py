@@ -1,0 +1,35 @@
+"""Run summaries: what a person reads at the end of a run, and a clear error when there is no run."""
+import pytest
+
+from pipeline import summary
+
+
+def a_summary(**overrides):
+    base = {
+        "run_id": "2026-01-01T00:00:00",
+        "data": {"class_names": ["cat", "dog"], "split_sizes": {"train": 80, "eval": 20}},
+        "evaluation": {"accuracy": 0.7, "majority_class": "cat", "majority_fraction": 0.7},
+        "blessed": False,
+        "pushed_model": None,
+        "components": {"Trainer": "COMPLETE", "Transform": "CACHED"},
+    }
+    base.update(overrides)
+    return base
+
+
+def test_rejected_model_says_nothing_was_pushed():
+    lines = summary.describe(a_summary(), "out/run_summary.json")
+    assert lines[0] == "Run 2026-01-01T00:00:00: 100 images in 2 classes (train 80, eval 20); 2 components, 1 from cache."
+    assert lines[1] == "Eval accuracy 0.700 (always answering 'cat' would score 0.700)."
+    assert lines[2] == "Model NOT blessed: nothing was pushed; the served model is unchanged."
+    assert lines[3] == "Summary: out/run_summary.json"
+
+
+def test_pushed_model_is_named():
+    lines = summary.describe(a_summary(blessed=True, pushed_model="out/serving/17"), "s.json")
+    assert "Model blessed and pushed to out/serving/17" in lines
+
+
+def test_missing_store_is_explained(tmp_path):
+    with pytest.raises(summary.NoRunError, match="No ML Metadata store at .*--output-dir"):
+        summary.open_store(str(tmp_path / "metadata.sqlite"))
