@@ -43,7 +43,7 @@ $(STAMP): setup.py constraints.txt
 	  "$$py" -m venv "$(VENV)"; \
 	fi; \
 	echo "Installing the pinned dependencies into $(VENV) (a few minutes the first time)"; \
-	"$(VENV_PYTHON)" -m pip install --quiet --upgrade pip setuptools wheel; \
+	"$(VENV_PYTHON)" -m pip install --quiet --constraint constraints.txt --upgrade pip setuptools wheel; \
 	"$(VENV_PYTHON)" -m pip install --quiet --constraint constraints.txt --editable '.[test]'; \
 	touch "$(STAMP)"
 
