@@ -11,7 +11,7 @@ PYTHON ?=
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup run test clean
+.PHONY: setup browser run test clean
 
 setup: $(STAMP)
 
@@ -50,7 +50,17 @@ $(STAMP): setup.py constraints.txt
 run: setup
 	$(VENV_PYTHON) pipeline/run_local.py $(ARGS)
 
-test: setup
+# Headless Chromium renders the HTML reports in the tests; installed from Debian's packages when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing chromium for the report rendering test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "note: chromium is not installed; the report rendering test will be skipped (install Debian's chromium package)"; \
+	  fi; }
+
+test: setup browser
 	$(VENV_PYTHON) -m pytest tests $(PYTEST_ARGS)
 
 clean:

@@ -25,6 +25,7 @@ setup(
         "console_scripts": [
             "image-pipeline-run=pipeline.run_local:main",
             "image-pipeline-sample-data=pipeline.sample_data:main",
+            "image-pipeline-show=pipeline.show_run:main",
         ]
     },
 )

@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Sequence, Tuple
 
+from components.label_balance.balance import CLASS_WEIGHTING_CHOICES, BalanceThresholds
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA_DIR = REPO_ROOT / "data" / "sample"
 DEFAULT_PIPELINE_NAME = "image-classification"
@@ -78,6 +80,32 @@ class TrainingConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class BalanceConfig:
+    """When labels count as imbalanced, and what the pipeline does about it."""
+
+    imbalance_ratio: float = BalanceThresholds.imbalance_ratio
+    severe_ratio: float = BalanceThresholds.severe_ratio
+    train_eval_distance: float = BalanceThresholds.train_eval_distance
+    class_weights: str = "balanced"
+    fail_on_imbalance: bool = False
+
+    def __post_init__(self):
+        _require(
+            1.0 <= self.imbalance_ratio <= self.severe_ratio,
+            f"--imbalance-ratio {self.imbalance_ratio} must be at least 1 and at most "
+            f"--severe-imbalance-ratio {self.severe_ratio}.",
+        )
+        _require(
+            0.0 <= self.train_eval_distance <= 1.0,
+            f"train/eval distance threshold {self.train_eval_distance} must be between 0 and 1.",
+        )
+        _require(
+            self.class_weights in CLASS_WEIGHTING_CHOICES,
+            f"--class-weights {self.class_weights} must be one of: {', '.join(CLASS_WEIGHTING_CHOICES)}.",
+        )
+
+
+@dataclasses.dataclass(frozen=True)
 class GateConfig:
     """When the Evaluator blesses a candidate model."""
 
@@ -125,13 +153,15 @@ class RuntimeConfig:
 class PipelineConfig:
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
+    balance: BalanceConfig = dataclasses.field(default_factory=BalanceConfig)
     gate: GateConfig = dataclasses.field(default_factory=GateConfig)
     runtime: RuntimeConfig = dataclasses.field(default_factory=RuntimeConfig)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the flags every runner shares; defaults come from the dataclasses."""
-    data, training, gate, runtime = DataConfig(), TrainingConfig(), GateConfig(), RuntimeConfig()
+    data, training, balance = DataConfig(), TrainingConfig(), BalanceConfig()
+    gate, runtime = GateConfig(), RuntimeConfig()
     group = parser.add_argument_group("data")
     group.add_argument(
         "--data-dir",
@@ -161,6 +191,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=training.early_stopping_patience,
         help="stop after this many epochs without a lower validation loss (default: %(default)s)",
+    )
+    group = parser.add_argument_group("label balance")
+    group.add_argument(
+        "--class-weights",
+        choices=CLASS_WEIGHTING_CHOICES,
+        default=balance.class_weights,
+        help="balanced: weight each class by n_images / (n_classes * n_class_images); none: plain loss "
+        "(default: %(default)s)",
+    )
+    group.add_argument(
+        "--imbalance-ratio",
+        type=float,
+        default=balance.imbalance_ratio,
+        help="largest / smallest train class at which labels count as imbalanced (default: %(default)s)",
+    )
+    group.add_argument(
+        "--severe-imbalance-ratio",
+        type=float,
+        default=balance.severe_ratio,
+        help="ratio at which the imbalance counts as severe (default: %(default)s)",
+    )
+    group.add_argument(
+        "--fail-on-imbalance", action="store_true", help="stop the run, after the data report, when labels are imbalanced"
     )
     group = parser.add_argument_group("promotion")
     group.add_argument(
@@ -201,6 +254,12 @@ def from_args(args: argparse.Namespace, beam_args: Sequence[str] = DEFAULT_BEAM_
             batch_size=args.batch_size,
             learning_rate=args.learning_rate,
             early_stopping_patience=args.early_stopping_patience,
+        ),
+        balance=BalanceConfig(
+            imbalance_ratio=args.imbalance_ratio,
+            severe_ratio=args.severe_imbalance_ratio,
+            class_weights=args.class_weights,
+            fail_on_imbalance=args.fail_on_imbalance,
         ),
         gate=GateConfig(min_accuracy=args.min_accuracy, max_accuracy_drop=args.max_accuracy_drop),
         runtime=RuntimeConfig(

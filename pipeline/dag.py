@@ -85,7 +85,15 @@ def create_pipeline(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     ).with_id(EXAMPLE_VALIDATOR)
     label_balance = LabelBalance(
-        examples=example_gen.outputs["examples"], statistics=statistics_gen.outputs["statistics"]
+        examples=example_gen.outputs["examples"],
+        statistics=statistics_gen.outputs["statistics"],
+        schema=schema_gen.outputs["schema"],
+        anomalies=example_validator.outputs["anomalies"],
+        imbalance_ratio=config.balance.imbalance_ratio,
+        severe_ratio=config.balance.severe_ratio,
+        train_eval_distance=config.balance.train_eval_distance,
+        class_weighting=config.balance.class_weights,
+        fail_on_imbalance=config.balance.fail_on_imbalance,
     ).with_id(LABEL_BALANCE)
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"],

@@ -124,6 +124,18 @@ def build_summary(record: RunRecord, data_dir: str) -> Dict:
     if _custom_int(pushed_artifact, "pushed") == 1:
         pushed_model = pushed_artifact.custom_properties["pushed_destination"].string_value
     splits = balance["splits"] if balance else {}
+    balance_summary = None
+    if balance:
+        split_keys = ("class_counts", "majority_class", "majority_fraction", "imbalance_ratio", "normalized_entropy", "missing_classes")
+        balance_summary = {
+            **{split: {k: s[k] for k in split_keys} for split, s in splits.items()},
+            "imbalanced": balance["imbalanced"],
+            "severity": balance["severity"],
+            "class_weights": balance["class_weights"],
+            "train_eval_distance": balance["train_eval_distance"],
+            "findings": balance["findings"],
+            "report_html": balance["report_html"],
+        }
     return {
         "summary_version": SUMMARY_VERSION,
         "run_id": record.run_id,
@@ -139,6 +151,7 @@ def build_summary(record: RunRecord, data_dir: str) -> Dict:
             "majority_class": splits.get(features.EVAL_SPLIT, {}).get("majority_class"),
             "majority_fraction": splits.get(features.EVAL_SPLIT, {}).get("majority_fraction"),
         },
+        "balance": balance_summary,
         "blessed": blessed,
         "pushed_model": pushed_model,
         "components": {node_id: node.state for node_id, node in sorted(record.nodes.items())},
@@ -163,6 +176,10 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
         f"{len(data['class_names'])} classes ({sizes}); {len(states)} components, "
         f"{states.count('CACHED')} from cache.",
     ]
+    balance = summary.get("balance")
+    if balance:
+        lines.append(balance["findings"][0])
+        lines.append(f"Data report: {balance['report_html']}")
     if evaluation["accuracy"] is not None:
         line = f"Eval accuracy {evaluation['accuracy']:.3f}"
         if evaluation["majority_fraction"] is not None:

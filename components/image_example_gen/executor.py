@@ -1,12 +1,14 @@
 """Beam executor for the image ExampleGen: image files -> tf.Example with bytes, label, class, path."""
 from __future__ import annotations
 
+import io
 import json
 import posixpath
 from typing import Any, Dict, List, Mapping, Tuple
 
 import apache_beam as beam
 import tensorflow as tf
+from PIL import Image
 from tfx import types
 from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
 from tfx.types import artifact_utils, standard_component_specs
@@ -23,18 +25,39 @@ def _bytes_feature(value: bytes) -> tf.train.Feature:
     return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
 
 
+def _int_feature(value: int) -> tf.train.Feature:
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
+
+
+class UnreadableImageError(ValueError):
+    """An image file whose header cannot be read."""
+
+
+def read_header(image_bytes: bytes, rel_path: str) -> Tuple[str, int, int]:
+    """(format, width, height) from the image header; nothing is decoded."""
+    try:
+        with Image.open(io.BytesIO(image_bytes)) as image:
+            return image.format.lower(), image.width, image.height
+    except Exception as error:  # PIL raises many types for a bad file
+        raise UnreadableImageError(f"{rel_path} is not a readable image ({error}); fix or remove it.") from error
+
+
 def image_to_example(image: Tuple[str, str], data_dir: str, class_index: Mapping[str, int]) -> tf.train.Example:
     """Reads one image file into a tf.Example; `image` is (path relative to data_dir, class name)."""
     rel_path, class_name = image
     with tf.io.gfile.GFile(posixpath.join(data_dir, rel_path), "rb") as f:
         image_bytes = f.read()
+    image_format, width, height = read_header(image_bytes, rel_path)
     return tf.train.Example(
         features=tf.train.Features(
             feature={
                 features.IMAGE_KEY: _bytes_feature(image_bytes),
-                features.LABEL_KEY: tf.train.Feature(int64_list=tf.train.Int64List(value=[class_index[class_name]])),
+                features.LABEL_KEY: _int_feature(class_index[class_name]),
                 features.CLASS_NAME_KEY: _bytes_feature(class_name.encode("utf-8")),
                 features.PATH_KEY: _bytes_feature(rel_path.encode("utf-8")),
+                features.IMAGE_FORMAT_KEY: _bytes_feature(image_format.encode("ascii")),
+                features.IMAGE_WIDTH_KEY: _int_feature(width),
+                features.IMAGE_HEIGHT_KEY: _int_feature(height),
             }
         )
     )

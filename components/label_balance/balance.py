@@ -1,13 +1,52 @@
-"""Pure functions from TFDV statistics to class counts and their summary."""
+"""Pure functions from TFDV statistics to class counts, imbalance measures, a verdict and class weights.
+
+Definitions (also in the README, "Label balance"):
+
+* imbalance ratio: images in the largest class / images in the smallest class with any image;
+* normalised entropy: entropy of the class fractions / log(number of classes); 1 = uniform;
+* train/eval distance: the largest difference between a class's train and eval fractions
+  (L-infinity, as TFDV's skew comparator measures);
+* balanced class weights: n_images / (n_classes_present * n_images_of_class), so every class
+  carries the same total weight and the weights average to 1 over the training images.
+"""
 from __future__ import annotations
 
-from typing import Dict, List, Sequence
+import dataclasses
+import math
+from typing import Dict, List, Optional, Sequence
 
 from tensorflow_metadata.proto.v0 import statistics_pb2
+
+CLASS_WEIGHTING_CHOICES = ("balanced", "none")
+SEVERITIES = ("none", "moderate", "severe")
 
 
 class LabelStatisticsError(ValueError):
     """The statistics carry no per-class counts for the label."""
+
+
+class ImbalanceError(RuntimeError):
+    """Labels are imbalanced and the run was asked to stop on that."""
+
+
+@dataclasses.dataclass(frozen=True)
+class BalanceThresholds:
+    """When the train split counts as imbalanced, and when badly.
+
+    A ratio of 2 means the largest class already pulls twice as hard on the loss as the smallest;
+    at 10 a model can reach a high accuracy while ignoring the small classes entirely.
+    """
+
+    imbalance_ratio: float = 2.0
+    severe_ratio: float = 10.0
+    train_eval_distance: float = 0.1  # above this, eval measures a different mix than train
+
+    def __post_init__(self):
+        if not 1.0 <= self.imbalance_ratio <= self.severe_ratio:
+            raise ValueError(
+                f"Imbalance thresholds must satisfy 1 <= ratio ({self.imbalance_ratio}) "
+                f"<= severe ratio ({self.severe_ratio})."
+            )
 
 
 def label_counts(
@@ -41,14 +80,138 @@ def label_counts(
     raise LabelStatisticsError(f"TFDV statistics have no feature '{label_key}'.")
 
 
+def normalised_entropy(counts: Sequence[int]) -> float:
+    """Entropy of the class distribution over log(number of classes): 1 = uniform, 0 = one class."""
+    total = sum(counts)
+    if total == 0 or len(counts) < 2:
+        return 0.0
+    entropy = -sum(c / total * math.log(c / total) for c in counts if c)
+    return entropy / math.log(len(counts))
+
+
 def split_summary(class_names: Sequence[str], counts: Sequence[int]) -> Dict:
-    """Counts by class name, total, and the majority class with its share (the accuracy of
-    always predicting it)."""
+    """Counts, fractions, majority and minority, imbalance ratio and entropy of one split."""
     total = int(sum(counts))
+    present = [i for i, c in enumerate(counts) if c]
     majority = max(range(len(counts)), key=lambda i: counts[i])
+    minority = min(present, key=lambda i: counts[i]) if present else majority
     return {
         "total": total,
-        "class_counts": {name: int(count) for name, count in zip(class_names, counts)},
+        "class_counts": {name: int(c) for name, c in zip(class_names, counts)},
+        "class_fractions": {name: (c / total if total else 0.0) for name, c in zip(class_names, counts)},
         "majority_class": class_names[majority],
         "majority_fraction": counts[majority] / total if total else 0.0,
+        "minority_class": class_names[minority],
+        "minority_count": int(counts[minority]),
+        "imbalance_ratio": counts[majority] / counts[minority] if present else None,
+        "normalized_entropy": normalised_entropy(counts),
+        "missing_classes": [name for name, c in zip(class_names, counts) if not c],
     }
+
+
+def distribution_distance(a: Dict[str, float], b: Dict[str, float]) -> float:
+    """L-infinity distance between two class-fraction mappings over the same classes."""
+    return max((abs(a[name] - b.get(name, 0.0)) for name in a), default=0.0)
+
+
+def class_weights(counts: Sequence[int]) -> List[float]:
+    """Balanced weights (see module docstring); a class with no training image gets 1.0, unused."""
+    total = sum(counts)
+    present = sum(1 for c in counts if c)
+    return [total / (present * c) if c else 1.0 for c in counts]
+
+
+def severity(ratio: Optional[float], missing_in_train: Sequence[str], thresholds: BalanceThresholds) -> str:
+    if missing_in_train or (ratio is not None and ratio >= thresholds.severe_ratio):
+        return "severe"
+    if ratio is not None and ratio >= thresholds.imbalance_ratio:
+        return "moderate"
+    return "none"
+
+
+def _percent(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def findings(report: Dict, thresholds: BalanceThresholds) -> List[str]:
+    """The verdict in plain sentences, most important first."""
+    splits = report["splits"]
+    train, evaluation = splits.get("train"), splits.get("eval")
+    lines = []
+    if train:
+        ratio = train["imbalance_ratio"]
+        if report["severity"] == "none":
+            lines.append(
+                f"Labels are balanced enough: the largest train class ('{train['majority_class']}') has "
+                f"{ratio:.1f}x the images of the smallest (threshold {thresholds.imbalance_ratio:g}x)."
+            )
+        else:
+            lines.append(
+                f"Labels are {'severely' if report['severity'] == 'severe' else 'moderately'} imbalanced: "
+                f"'{train['majority_class']}' is {_percent(train['majority_fraction'])} of train images, "
+                f"{ratio:.1f}x the smallest class ('{train['minority_class']}', {train['minority_count']} images)."
+            )
+    baseline = evaluation or train
+    if baseline:
+        split_name = "eval" if evaluation else "train"
+        lines.append(
+            f"A model that always answers '{baseline['majority_class']}' scores "
+            f"{_percent(baseline['majority_fraction'])} on {split_name}; any accuracy near that means the "
+            "model learned nothing."
+        )
+    if train and train["missing_classes"]:
+        lines.append(f"No training images for: {', '.join(train['missing_classes'])}. The model cannot learn them.")
+    if evaluation and evaluation["missing_classes"]:
+        lines.append(
+            f"No eval images for: {', '.join(evaluation['missing_classes'])}. "
+            "Accuracy on those classes cannot be measured."
+        )
+    distance = report["train_eval_distance"]
+    if distance is not None and distance > thresholds.train_eval_distance:
+        lines.append(
+            f"Train and eval label mixes differ by up to {_percent(distance)} of a split "
+            f"(threshold {_percent(thresholds.train_eval_distance)}): eval measures a different mix than train."
+        )
+    weights = report["class_weights"]
+    if weights:
+        heaviest = max(weights, key=weights.get)
+        lightest = min(weights, key=weights.get)
+        lines.append(
+            f"Class weights are on (balanced): a '{lightest}' image counts {weights[lightest]:.2f} in the "
+            f"loss, a '{heaviest}' image {weights[heaviest]:.2f}."
+        )
+    elif report["severity"] != "none":
+        lines.append("Class weights are off (--class-weights none): training does nothing about the imbalance.")
+    return lines
+
+
+def analyze(
+    class_names: Sequence[str],
+    counts_by_split: Dict[str, Sequence[int]],
+    thresholds: BalanceThresholds = BalanceThresholds(),
+    class_weighting: str = "balanced",
+) -> Dict:
+    """The label-balance report (the JSON twin of the HTML report)."""
+    if class_weighting not in CLASS_WEIGHTING_CHOICES:
+        raise ValueError(f"class_weighting {class_weighting!r} must be one of {CLASS_WEIGHTING_CHOICES}.")
+    splits = {split: split_summary(class_names, counts) for split, counts in counts_by_split.items()}
+    train = splits.get("train")
+    distance = None
+    if train and "eval" in splits:
+        distance = distribution_distance(train["class_fractions"], splits["eval"]["class_fractions"])
+    level = severity(train["imbalance_ratio"], train["missing_classes"], thresholds) if train else "none"
+    weights = None
+    if class_weighting == "balanced" and "train" in counts_by_split:
+        weights = dict(zip(class_names, class_weights(counts_by_split["train"])))
+    report = {
+        "class_names": list(class_names),
+        "splits": splits,
+        "imbalanced": level != "none",
+        "severity": level,
+        "train_eval_distance": distance,
+        "class_weighting": class_weighting,
+        "class_weights": weights,
+        "thresholds": dataclasses.asdict(thresholds),
+    }
+    report["findings"] = findings(report, thresholds)
+    return report

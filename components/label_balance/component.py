@@ -1,58 +1,110 @@
-"""The label_balance pipeline step: TFX glue over `balance`."""
-
+"""The label_balance pipeline step: TFX glue over `balance` and `report`."""
 import json
 import os
 
 import tensorflow as tf
 import tensorflow_data_validation as tfdv
+from tensorflow_metadata.proto.v0 import anomalies_pb2
 from tfx import v1 as tfx
 from tfx.types import Artifact, artifact_utils
 
 from components import features
 from components.image_example_gen.executor import read_class_names
-from components.label_balance.balance import label_counts, split_summary
+from components.label_balance.balance import BalanceThresholds, ImbalanceError, analyze, label_counts
+from components.label_balance.report import anomaly_lines, image_summary, render_data_report
 
 InputArtifact = tfx.dsl.components.InputArtifact
 OutputArtifact = tfx.dsl.components.OutputArtifact
+Parameter = tfx.dsl.components.Parameter
+
+STATISTICS_FILE = "FeatureStats.pb"  # what StatisticsGen writes in each split folder
+ANOMALIES_FILE = "SchemaDiff.pb"  # what ExampleValidator writes in each split folder
 
 
 class LabelBalanceReport(Artifact):
-    """Class counts per split (label_balance.json)."""
+    """label_balance.json (the verdict and numbers) and data_report.html (the same for people)."""
 
     TYPE_NAME = "LabelBalanceReport"
 
 
-STATISTICS_FILE = "FeatureStats.pb"  # what StatisticsGen writes in each split folder
+def read_split_statistics(statistics: Artifact, split: str):
+    return tfdv.load_stats_binary(os.path.join(artifact_utils.get_split_uri([statistics], split), STATISTICS_FILE))
 
 
-def read_split_statistics(statistics: tfx.types.standard_artifacts.ExampleStatistics, split: str):
-    split_uri = artifact_utils.get_split_uri([statistics], split)
-    return tfdv.load_stats_binary(os.path.join(split_uri, STATISTICS_FILE))
+def read_split_anomalies(anomalies: Artifact, split: str) -> anomalies_pb2.Anomalies:
+    path = os.path.join(artifact_utils.get_split_uri([anomalies], split), ANOMALIES_FILE)
+    with tf.io.gfile.GFile(path, "rb") as f:
+        return anomalies_pb2.Anomalies.FromString(f.read())
 
 
-def _write_json(directory: str, filename: str, payload) -> None:
-    with tf.io.gfile.GFile(os.path.join(directory, filename), "w") as f:
-        json.dump(payload, f, indent=2)
+def _check_label_is_categorical(schema_uri: str) -> None:
+    schema = tfdv.load_schema_text(os.path.join(schema_uri, "schema.pbtxt"))
+    label = tfdv.get_feature(schema, features.LABEL_KEY)
+    if not label.int_domain.is_categorical:
+        raise ValueError(
+            f"The schema marks '{features.LABEL_KEY}' as numeric: set `int_domain {{ is_categorical: true }}` "
+            "in schemas/schema.pbtxt so TFDV counts classes."
+        )
+
+
+def _write(directory: str, filename: str, text: str) -> str:
+    path = os.path.join(directory, filename)
+    with tf.io.gfile.GFile(path, "w") as f:
+        f.write(text)
+    return path
 
 
 @tfx.dsl.components.component
 def LabelBalance(
     examples: InputArtifact[tfx.types.standard_artifacts.Examples],
     statistics: InputArtifact[tfx.types.standard_artifacts.ExampleStatistics],
+    schema: InputArtifact[tfx.types.standard_artifacts.Schema],
+    anomalies: InputArtifact[tfx.types.standard_artifacts.ExampleAnomalies],
     balance: OutputArtifact[LabelBalanceReport],
     training_hints: OutputArtifact[tfx.types.standard_artifacts.HyperParameters],
+    imbalance_ratio: Parameter[float],
+    severe_ratio: Parameter[float],
+    train_eval_distance: Parameter[float],
+    class_weighting: Parameter[str],
+    fail_on_imbalance: Parameter[bool],
 ) -> None:
-    """Counts classes per split and hands the class list to the Trainer.
+    """Measures class balance per split from TFDV statistics, reports it, and derives class weights.
 
-    `training_hints` is a HyperParameters artifact because that is the Trainer's input for values
-    derived upstream; its one JSON file arrives as `fn_args.hyperparameters`.
+    Writes label_balance.json and data_report.html into `balance`; hands the class names and class
+    weights to the Trainer through `training_hints`, a HyperParameters artifact because that is the
+    Trainer's input for values derived upstream (its one JSON file becomes `fn_args.hyperparameters`).
+    With `fail_on_imbalance`, imbalanced labels stop the run after the report is written.
     """
+    _check_label_is_categorical(schema.uri)
     class_names = read_class_names(examples.uri)
-    splits = {
-        split: split_summary(
-            class_names, label_counts(read_split_statistics(statistics, split), features.LABEL_KEY, len(class_names))
-        )
-        for split in artifact_utils.decode_split_names(statistics.split_names)
+    splits = artifact_utils.decode_split_names(statistics.split_names)
+    split_statistics = {split: read_split_statistics(statistics, split) for split in splits}
+    thresholds = BalanceThresholds(imbalance_ratio, severe_ratio, train_eval_distance)
+    report = analyze(
+        class_names,
+        {split: label_counts(stats, features.LABEL_KEY, len(class_names)) for split, stats in split_statistics.items()},
+        thresholds,
+        class_weighting,
+    )
+    report["images"] = {split: image_summary(stats) for split, stats in split_statistics.items()}
+    report["anomalies"] = {
+        split: anomaly_lines(read_split_anomalies(anomalies, split))
+        for split in artifact_utils.decode_split_names(anomalies.split_names)
     }
-    _write_json(balance.uri, features.LABEL_BALANCE_FILE, {"class_names": class_names, "splits": splits})
-    _write_json(training_hints.uri, features.TRAINING_HINTS_FILE, {"class_names": class_names})
+    total = sum(s["total"] for s in report["splits"].values())
+    report_path = _write(
+        balance.uri,
+        features.DATA_REPORT_FILE,
+        render_data_report(report, f"{total} images in {len(class_names)} classes, from {examples.uri}"),
+    )
+    report["report_html"] = report_path
+    _write(balance.uri, features.LABEL_BALANCE_FILE, json.dumps(report, indent=2))
+    weights = report["class_weights"]
+    _write(
+        training_hints.uri,
+        features.TRAINING_HINTS_FILE,
+        json.dumps({"class_names": class_names, "class_weights": [weights[n] for n in class_names] if weights else None}),
+    )
+    balance.set_string_custom_property("severity", report["severity"])
+    if fail_on_imbalance and report["imbalanced"]:
+        raise ImbalanceError(f"{report['findings'][0]} The run stops here (--fail-on-imbalance). Report: {report_path}")

@@ -15,10 +15,12 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     """Trains on the transformed train split, validates on eval, exports the best epoch.
 
     `fn_args.custom_config` holds a `TrainingConfig` as a dict; `fn_args.hyperparameters` holds the
-    label-balance step's training hints (class names, in label order).
+    label-balance step's training hints: class names in label order, and class weights (a list in
+    the same order, or null when class weighting is off).
     """
     settings = TrainingConfig(**fn_args.custom_config)
     class_names = fn_args.hyperparameters["class_names"]
+    weights = fn_args.hyperparameters.get("class_weights")
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     schema = tf_transform_output.transformed_metadata.schema
     input_shape = tf_transform_output.transformed_feature_spec()[features.TRANSFORMED_IMAGE_KEY].shape
@@ -35,5 +37,6 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         epochs=settings.epochs,
         learning_rate=settings.learning_rate,
         early_stopping_patience=settings.early_stopping_patience,
+        class_weight=dict(enumerate(weights)) if weights else None,
     )
     export_serving_model(result.model, tf_transform_output, class_names, fn_args.serving_model_dir)

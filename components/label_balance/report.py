@@ -1,0 +1,133 @@
+"""The data report: label balance, image statistics and anomalies as one self-contained HTML page."""
+from __future__ import annotations
+
+from typing import Dict, List
+
+from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
+
+from components import features
+from components.reporting import html
+
+
+def _feature(statistics: statistics_pb2.DatasetFeatureStatisticsList, name: str):
+    for feature in statistics.datasets[0].features:
+        if (feature.name or ".".join(feature.path.step)) == name:
+            return feature
+    return None
+
+
+def image_summary(statistics: statistics_pb2.DatasetFeatureStatisticsList) -> Dict:
+    """Image formats (counts) and pixel sizes (min, mean, max) from TFDV's statistics of one split."""
+    summary: Dict = {"formats": {}, "width": None, "height": None}
+    image_format = _feature(statistics, features.IMAGE_FORMAT_KEY)
+    if image_format is not None:
+        summary["formats"] = {v.value: int(v.frequency) for v in image_format.string_stats.top_values}
+    for key, name in ((features.IMAGE_WIDTH_KEY, "width"), (features.IMAGE_HEIGHT_KEY, "height")):
+        feature = _feature(statistics, key)
+        if feature is not None and feature.HasField("num_stats"):
+            stats = feature.num_stats
+            summary[name] = {"min": stats.min, "mean": stats.mean, "max": stats.max}
+    return summary
+
+
+def anomaly_lines(anomalies: anomalies_pb2.Anomalies) -> List[str]:
+    """One line per anomaly ExampleValidator found: feature, then TFDV's own description."""
+    return [
+        f"{name}: {info.short_description or info.description}"
+        for name, info in sorted(anomalies.anomaly_info.items())
+    ] + ([f"dataset: {anomalies.dataset_anomaly_info.description}"] if anomalies.HasField("dataset_anomaly_info") else [])
+
+
+def _percent(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _distribution_charts(report: Dict) -> str:
+    charts = []
+    for split, summary in report["splits"].items():
+        names = report["class_names"]
+        counts = [summary["class_counts"][n] for n in names]
+        shown = [f"{c} ({_percent(summary['class_fractions'][n])})" for n, c in zip(names, counts)]
+        charts.append(
+            html.bar_chart(
+                f"{split}: {summary['total']} images", names, counts, shown, highlight=summary["majority_class"]
+            )
+        )
+    return f'<div class="charts">{"".join(charts)}</div>'
+
+
+def _numbers(report: Dict) -> str:
+    splits = report["splits"]
+    weights = report["class_weights"] or {}
+    headers = ["class"] + [f"{s} images" for s in splits] + [f"{s} share" for s in splits]
+    if weights:
+        headers.append("class weight")
+    rows = []
+    for name in report["class_names"]:
+        row = [name] + [splits[s]["class_counts"][name] for s in splits]
+        row += [_percent(splits[s]["class_fractions"][name]) for s in splits]
+        if weights:
+            row.append(f"{weights[name]:.3f}")
+        rows.append(row)
+    per_split = html.table(
+        ["split", "images", "majority class", "majority share", "imbalance ratio", "normalised entropy", "missing classes"],
+        [
+            [
+                split,
+                s["total"],
+                s["majority_class"],
+                _percent(s["majority_fraction"]),
+                "n/a" if s["imbalance_ratio"] is None else f"{s['imbalance_ratio']:.1f}x",
+                f"{s['normalized_entropy']:.3f}",
+                ", ".join(s["missing_classes"]) or "none",
+            ]
+            for split, s in splits.items()
+        ],
+    )
+    distance = report["train_eval_distance"]
+    note = (
+        f"<p>Train/eval distance (largest difference of a class's share, L-infinity): "
+        f"{'n/a' if distance is None else f'{distance:.3f}'}.</p>"
+    )
+    return per_split + note + html.table(headers, rows)
+
+
+def _images(report: Dict) -> str:
+    rows = []
+    for split, summary in report.get("images", {}).items():
+        formats = ", ".join(f"{fmt} {count}" for fmt, count in sorted(summary["formats"].items())) or "n/a"
+        sizes = [
+            "n/a" if summary[d] is None else f"{summary[d]['min']:g} / {summary[d]['mean']:.1f} / {summary[d]['max']:g}"
+            for d in ("width", "height")
+        ]
+        rows.append([split, formats, *sizes])
+    return html.table(["split", "formats (images)", "width min / mean / max", "height min / mean / max"], rows)
+
+
+def _anomalies(report: Dict) -> str:
+    anomalies = report.get("anomalies")
+    if anomalies is None:
+        return "<p>ExampleValidator's anomalies were not available to this step.</p>"
+    parts = []
+    for split, lines in anomalies.items():
+        if lines:
+            items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+            parts.append(f"<h3>{html.escape(split)}</h3><ul>{items}</ul>")
+        else:
+            parts.append(f"<h3>{html.escape(split)}</h3><p>No anomalies: the data matches the schema.</p>")
+    return "".join(parts)
+
+
+def render_data_report(report: Dict, subtitle: str) -> str:
+    """The report as a complete HTML page."""
+    return html.page(
+        "Data report",
+        subtitle,
+        [
+            html.section("Verdict", html.verdict_box(report["severity"], report["findings"])),
+            html.section("Class distribution", _distribution_charts(report)),
+            html.section("Numbers", _numbers(report)),
+            html.section("Images (TFDV statistics)", _images(report)),
+            html.section("Anomalies (ExampleValidator against the schema)", _anomalies(report)),
+        ],
+    )

@@ -1,0 +1,1 @@
+"""Self-contained HTML reports: inline CSS and SVG only, so they open offline in any browser."""

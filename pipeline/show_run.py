@@ -1,0 +1,53 @@
+"""Show a finished run: its label-balance verdict, evaluation, pushed model and report paths.
+
+    python pipeline/show_run.py [--output-dir outputs] [--run-id RUN_ID] [--json]
+
+Everything is read through ML Metadata, so no artifact folder needs to be found by hand.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import List, Optional
+
+from pipeline.config import DEFAULT_PIPELINE_NAME
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="show_run.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output-dir", default="outputs", help="the run command's --output-dir (default: %(default)s)")
+    parser.add_argument("--pipeline-name", default=DEFAULT_PIPELINE_NAME, help="(default: %(default)s)")
+    parser.add_argument("--run-id", help="a run id from run_summary.json (default: the latest run)")
+    parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from pipeline import summary
+
+    metadata_path = os.path.join(os.path.abspath(args.output_dir), "metadata.sqlite")
+    try:
+        record = summary.read_run(summary.open_store(metadata_path), args.pipeline_name, args.run_id)
+    except summary.NoRunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    run_summary = summary.build_summary(record, data_dir=None)
+    if args.json:
+        print(json.dumps(run_summary, indent=2))
+        return 0
+    for line in summary.describe(run_summary, os.path.join(args.output_dir, "run_summary.json")):
+        print(line)
+    balance = run_summary.get("balance")
+    if balance and len(balance["findings"]) > 1:
+        print("Label balance:")
+        for finding in balance["findings"]:
+            print(f"  - {finding}")
+    for node, state in run_summary["components"].items():
+        if state not in ("COMPLETE", "CACHED"):
+            print(f"{node}: {state}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
