@@ -113,6 +113,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     _quiet_libraries(args.verbose)
     from components.image_example_gen.layout import DataLayoutError
+    from components.label_balance.balance import ImbalanceError
     from pipeline import summary
 
     started = time.time()
@@ -121,6 +122,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (DataLayoutError, summary.NoRunError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except ImbalanceError as error:
+        print(f"stopped: {error}", file=sys.stderr)
+        return 1
     except Exception as error:  # noqa: BLE001 - one readable line instead of a TFX traceback
         if args.verbose:
             raise

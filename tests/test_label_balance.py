@@ -5,7 +5,14 @@ import tensorflow_data_validation as tfdv
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from components import features
-from components.label_balance.balance import LabelStatisticsError, label_counts, split_summary
+from components.label_balance.balance import (
+    BalanceThresholds,
+    LabelStatisticsError,
+    analyze,
+    class_weights,
+    label_counts,
+    split_summary,
+)
 from pipeline.dag import SCHEMA_FILE
 
 
@@ -36,9 +43,70 @@ def test_a_non_categorical_label_is_explained():
 
 def test_summary_names_the_majority_class_and_its_share():
     summary = split_summary(["cat", "dog", "owl"], [6, 2, 1])
-    assert summary == {
-        "total": 9,
-        "class_counts": {"cat": 6, "dog": 2, "owl": 1},
-        "majority_class": "cat",
-        "majority_fraction": pytest.approx(6 / 9),
-    }
+    assert summary["majority_class"] == "cat"
+    assert summary["majority_fraction"] == pytest.approx(6 / 9)
+    assert (summary["minority_class"], summary["minority_count"]) == ("owl", 1)
+    assert summary["imbalance_ratio"] == 6.0
+    assert summary["class_fractions"] == pytest.approx({"cat": 6 / 9, "dog": 2 / 9, "owl": 1 / 9})
+
+
+CLASSES = ["eight", "five", "four", "nine", "one", "seven", "six", "three", "two", "zero"]
+# The built-in sample's split (what the pipeline's StatisticsGen counts on it).
+SAMPLE_TRAIN = [7, 10, 6, 9, 9, 9, 9, 9, 6, 150]
+SAMPLE_EVAL = [3, 0, 4, 1, 1, 1, 1, 1, 4, 28]
+
+
+def test_balanced_labels_are_not_flagged():
+    report = analyze(["cat", "dog", "owl"], {"train": [100, 90, 80], "eval": [25, 22, 20]})
+    assert report["imbalanced"] is False and report["severity"] == "none"
+    assert report["splits"]["train"]["normalized_entropy"] > 0.99
+    assert report["findings"][0].startswith("Labels are balanced enough")
+
+
+def test_the_sample_is_flagged_with_its_numbers():
+    report = analyze(CLASSES, {"train": SAMPLE_TRAIN, "eval": SAMPLE_EVAL})
+    assert report["imbalanced"] is True and report["severity"] == "severe"
+    train, evaluation = report["splits"]["train"], report["splits"]["eval"]
+    assert train["majority_class"] == "zero" and train["majority_fraction"] == pytest.approx(150 / 224)
+    assert train["imbalance_ratio"] == pytest.approx(25.0)
+    assert evaluation["majority_fraction"] == pytest.approx(28 / 44)
+    assert report["findings"][:2] == [
+        "Labels are severely imbalanced: 'zero' is 67.0% of train images, 25.0x the smallest class ('four', 6 images).",
+        "A model that always answers 'zero' scores 63.6% on eval; any accuracy near that means the model learned nothing.",
+    ]
+    # L-infinity: the largest per-class difference of shares (here 'four': 2.7% train vs 9.1% eval).
+    assert report["train_eval_distance"] == pytest.approx(max(abs(t / 224 - e / 44) for t, e in zip(SAMPLE_TRAIN, SAMPLE_EVAL)))
+
+
+def test_a_class_missing_from_eval_is_reported():
+    report = analyze(CLASSES, {"train": SAMPLE_TRAIN, "eval": SAMPLE_EVAL})
+    assert report["splits"]["eval"]["missing_classes"] == ["five"]
+    assert "No eval images for: five. Accuracy on those classes cannot be measured." in report["findings"]
+
+
+def test_a_class_missing_from_train_makes_the_imbalance_severe():
+    report = analyze(["cat", "dog", "owl"], {"train": [50, 50, 0], "eval": [5, 5, 5]})
+    assert report["severity"] == "severe"
+    assert "No training images for: owl. The model cannot learn them." in report["findings"]
+
+
+def test_thresholds_decide_the_severity():
+    counts = {"train": [30, 10]}
+    assert analyze(["a", "b"], counts)["severity"] == "moderate"
+    assert analyze(["a", "b"], counts, BalanceThresholds(imbalance_ratio=4, severe_ratio=10))["severity"] == "none"
+    assert analyze(["a", "b"], counts, BalanceThresholds(imbalance_ratio=2, severe_ratio=3))["severity"] == "severe"
+
+
+def test_balanced_class_weights_are_as_documented():
+    weights = class_weights(SAMPLE_TRAIN)
+    # n_images / (n_classes * n_class_images)
+    assert weights == pytest.approx([224 / (10 * n) for n in SAMPLE_TRAIN])
+    # every class carries the same total weight, and the weights average 1 over training images
+    assert {round(w * n, 6) for w, n in zip(weights, SAMPLE_TRAIN)} == {22.4}
+    assert sum(w * n for w, n in zip(weights, SAMPLE_TRAIN)) / 224 == pytest.approx(1.0)
+
+
+def test_no_class_weights_when_turned_off():
+    report = analyze(CLASSES, {"train": SAMPLE_TRAIN, "eval": SAMPLE_EVAL}, class_weighting="none")
+    assert report["class_weights"] is None
+    assert report["findings"][-1].startswith("Class weights are off")
