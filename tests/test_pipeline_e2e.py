@@ -27,9 +27,12 @@ PIPELINE_NODES = {
 }
 
 
-def run_pipeline(data_dir, output_dir):
+SHOW_RUN = str(REPO_ROOT / "pipeline" / "show_run.py")
+
+
+def run_pipeline(data_dir, output_dir, *flags):
     result = subprocess.run(
-        [sys.executable, RUN_LOCAL, "--data-dir", str(data_dir), "--output-dir", str(output_dir)],
+        [sys.executable, RUN_LOCAL, "--data-dir", str(data_dir), "--output-dir", str(output_dir), *flags],
         capture_output=True,
         text=True,
         timeout=1200,
@@ -92,6 +95,59 @@ def test_pushed_model_classifies_held_out_sample_images(first_run):
     assert list(by_image["class_index"].numpy()) == list(predicted)
     named = [n.decode() for n in by_image["class_name"].numpy()]
     assert np.mean([n == c for n, c in zip(named, class_names)]) == pytest.approx(accuracy)
+
+
+@pytest.mark.e2e
+def test_imbalance_is_reported_and_countered_with_class_weights(first_run):
+    _, output_dir, summary, stdout = first_run
+    balance = summary["balance"]
+    assert balance["imbalanced"] is True and balance["severity"] == "severe"
+    assert balance["train"]["majority_class"] == "zero"
+    assert 0.6 < balance["train"]["majority_fraction"] < 0.72
+    assert balance["train"]["imbalance_ratio"] > 10
+    assert balance["train"]["class_counts"] == summary["data"]["class_counts"]["train"]
+    assert balance["class_weights"]["zero"] < 0.5 < min(w for c, w in balance["class_weights"].items() if c != "zero")
+    assert os.path.isfile(balance["report_html"])
+    assert balance["findings"][0] in stdout and balance["report_html"] in stdout
+
+    # With class weights on, the model learns the small classes too: balanced accuracy (mean recall
+    # over the classes eval has) is far above chance (0.1), not just the majority share.
+    model = tf.saved_model.load(summary["pushed_model"])
+    serialized = eval_examples(output_dir)
+    labels = np.array([tf.train.Example.FromString(s).features.feature[features.LABEL_KEY].int64_list.value[0] for s in serialized])
+    predicted = model.signatures[features.SERVING_SIGNATURE](examples=tf.constant(serialized))[
+        features.PROBABILITIES_OUTPUT
+    ].numpy().argmax(axis=1)
+    recalls = [np.mean(predicted[labels == c] == c) for c in np.unique(labels)]
+    assert np.mean(recalls) > 0.5
+
+
+@pytest.mark.e2e
+def test_show_run_prints_the_verdict_and_report(first_run):
+    _, output_dir, summary, _ = first_run
+    result = subprocess.run(
+        [sys.executable, SHOW_RUN, "--output-dir", str(output_dir)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert summary["run_id"] in result.stdout
+    assert summary["balance"]["findings"][0] in result.stdout
+    assert summary["balance"]["report_html"] in result.stdout
+
+
+@pytest.mark.e2e
+def test_fail_on_imbalance_stops_before_training(sample_dir, tmp_path):
+    output_dir = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, RUN_LOCAL, "--data-dir", str(sample_dir), "--output-dir", str(output_dir), "--fail-on-imbalance"],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert result.returncode == 1
+    assert "stopped: Labels are severely imbalanced: 'zero' is" in result.stderr
+    assert "data_report.html" in result.stderr and "Traceback" not in result.stderr
+    assert "[Trainer]" not in result.stdout
+    assert not (output_dir / "serving").exists()
 
 
 @pytest.mark.e2e
