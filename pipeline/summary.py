@@ -126,7 +126,14 @@ def build_summary(record: RunRecord, data_dir: str) -> Dict:
     splits = balance["splits"] if balance else {}
     balance_summary = None
     if balance:
-        split_keys = ("class_counts", "majority_class", "majority_fraction", "imbalance_ratio", "normalized_entropy", "missing_classes")
+        split_keys = (
+            "class_counts",
+            "majority_class",
+            "majority_fraction",
+            "imbalance_ratio",
+            "normalized_entropy",
+            "missing_classes",
+        )
         balance_summary = {
             **{split: {k: s[k] for k in split_keys} for split, s in splits.items()},
             "imbalanced": balance["imbalanced"],
