@@ -17,6 +17,7 @@ setup(
         "tfx[kfp]==1.16.0",
         # Beam 2.7x no longer pulls in dill, which TFDV imports.
         "apache-beam[gcp,dill]",
+        "matplotlib",
         "pillow",
         "scikit-learn",
     ],
