@@ -28,7 +28,7 @@ OVERFIT_LOSS_RISE = 0.10  # validation loss this much (relative) above its best
 OVERFIT_GAP = 0.05  # training accuracy this far above validation accuracy
 UNDERFIT_LOSS_DROP = 0.05  # training loss must fall by at least this share of its first value
 SWING = 0.05  # an epoch-to-epoch accuracy change this large counts as a swing
-SWING_SHARE = 1 / 3  # swings in both directions on this share of epochs = oscillating
+SWING_SHARE = 1 / 4  # reversals on this share of epoch-to-epoch moves = oscillating
 
 
 @dataclasses.dataclass(frozen=True)
