@@ -23,6 +23,8 @@ DATA_REPORT_FILE = "data_report.html"
 TRAINING_HINTS_FILE = "training_hints.json"
 BEST_MODEL_FILE = "best_model.keras"
 HISTORY_FILE = "history.json"
+HISTORY_CSV_FILE = "history.csv"
+TRAINING_FILE = "training.json"  # the training summary: best epoch, findings, plots
 
 # Serving signatures.
 SERVING_SIGNATURE = "serving_default"  # serialized tf.Example -> probabilities

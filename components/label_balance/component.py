@@ -100,11 +100,14 @@ def LabelBalance(
     report["report_html"] = report_path
     _write(balance.uri, features.LABEL_BALANCE_FILE, json.dumps(report, indent=2))
     weights = report["class_weights"]
-    _write(
-        training_hints.uri,
-        features.TRAINING_HINTS_FILE,
-        json.dumps({"class_names": class_names, "class_weights": [weights[n] for n in class_names] if weights else None}),
-    )
+    baseline_split = report["splits"].get(features.EVAL_SPLIT) or report["splits"][features.TRAIN_SPLIT]
+    hints = {
+        "class_names": class_names,
+        "class_weights": [weights[n] for n in class_names] if weights else None,
+        # Validation accuracy of always answering the largest class: the line the curves must clear.
+        "majority_fraction": baseline_split["majority_fraction"],
+    }
+    _write(training_hints.uri, features.TRAINING_HINTS_FILE, json.dumps(hints))
     balance.set_string_custom_property("severity", report["severity"])
     if fail_on_imbalance and report["imbalanced"]:
         raise ImbalanceError(f"{report['findings'][0]} The run stops here (--fail-on-imbalance). Report: {report_path}")

@@ -4,8 +4,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
+import numpy as np
 import tensorflow as tf
 from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
@@ -38,12 +39,21 @@ def make_dataset(
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
+class _LearningRateLogger(tf.keras.callbacks.Callback):
+    """Puts the learning rate used in each epoch into the logs (history, CSV, TensorBoard)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(tf.keras.backend.get_value(self.model.optimizer.learning_rate))
+
+
 @dataclasses.dataclass
 class TrainingResult:
     model: tf.keras.Model  # the best epoch's model, reloaded from best_model.keras
     history: Dict[str, List[float]]
     best_epoch: int  # 1-based
     best_model_path: str
+    stopped_early: bool
 
 
 def train(
@@ -72,6 +82,7 @@ def train(
     )
     best_model_path = os.path.join(model_dir, features.BEST_MODEL_FILE)
     callbacks = [
+        _LearningRateLogger(),
         tf.keras.callbacks.ModelCheckpoint(
             best_model_path, monitor="val_accuracy", mode="max", save_best_only=True, verbose=0
         ),
@@ -80,6 +91,12 @@ def train(
         tf.keras.callbacks.EarlyStopping(
             monitor="val_loss", mode="min", patience=early_stopping_patience, restore_best_weights=True
         ),
+        # Halve the step when validation loss stalls, well before early stopping gives up.
+        tf.keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=0.5, patience=max(1, early_stopping_patience // 3), min_lr=1e-6
+        ),
+        tf.keras.callbacks.CSVLogger(os.path.join(model_dir, features.HISTORY_CSV_FILE)),
+        tf.keras.callbacks.TensorBoard(log_dir=os.path.join(model_dir, "logs"), histogram_freq=0),
     ]
     fit = model.fit(
         train_dataset,
@@ -89,11 +106,24 @@ def train(
         class_weight=class_weight,
         verbose=2,
     )
-    history = {name: [float(v) for v in values] for name, values in fit.history.items()}
+    history = {name: [float(v) for v in values] for name, values in fit.history.items() if name != "lr"}
     val_accuracy = history["val_accuracy"]
     # ModelCheckpoint saves on strict improvement only, so ties resolve to the first best epoch.
     best_epoch = val_accuracy.index(max(val_accuracy)) + 1
     with tf.io.gfile.GFile(os.path.join(model_dir, features.HISTORY_FILE), "w") as f:
         json.dump({"epochs_run": len(val_accuracy), "best_epoch": best_epoch, "history": history}, f, indent=2)
     best_model = tf.keras.models.load_model(best_model_path)
-    return TrainingResult(model=best_model, history=history, best_epoch=best_epoch, best_model_path=best_model_path)
+    return TrainingResult(
+        model=best_model,
+        history=history,
+        best_epoch=best_epoch,
+        best_model_path=best_model_path,
+        stopped_early=len(val_accuracy) < epochs,
+    )
+
+
+def prediction_shares(model: tf.keras.Model, dataset: tf.data.Dataset, class_names: Sequence[str]) -> Dict[str, float]:
+    """Share of the dataset's images the model assigns to each class."""
+    predicted = np.concatenate([np.argmax(model.predict_on_batch(images), axis=1) for images, _ in dataset])
+    counts = np.bincount(predicted, minlength=len(class_names))
+    return {name: float(c) / max(1, len(predicted)) for name, c in zip(class_names, counts)}

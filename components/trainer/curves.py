@@ -1,0 +1,55 @@
+"""Training-curve plots as PNG files: accuracy and loss (train against validation, with the
+majority-class accuracy drawn as a line) and the learning rate per epoch."""
+from __future__ import annotations
+
+import os
+from typing import Dict, List, Optional, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display is needed or wanted
+import matplotlib.pyplot as plt  # noqa: E402
+
+CURVES_FILE = "training_curves.png"
+LEARNING_RATE_FILE = "learning_rate.png"
+
+
+def plot_training(
+    history: Dict[str, Sequence[float]],
+    out_dir: str,
+    best_epoch: int,
+    majority_fraction: Optional[float] = None,
+) -> List[str]:
+    """Writes the plots into `out_dir` and returns their paths."""
+    epochs = list(range(1, len(history["loss"]) + 1))
+    fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
+    acc_ax.plot(epochs, history["accuracy"], label="train", color="#0969da")
+    acc_ax.plot(epochs, history["val_accuracy"], label="validation", color="#bf3989")
+    if majority_fraction is not None:
+        acc_ax.axhline(majority_fraction, color="#cf222e", linestyle="--", label=f"always the largest class ({majority_fraction:.1%})")
+    acc_ax.axvline(best_epoch, color="#59636e", linestyle=":", label=f"best epoch ({best_epoch})")
+    acc_ax.set(title="Accuracy", xlabel="epoch", ylim=(0, 1.02))
+    acc_ax.legend(loc="lower right", fontsize=8)
+    loss_ax.plot(epochs, history["loss"], label="train", color="#0969da")
+    loss_ax.plot(epochs, history["val_loss"], label="validation", color="#bf3989")
+    loss_ax.axvline(best_epoch, color="#59636e", linestyle=":")
+    loss_ax.set(title="Loss", xlabel="epoch")
+    loss_ax.legend(loc="upper right", fontsize=8)
+    for ax in (acc_ax, loss_ax):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    curves = os.path.join(out_dir, CURVES_FILE)
+    fig.savefig(curves)
+    plt.close(fig)
+    paths = [curves]
+    if history.get("learning_rate"):
+        fig, ax = plt.subplots(figsize=(5.5, 3), dpi=100)
+        ax.plot(epochs, history["learning_rate"], marker="o", markersize=3, color="#1a7f37")
+        ax.set(title="Learning rate", xlabel="epoch", yscale="log")
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        lr_path = os.path.join(out_dir, LEARNING_RATE_FILE)
+        fig.savefig(lr_path)
+        plt.close(fig)
+        paths.append(lr_path)
+    return paths
