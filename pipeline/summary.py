@@ -116,6 +116,14 @@ def build_summary(record: RunRecord, data_dir: str) -> Dict:
     """The run_summary.json payload for one run."""
     balance_artifact = record.artifact(dag.LABEL_BALANCE, "balance")
     balance = _read_json(balance_artifact.uri, features.LABEL_BALANCE_FILE) if balance_artifact else None
+    model_run = record.artifact(dag.TRAINER, "model_run")
+    training = None
+    if model_run and tf.io.gfile.exists(os.path.join(model_run.uri, features.TRAINING_FILE)):
+        trained = _read_json(model_run.uri, features.TRAINING_FILE)
+        training = {
+            key: trained[key] for key in ("epochs_run", "best_epoch", "best_val_accuracy", "stopped_early", "plots")
+        }
+        training["findings"] = [{"code": f["code"], "message": f["message"]} for f in trained["findings"]]
     evaluation_artifact = record.artifact(dag.EVALUATOR, "evaluation")
     metrics = read_overall_metrics(evaluation_artifact.uri) if evaluation_artifact else {}
     blessed = _custom_int(record.artifact(dag.EVALUATOR, "blessing"), "blessed") == 1
@@ -159,6 +167,7 @@ def build_summary(record: RunRecord, data_dir: str) -> Dict:
             "majority_fraction": splits.get(features.EVAL_SPLIT, {}).get("majority_fraction"),
         },
         "balance": balance_summary,
+        "training": training,
         "blessed": blessed,
         "pushed_model": pushed_model,
         "components": {node_id: node.state for node_id, node in sorted(record.nodes.items())},
@@ -187,6 +196,15 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
     if balance:
         lines.append(balance["findings"][0])
         lines.append(f"Data report: {balance['report_html']}")
+    training = summary.get("training")
+    if training:
+        stop = "stopped early" if training["stopped_early"] else "all epochs"
+        lines.append(
+            f"Trained {training['epochs_run']} epochs ({stop}); best epoch {training['best_epoch']} "
+            f"with validation accuracy {training['best_val_accuracy']:.3f}."
+        )
+        for finding in training["findings"]:
+            lines.append(f"Training finding [{finding['code']}]: {finding['message']}")
     if evaluation["accuracy"] is not None:
         line = f"Eval accuracy {evaluation['accuracy']:.3f}"
         if evaluation["majority_fraction"] is not None:

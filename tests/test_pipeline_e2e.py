@@ -123,6 +123,27 @@ def test_imbalance_is_reported_and_countered_with_class_weights(first_run):
 
 
 @pytest.mark.e2e
+def test_training_is_summarised_with_its_best_epoch_and_plots(first_run):
+    _, _, summary, stdout = first_run
+    training = summary["training"]
+    assert 1 <= training["best_epoch"] <= training["epochs_run"] <= 30
+    assert training["best_val_accuracy"] == pytest.approx(summary["evaluation"]["accuracy"], abs=1e-6)
+    assert [os.path.basename(p) for p in training["plots"]] == ["training_curves.png", "learning_rate.png"]
+    assert all(os.path.getsize(p) > 10_000 for p in training["plots"])
+    assert f"best epoch {training['best_epoch']}" in stdout
+    # A model that learns the sample leaves nothing to explain.
+    assert [f["code"] for f in training["findings"]] == []
+
+
+@pytest.mark.e2e
+def test_a_learning_rate_of_zero_is_named_as_a_failure_to_learn(sample_dir, tmp_path):
+    summary, stdout = run_pipeline(sample_dir, tmp_path / "out", "--learning-rate", "0")
+    codes = [f["code"] for f in summary["training"]["findings"]]
+    assert "underfitting" in codes
+    assert "Training finding [underfitting]: Training loss barely fell" in stdout
+
+
+@pytest.mark.e2e
 def test_show_run_prints_the_verdict_and_report(first_run):
     _, output_dir, summary, _ = first_run
     result = subprocess.run(

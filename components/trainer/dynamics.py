@@ -69,8 +69,14 @@ def _majority_collapse(val_acc, majority_fraction, prediction_shares) -> Optiona
     return None
 
 
-def _flat_validation(acc, val_acc) -> Optional[Finding]:
-    if len(val_acc) < 3:
+def _loss_drop(loss) -> float:
+    return (loss[0] - min(loss)) / max(abs(loss[0]), 1e-8) if loss else 0.0
+
+
+def _flat_validation(acc, val_acc, loss) -> Optional[Finding]:
+    # Only when training learned something (its loss fell): with a dead optimiser, dropout noise
+    # alone moves training accuracy, and that is underfitting, not a generalisation problem.
+    if len(val_acc) < 3 or _loss_drop(loss) < UNDERFIT_LOSS_DROP:
         return None
     val_range, train_range = max(val_acc) - min(val_acc), max(acc) - min(acc)
     if val_range <= FLAT_RANGE and train_range >= MOVING_RANGE:
@@ -106,7 +112,7 @@ def _overfitting(acc, val_acc, loss, val_loss) -> Optional[Finding]:
 def _underfitting(acc, loss, majority_fraction) -> Optional[Finding]:
     if not loss:
         return None
-    drop = (loss[0] - min(loss)) / max(abs(loss[0]), 1e-8)
+    drop = _loss_drop(loss)
     if drop < UNDERFIT_LOSS_DROP:
         return Finding(
             "underfitting",
@@ -176,7 +182,7 @@ def analyze_history(
     val_loss = list(history.get("val_loss", []))
     checks = [
         _majority_collapse(val_acc, majority_fraction, prediction_shares),
-        _flat_validation(acc, val_acc),
+        _flat_validation(acc, val_acc, loss),
         _overfitting(acc, val_acc, loss, val_loss),
         _underfitting(acc, loss, majority_fraction),
         _unstable(acc, loss),
