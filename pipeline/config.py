@@ -9,9 +9,10 @@ import argparse
 import dataclasses
 import os
 from pathlib import Path
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 from components.label_balance.balance import CLASS_WEIGHTING_CHOICES, BalanceThresholds
+from components.trainer.options import ARCHITECTURES, FLIP_MODES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA_DIR = REPO_ROOT / "data" / "sample"
@@ -66,8 +67,22 @@ class TrainingConfig:
     batch_size: int = 32
     learning_rate: float = 1e-3
     early_stopping_patience: int = 8
+    architecture: str = "simple_cnn"
+    augment: bool = True
+    flip: str = "none"  # flipping a digit or a letter changes what it is, so flips are opt-in
+    pretrained_weights: Optional[str] = None  # a local Keras weights file for the transfer backbone
 
     def __post_init__(self):
+        _require(
+            self.architecture in ARCHITECTURES,
+            f"--architecture {self.architecture} must be one of: {', '.join(ARCHITECTURES)}.",
+        )
+        _require(self.flip in FLIP_MODES, f"--flip {self.flip} must be one of: {', '.join(FLIP_MODES)}.")
+        _require(
+            not self.pretrained_weights or "://" in self.pretrained_weights or os.path.isfile(self.pretrained_weights),
+            f"--pretrained-weights {self.pretrained_weights} is not a file: name a Keras weights file "
+            "(.h5) for the MobileNetV2 backbone, or leave it out to start from random weights.",
+        )
         _require(1 <= self.epochs <= 10_000, f"--epochs {self.epochs} must be a positive number of epochs.")
         _require(
             1 <= self.batch_size <= 65_536, f"--batch-size {self.batch_size} must be a positive number of images."
@@ -187,6 +202,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--batch-size", type=int, default=training.batch_size, help="(default: %(default)s)")
     group.add_argument("--learning-rate", type=float, default=training.learning_rate, help="(default: %(default)s)")
     group.add_argument(
+        "--architecture", choices=ARCHITECTURES, default=training.architecture, help="(default: %(default)s)"
+    )
+    group.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=training.augment,
+        help="random rotation, zoom and contrast (and --flip) while training",
+    )
+    group.add_argument(
+        "--flip",
+        choices=tuple(FLIP_MODES),
+        default=training.flip,
+        help="random flips in augmentation; only where a mirrored image keeps its label (default: %(default)s)",
+    )
+    group.add_argument(
+        "--pretrained-weights",
+        default=training.pretrained_weights,
+        help="local weights file for the transfer backbone (MobileNetV2, include_top=False); "
+        "nothing is downloaded",
+    )
+    group.add_argument(
         "--early-stopping-patience",
         type=int,
         default=training.early_stopping_patience,
@@ -254,6 +290,10 @@ def from_args(args: argparse.Namespace, beam_args: Sequence[str] = DEFAULT_BEAM_
             batch_size=args.batch_size,
             learning_rate=args.learning_rate,
             early_stopping_patience=args.early_stopping_patience,
+            architecture=args.architecture,
+            augment=args.augment,
+            flip=args.flip,
+            pretrained_weights=args.pretrained_weights,
         ),
         balance=BalanceConfig(
             imbalance_ratio=args.imbalance_ratio,

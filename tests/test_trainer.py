@@ -13,33 +13,69 @@ from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, sche
 
 from components import features
 from components.trainer.export import export_serving_model
-from components.trainer.model import make_simple_cnn
+from components.trainer.model import BACKBONE_LAYER, augmentation, build_model
 from components.trainer.train import train
 from components.transform.preprocessing import preprocessing_fn
 
 SIZE = 8
 
 
-def dark_and_bright(n_per_class, seed):
+def dark_and_bright(n_per_class, seed, size=SIZE):
     """Class 0: dark noisy images; class 1: bright ones."""
     rng = np.random.default_rng(seed)
-    dark = rng.uniform(0.0, 0.4, (n_per_class, SIZE, SIZE, 3))
-    bright = rng.uniform(0.6, 1.0, (n_per_class, SIZE, SIZE, 3))
+    dark = rng.uniform(0.0, 0.4, (n_per_class, size, size, 3))
+    bright = rng.uniform(0.6, 1.0, (n_per_class, size, size, 3))
     x = np.concatenate([dark, bright]).astype(np.float32)
     y = np.array([0] * n_per_class + [1] * n_per_class, np.int64)
     return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(2 * n_per_class, seed=seed).batch(8)
 
 
-def test_model_outputs_a_probability_per_class():
-    model = make_simple_cnn((SIZE, SIZE, 3), num_classes=4)
-    probabilities = model(np.zeros((2, SIZE, SIZE, 3), np.float32)).numpy()
+@pytest.mark.parametrize("architecture, channels", [("simple_cnn", 3), ("deeper_cnn", 3), ("deeper_cnn", 1), ("transfer", 1)])
+def test_every_architecture_outputs_a_probability_per_class(architecture, channels):
+    size = 32  # MobileNetV2's smallest input
+    model = build_model(architecture, (size, size, channels), num_classes=4, augment=True)
+    probabilities = model(np.zeros((2, size, size, channels), np.float32)).numpy()
     assert probabilities.shape == (2, 4)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_augmentation_changes_images_in_training_only():
+    images = tf.constant(np.random.default_rng(0).uniform(0, 1, (4, 16, 16, 3)), tf.float32)
+    block = augmentation("horizontal")
+    np.testing.assert_array_equal(block(images, training=False).numpy(), images.numpy())
+    assert not np.allclose(block(images, training=True).numpy(), images.numpy())
+    assert any(isinstance(layer, tf.keras.layers.RandomFlip) for layer in block.layers)
+    assert not any(isinstance(layer, tf.keras.layers.RandomFlip) for layer in augmentation("none").layers)
+
+
+def test_transfer_loads_a_local_weights_file_and_trains_frozen_then_fine_tuned(tmp_path):
+    source = tf.keras.applications.MobileNetV2(input_shape=(32, 32, 3), include_top=False, weights=None)
+    weights = str(tmp_path / "mobilenet_v2_no_top.h5")
+    source.save_weights(weights)
+    model = build_model("transfer", (32, 32, 3), num_classes=2, pretrained_weights=weights)
+    for loaded, saved in zip(model.get_layer(BACKBONE_LAYER).get_weights(), source.get_weights()):
+        np.testing.assert_array_equal(loaded, saved)
+
+    result = train(
+        dark_and_bright(8, seed=0, size=32),
+        dark_and_bright(4, seed=1, size=32),
+        input_shape=(32, 32, 3),
+        num_classes=2,
+        model_dir=str(tmp_path / "run"),
+        epochs=2,
+        learning_rate=1e-3,
+        early_stopping_patience=2,
+        architecture="transfer",
+        pretrained_weights=weights,
+    )
+    # One frozen epoch at the learning rate, then one fine-tuning epoch at a tenth of it.
+    assert result.history["learning_rate"] == pytest.approx([1e-3, 1e-4])
+    assert os.path.exists(result.best_model_path)
+
+
 def test_model_needs_two_classes():
     with pytest.raises(ValueError, match="at least 2 classes"):
-        make_simple_cnn((SIZE, SIZE, 3), num_classes=1)
+        build_model("simple_cnn", (SIZE, SIZE, 3), num_classes=1)
 
 
 def test_training_learns_and_returns_the_best_epochs_model(tmp_path):

@@ -1,30 +1,109 @@
-"""Model builders: pure functions from input shape and class count to an uncompiled tf.keras model."""
+"""Model builders: pure functions from input shape and class count to an uncompiled tf.keras model.
+
+Architectures:
+
+* simple_cnn: three conv blocks flattened into a small dense head, the kind of CNN people start
+  with. (Flatten keeps where a feature was seen; on the sample it learns several times faster than
+  global average pooling.)
+* deeper_cnn: four blocks of two convolutions with batch normalisation, dropout after each block.
+* transfer: a MobileNetV2 backbone (ImageNet weights from a local file when given, else random)
+  under a new classification head; trained frozen first, then fine-tuned (see `train`).
+
+Augmentation is a block of Keras preprocessing layers at the model's input: Keras runs them only
+in training, so evaluation and serving see the images as they are.
+"""
 from __future__ import annotations
 
-from typing import Sequence
+import logging
+from typing import Optional, Sequence
 
 import tensorflow as tf
 
 from components import features
+from components.trainer.options import ARCHITECTURES, FLIP_MODES
+
+BACKBONE_LAYER = "backbone"
 
 
-def make_simple_cnn(input_shape: Sequence[int], num_classes: int) -> tf.keras.Model:
-    """Three conv blocks, flattened into a small dense head: the kind of CNN people start with.
+def augmentation(flip: str = "none", rotation: float = 0.05, zoom: float = 0.1, contrast: float = 0.1) -> tf.keras.Sequential:
+    """Random flips (only when they keep the label: not for digits or text), small rotations
+    (a fraction of a full turn), zooms and contrast changes."""
+    if flip not in FLIP_MODES:
+        raise ValueError(f"flip {flip!r} must be one of {', '.join(FLIP_MODES)}.")
+    layers = []
+    if FLIP_MODES[flip]:
+        layers.append(tf.keras.layers.RandomFlip(FLIP_MODES[flip]))
+    layers += [
+        tf.keras.layers.RandomRotation(rotation, fill_mode="constant"),
+        tf.keras.layers.RandomZoom(zoom, fill_mode="constant"),
+        tf.keras.layers.RandomContrast(contrast),
+    ]
+    return tf.keras.Sequential(layers, name="augmentation")
 
-    (Flatten keeps where a feature was seen; on the sample it learns several times faster than
-    global average pooling.)
 
-    Input: float images in [0, 1] named like the transformed feature; output: class probabilities.
-    """
-    if num_classes < 2:
-        raise ValueError(f"A classifier needs at least 2 classes, got {num_classes}.")
-    inputs = tf.keras.Input(shape=tuple(input_shape), name=features.TRANSFORMED_IMAGE_KEY)
-    x = inputs
+def _simple_cnn(x):
     for filters in (32, 64, 128):
         x = tf.keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
         x = tf.keras.layers.MaxPooling2D()(x)
     x = tf.keras.layers.Flatten()(x)
     x = tf.keras.layers.Dense(128, activation="relu")(x)
-    x = tf.keras.layers.Dropout(0.3)(x)
+    return tf.keras.layers.Dropout(0.3)(x)
+
+
+def _deeper_cnn(x):
+    for filters in (32, 64, 128, 256):
+        for _ in range(2):
+            x = tf.keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+            x = tf.keras.layers.BatchNormalization()(x)
+            x = tf.keras.layers.Activation("relu")(x)
+        x = tf.keras.layers.MaxPooling2D()(x) if x.shape[1] >= 2 else x
+        x = tf.keras.layers.Dropout(0.2)(x)
+    x = tf.keras.layers.GlobalAveragePooling2D()(x)
+    x = tf.keras.layers.Dense(128, activation="relu")(x)
+    return tf.keras.layers.Dropout(0.4)(x)
+
+
+def _transfer(x, input_shape: Sequence[int], pretrained_weights: Optional[str]):
+    if input_shape[-1] == 1:
+        x = tf.keras.layers.Concatenate()([x, x, x])  # ImageNet backbones expect RGB
+    if not pretrained_weights:
+        logging.warning(
+            "transfer: no --pretrained-weights file given; the MobileNetV2 backbone starts from random weights."
+        )
+    backbone = tf.keras.applications.MobileNetV2(
+        input_shape=(input_shape[0], input_shape[1], 3),
+        include_top=False,
+        weights=pretrained_weights or None,  # a local file only: nothing is downloaded
+    )
+    backbone._name = BACKBONE_LAYER
+    x = tf.keras.layers.Rescaling(2.0, offset=-1.0)(x)  # MobileNetV2 takes [-1, 1]
+    # training=False keeps the backbone's batch-norm statistics fixed, also while fine-tuning.
+    x = backbone(x, training=False)
+    x = tf.keras.layers.GlobalAveragePooling2D()(x)
+    return tf.keras.layers.Dropout(0.3)(x)
+
+
+def build_model(
+    architecture: str,
+    input_shape: Sequence[int],
+    num_classes: int,
+    augment: bool = False,
+    flip: str = "none",
+    pretrained_weights: Optional[str] = None,
+) -> tf.keras.Model:
+    """Input: float images in [0, 1] named like the transformed feature; output: class probabilities."""
+    if num_classes < 2:
+        raise ValueError(f"A classifier needs at least 2 classes, got {num_classes}.")
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture {architecture!r} must be one of {', '.join(ARCHITECTURES)}.")
+    inputs = tf.keras.Input(shape=tuple(input_shape), name=features.TRANSFORMED_IMAGE_KEY)
+    x = augmentation(flip)(inputs) if augment else inputs
+    if architecture == "simple_cnn":
+        x = _simple_cnn(x)
+    elif architecture == "deeper_cnn":
+        x = _deeper_cnn(x)
+    else:
+        x = _transfer(x, input_shape, pretrained_weights)
     outputs = tf.keras.layers.Dense(num_classes, activation="softmax", name=features.PROBABILITIES_OUTPUT)(x)
-    return tf.keras.Model(inputs, outputs, name="simple_cnn")
+    return tf.keras.Model(inputs, outputs, name=architecture)
+

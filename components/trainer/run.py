@@ -45,6 +45,10 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         learning_rate=settings.learning_rate,
         early_stopping_patience=settings.early_stopping_patience,
         class_weight=dict(enumerate(weights)) if weights else None,
+        architecture=settings.architecture,
+        augment=settings.augment,
+        flip=settings.flip,
+        pretrained_weights=settings.pretrained_weights,
     )
     export_serving_model(result.model, tf_transform_output, class_names, fn_args.serving_model_dir)
     explain_training(

@@ -12,7 +12,7 @@ from tfx import v1 as tfx
 from tfx_bsl.public import tfxio
 
 from components import features
-from components.trainer.model import make_simple_cnn
+from components.trainer.model import BACKBONE_LAYER, build_model
 
 _SHUFFLE_BUFFER = 10_000
 
@@ -66,20 +66,26 @@ def train(
     learning_rate: float,
     early_stopping_patience: int,
     class_weight: Optional[Dict[int, float]] = None,
+    architecture: str = "simple_cnn",
+    augment: bool = False,
+    flip: str = "none",
+    pretrained_weights: Optional[str] = None,
     seed: int = 0,
 ) -> TrainingResult:
-    """Trains a CNN, keeps the epoch with the best validation accuracy, and returns that model.
+    """Trains a model, keeps the epoch with the best validation accuracy, and returns that model.
 
-    Writes `best_model.keras` and `history.json` into `model_dir`.
+    `transfer` trains in two phases: the backbone frozen for the first half of the epochs, then
+    all layers at a tenth of the learning rate; the best epoch is kept across both.
+    Writes `best_model.keras`, `history.json`, `history.csv` and TensorBoard logs into `model_dir`.
     """
     tf.keras.utils.set_random_seed(seed)
     tf.io.gfile.makedirs(model_dir)
-    model = make_simple_cnn(input_shape, num_classes)
-    model.compile(
-        optimizer=tf.keras.optimizers.Adam(learning_rate=learning_rate),
-        loss=tf.keras.losses.SparseCategoricalCrossentropy(),
-        metrics=["accuracy"],
-    )
+    model = build_model(architecture, input_shape, num_classes, augment, flip, pretrained_weights)
+    if architecture == "transfer":
+        frozen_epochs = max(1, epochs // 2)
+        phases = [(frozen_epochs, learning_rate, False), (epochs, learning_rate / 10, True)]
+    else:
+        phases = [(epochs, learning_rate, None)]
     best_model_path = os.path.join(model_dir, features.BEST_MODEL_FILE)
     callbacks = [
         _LearningRateLogger(),
@@ -98,15 +104,30 @@ def train(
         tf.keras.callbacks.CSVLogger(os.path.join(model_dir, features.HISTORY_CSV_FILE)),
         tf.keras.callbacks.TensorBoard(log_dir=os.path.join(model_dir, "logs"), histogram_freq=0),
     ]
-    fit = model.fit(
-        train_dataset,
-        validation_data=eval_dataset,
-        epochs=epochs,
-        callbacks=callbacks,
-        class_weight=class_weight,
-        verbose=2,
-    )
-    history = {name: [float(v) for v in values] for name, values in fit.history.items() if name != "lr"}
+    history: Dict[str, List[float]] = {}
+    done = 0
+    for end_epoch, phase_learning_rate, backbone_trainable in phases:
+        if backbone_trainable is not None:
+            model.get_layer(BACKBONE_LAYER).trainable = backbone_trainable
+        model.compile(
+            optimizer=tf.keras.optimizers.Adam(learning_rate=phase_learning_rate),
+            loss=tf.keras.losses.SparseCategoricalCrossentropy(),
+            metrics=["accuracy"],
+        )
+        fit = model.fit(
+            train_dataset,
+            validation_data=eval_dataset,
+            initial_epoch=done,
+            epochs=end_epoch,
+            callbacks=callbacks,
+            class_weight=class_weight,
+            verbose=2,
+        )
+        for name, values in fit.history.items():
+            if name != "lr":
+                history.setdefault(name, []).extend(float(v) for v in values)
+        # When early stopping ends the frozen phase, the head has converged: fine-tuning goes on.
+        done += len(fit.history["loss"])
     val_accuracy = history["val_accuracy"]
     # ModelCheckpoint saves on strict improvement only, so ties resolve to the first best epoch.
     best_epoch = val_accuracy.index(max(val_accuracy)) + 1
