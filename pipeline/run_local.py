@@ -10,6 +10,7 @@ that). The run ends with a short summary and <output-dir>/run_summary.json.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -80,7 +81,7 @@ def run(config: config_lib.PipelineConfig) -> dict:
     from tfx import v1 as tfx
 
     from components.image_example_gen.layout import detect_layout
-    from pipeline import dag, summary
+    from pipeline import dag, run_report, summary
 
     layout = detect_layout(config.data.data_dir)
     os.makedirs(config.runtime.output_dir, exist_ok=True)
@@ -93,8 +94,12 @@ def run(config: config_lib.PipelineConfig) -> dict:
     )
     tfx.orchestration.LocalDagRunner().run(pipeline)
     record = summary.read_run(summary.open_store(config.runtime.metadata_path), config.runtime.pipeline_name)
-    run_summary = summary.build_summary(record, config.data.data_dir)
-    summary.write_summary(run_summary, config.runtime.summary_path)
+    artifacts = summary.collect(record)
+    report_path = os.path.join(config.runtime.output_dir, run_report.REPORT_FILE)
+    run_summary = summary.build_summary(record, artifacts, config.data.data_dir, report_path)
+    page = run_report.render_run_report(run_summary, artifacts, config.runtime.summary_path)
+    summary.write_atomically(page, report_path)
+    summary.write_atomically(json.dumps(run_summary, indent=2), config.runtime.summary_path)
     return run_summary
 
 

@@ -32,7 +32,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except summary.NoRunError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    run_summary = summary.build_summary(record, data_dir=None)
+    run_summary = summary.build_summary(record, summary.collect(record), data_dir=None, report_html=None)
     if args.json:
         print(json.dumps(run_summary, indent=2))
         return 0

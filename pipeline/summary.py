@@ -112,25 +112,49 @@ def read_overall_metrics(evaluation_uri: str) -> Dict[str, float]:
     return metrics
 
 
-def build_summary(record: RunRecord, data_dir: str) -> Dict:
-    """The run_summary.json payload for one run."""
+@dataclasses.dataclass
+class RunArtifacts:
+    """What one run's artifacts say, read once for both the summary and the report."""
+
+    balance: Optional[Dict]  # label_balance.json
+    training: Optional[Dict]  # the Trainer's training.json
+    metrics: Dict[str, float]  # TFMA overall metrics of the candidate
+    blessed: bool
+    pushed_model: Optional[str]
+
+
+def collect(record: RunRecord) -> RunArtifacts:
     balance_artifact = record.artifact(dag.LABEL_BALANCE, "balance")
-    balance = _read_json(balance_artifact.uri, features.LABEL_BALANCE_FILE) if balance_artifact else None
     model_run = record.artifact(dag.TRAINER, "model_run")
     training = None
     if model_run and tf.io.gfile.exists(os.path.join(model_run.uri, features.TRAINING_FILE)):
-        trained = _read_json(model_run.uri, features.TRAINING_FILE)
-        training = {
-            key: trained[key] for key in ("epochs_run", "best_epoch", "best_val_accuracy", "stopped_early", "plots")
-        }
-        training["findings"] = [{"code": f["code"], "message": f["message"]} for f in trained["findings"]]
+        training = _read_json(model_run.uri, features.TRAINING_FILE)
     evaluation_artifact = record.artifact(dag.EVALUATOR, "evaluation")
-    metrics = read_overall_metrics(evaluation_artifact.uri) if evaluation_artifact else {}
-    blessed = _custom_int(record.artifact(dag.EVALUATOR, "blessing"), "blessed") == 1
     pushed_artifact = record.artifact(dag.PUSHER, "pushed_model")
     pushed_model = None
     if _custom_int(pushed_artifact, "pushed") == 1:
         pushed_model = pushed_artifact.custom_properties["pushed_destination"].string_value
+    return RunArtifacts(
+        balance=_read_json(balance_artifact.uri, features.LABEL_BALANCE_FILE) if balance_artifact else None,
+        training=training,
+        metrics=read_overall_metrics(evaluation_artifact.uri) if evaluation_artifact else {},
+        blessed=_custom_int(record.artifact(dag.EVALUATOR, "blessing"), "blessed") == 1,
+        pushed_model=pushed_model,
+    )
+
+
+def build_summary(
+    record: RunRecord, artifacts: RunArtifacts, data_dir: Optional[str], report_html: Optional[str]
+) -> Dict:
+    """The run_summary.json payload for one run."""
+    balance, metrics = artifacts.balance, artifacts.metrics
+    training = None
+    if artifacts.training:
+        trained = artifacts.training
+        training = {
+            key: trained[key] for key in ("epochs_run", "best_epoch", "best_val_accuracy", "stopped_early", "plots")
+        }
+        training["findings"] = [{"code": f["code"], "message": f["message"]} for f in trained["findings"]]
     splits = balance["splits"] if balance else {}
     balance_summary = None
     if balance:
@@ -168,17 +192,18 @@ def build_summary(record: RunRecord, data_dir: str) -> Dict:
         },
         "balance": balance_summary,
         "training": training,
-        "blessed": blessed,
-        "pushed_model": pushed_model,
+        "blessed": artifacts.blessed,
+        "pushed_model": artifacts.pushed_model,
+        "report_html": report_html,
         "components": {node_id: node.state for node_id, node in sorted(record.nodes.items())},
     }
 
 
-def write_summary(summary: Dict, path: str) -> None:
-    """Writes the summary whole: to a temporary file first, then renamed over the old one."""
+def write_atomically(text: str, path: str) -> None:
+    """Writes the file whole: to a temporary file first, then renamed over the old one."""
     tmp = path + ".tmp"
     with tf.io.gfile.GFile(tmp, "w") as f:
-        json.dump(summary, f, indent=2)
+        f.write(text)
     tf.io.gfile.rename(tmp, path, overwrite=True)
 
 
@@ -219,5 +244,7 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
         lines.append("Model blessed but not pushed.")
     else:
         lines.append("Model NOT blessed: nothing was pushed; the served model is unchanged.")
+    if summary.get("report_html"):
+        lines.append(f"Report: {summary['report_html']}")
     lines.append(f"Summary: {summary_path}")
     return lines

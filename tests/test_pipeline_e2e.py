@@ -133,6 +133,10 @@ def test_training_is_summarised_with_its_best_epoch_and_plots(first_run):
     assert f"best epoch {training['best_epoch']}" in stdout
     # A model that learns the sample leaves nothing to explain.
     assert [f["code"] for f in training["findings"]] == []
+    with open(summary["report_html"], encoding="utf-8") as f:
+        page = f.read()
+    assert "<h2>Training</h2>" in page and page.count("data:image/png;base64,") == 2
+    assert "Label balance: verdict" in page
 
 
 @pytest.mark.e2e

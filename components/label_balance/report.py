@@ -118,16 +118,17 @@ def _anomalies(report: Dict) -> str:
     return "".join(parts)
 
 
+def data_sections(report: Dict) -> List[str]:
+    """The data report's sections, also used in the run report."""
+    return [
+        html.section("Label balance: verdict", html.verdict_box(report["severity"], report["findings"])),
+        html.section("Class distribution", _distribution_charts(report)),
+        html.section("Numbers", _numbers(report)),
+        html.section("Images (TFDV statistics)", _images(report)),
+        html.section("Anomalies (ExampleValidator against the schema)", _anomalies(report)),
+    ]
+
+
 def render_data_report(report: Dict, subtitle: str) -> str:
-    """The report as a complete HTML page."""
-    return html.page(
-        "Data report",
-        subtitle,
-        [
-            html.section("Verdict", html.verdict_box(report["severity"], report["findings"])),
-            html.section("Class distribution", _distribution_charts(report)),
-            html.section("Numbers", _numbers(report)),
-            html.section("Images (TFDV statistics)", _images(report)),
-            html.section("Anomalies (ExampleValidator against the schema)", _anomalies(report)),
-        ],
-    )
+    """The data report as a complete HTML page."""
+    return html.page("Data report", subtitle, data_sections(report))

@@ -1,8 +1,11 @@
 """Building blocks for self-contained HTML pages: no scripts, no fonts, no external requests."""
 from __future__ import annotations
 
+import base64
 import html
 from typing import Iterable, Optional, Sequence
+
+import tensorflow as tf
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:70rem;
@@ -41,6 +44,13 @@ def page(title: str, subtitle: str, sections: Iterable[str]) -> str:
 
 def section(title: str, *parts: str) -> str:
     return f"<section><h2>{escape(title)}</h2>{''.join(parts)}</section>"
+
+
+def png(path: str, alt: str) -> str:
+    """A PNG file embedded in the page itself (a data: URI), so the page still needs no other file."""
+    with tf.io.gfile.GFile(path, "rb") as f:
+        data = base64.b64encode(f.read()).decode("ascii")
+    return f'<img alt="{escape(alt)}" style="max-width:100%" src="data:image/png;base64,{data}">'
 
 
 def verdict_box(severity: str, lines: Sequence[str]) -> str:

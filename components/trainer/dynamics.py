@@ -101,7 +101,8 @@ def _overfitting(acc, val_acc, loss, val_loss) -> Optional[Finding]:
         return Finding(
             "overfitting",
             f"Validation loss was lowest at epoch {best + 1} ({val_loss[best]:.4f}) and rose to {val_loss[-1]:.4f} "
-            f"while training loss kept falling; training accuracy ends {gap:.1%} above validation accuracy.",
+            f"while training loss kept falling; training accuracy ends {100 * gap:.1f} points above validation "
+            "accuracy.",
             {"best_val_loss_epoch": best + 1, "val_loss": _round(val_loss), "final_accuracy_gap": round(gap, 4)},
             "Turn on augmentation, add dropout (--architecture deeper_cnn), gather more images; "
             "the exported model is already the best epoch.",

@@ -7,7 +7,7 @@ Architectures:
   global average pooling.)
 * deeper_cnn: four blocks of two convolutions with batch normalisation, dropout after each block.
 * transfer: a MobileNetV2 backbone (ImageNet weights from a local file when given, else random)
-  under a new classification head; trained frozen first, then fine-tuned (see `train`).
+  under a new classification head; with weights, trained frozen first, then fine-tuned (see `train`).
 
 Augmentation is a block of Keras preprocessing layers at the model's input: Keras runs them only
 in training, so evaluation and serving see the images as they are.
@@ -54,7 +54,9 @@ def _deeper_cnn(x):
     for filters in (32, 64, 128, 256):
         for _ in range(2):
             x = tf.keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-            x = tf.keras.layers.BatchNormalization()(x)
+            # Momentum 0.9 (not Keras' 0.99): the running statistics used at inference must settle
+            # within the few hundred steps a small dataset gives.
+            x = tf.keras.layers.BatchNormalization(momentum=0.9)(x)
             x = tf.keras.layers.Activation("relu")(x)
         x = tf.keras.layers.MaxPooling2D()(x) if x.shape[1] >= 2 else x
         x = tf.keras.layers.Dropout(0.2)(x)
@@ -77,8 +79,9 @@ def _transfer(x, input_shape: Sequence[int], pretrained_weights: Optional[str]):
     )
     backbone._name = BACKBONE_LAYER
     x = tf.keras.layers.Rescaling(2.0, offset=-1.0)(x)  # MobileNetV2 takes [-1, 1]
-    # training=False keeps the backbone's batch-norm statistics fixed, also while fine-tuning.
-    x = backbone(x, training=False)
+    # Pretrained: training=False keeps the backbone's batch-norm statistics, also while fine-tuning.
+    # Random: the backbone has nothing to keep and trains like any other layer.
+    x = backbone(x, training=False) if pretrained_weights else backbone(x)
     x = tf.keras.layers.GlobalAveragePooling2D()(x)
     return tf.keras.layers.Dropout(0.3)(x)
 

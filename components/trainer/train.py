@@ -74,14 +74,15 @@ def train(
 ) -> TrainingResult:
     """Trains a model, keeps the epoch with the best validation accuracy, and returns that model.
 
-    `transfer` trains in two phases: the backbone frozen for the first half of the epochs, then
-    all layers at a tenth of the learning rate; the best epoch is kept across both.
+    `transfer` with pretrained weights trains in two phases: the backbone frozen for the first
+    half of the epochs, then all layers at a tenth of the learning rate; the best epoch is kept
+    across both. A random backbone has nothing to preserve and trains in one phase.
     Writes `best_model.keras`, `history.json`, `history.csv` and TensorBoard logs into `model_dir`.
     """
     tf.keras.utils.set_random_seed(seed)
     tf.io.gfile.makedirs(model_dir)
     model = build_model(architecture, input_shape, num_classes, augment, flip, pretrained_weights)
-    if architecture == "transfer":
+    if architecture == "transfer" and pretrained_weights:
         frozen_epochs = max(1, epochs // 2)
         phases = [(frozen_epochs, learning_rate, False), (epochs, learning_rate / 10, True)]
     else:

@@ -1,0 +1,33 @@
+"""The training section of the run report: the numbers, the findings and the curves."""
+from __future__ import annotations
+
+from typing import Dict
+
+from components.reporting import html
+
+
+def training_section(training: Dict) -> str:
+    """`training` is the Trainer's training.json."""
+    findings = training["findings"]
+    if findings:
+        verdict = html.verdict_box(
+            "severe" if any(f["code"] in ("majority_class_collapse", "underfitting") for f in findings) else "moderate",
+            [f"[{f['code']}] {f['message']} Try: {f['try']}" for f in findings],
+        )
+    else:
+        verdict = html.verdict_box("none", ["Nothing in the training curves needs explaining."])
+    stop = "stopped early" if training["stopped_early"] else "ran all epochs"
+    numbers = html.table(
+        ["epochs run", "best epoch", "best validation accuracy", "always the largest class", "early stop"],
+        [
+            [
+                training["epochs_run"],
+                training["best_epoch"],
+                f"{training['best_val_accuracy']:.3f}",
+                "n/a" if training["majority_fraction"] is None else f"{training['majority_fraction']:.3f}",
+                stop,
+            ]
+        ],
+    )
+    plots = "".join(html.png(path, "training curves") for path in training["plots"])
+    return html.section("Training", verdict, numbers, plots)

@@ -1,0 +1,20 @@
+"""The run report: one self-contained HTML page per run, with what the run found and did."""
+from __future__ import annotations
+
+from components.label_balance.report import data_sections
+from components.reporting import html
+from components.trainer.report import training_section
+from pipeline.summary import RunArtifacts, describe
+
+REPORT_FILE = "report.html"
+
+
+def render_run_report(summary: dict, artifacts: RunArtifacts, summary_path: str) -> str:
+    outcome = "none" if summary["pushed_model"] else "severe"
+    sections = [html.section("Outcome", html.verdict_box(outcome, describe(summary, summary_path)))]
+    if artifacts.balance:
+        sections += data_sections(artifacts.balance)
+    if artifacts.training:
+        sections.append(training_section(artifacts.training))
+    return html.page("Run report", f"Run {summary['run_id']}", sections)
+
