@@ -125,8 +125,8 @@ def _underfitting(acc, loss, majority_fraction) -> Optional[Finding]:
     if majority_fraction is not None and acc and max(acc) <= majority_fraction + COLLAPSE_TOLERANCE:
         return Finding(
             "underfitting",
-            f"Training accuracy never rose above {max(acc):.1%}, about the share of the largest class "
-            f"({majority_fraction:.1%}): the model does not even fit the training images.",
+            f"Training accuracy never rose above {max(acc):.1%}, while always answering the largest class "
+            f"scores {majority_fraction:.1%}: the model does not even fit the training images.",
             {"max_accuracy": round(max(acc), 4), "majority_fraction": round(majority_fraction, 4)},
             "Train longer, raise the learning rate a little, or use a larger model (--architecture deeper_cnn).",
         )
