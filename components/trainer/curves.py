@@ -2,16 +2,28 @@
 majority-class accuracy drawn as a line) and the learning rate per epoch."""
 from __future__ import annotations
 
+import io
 import os
 from typing import Dict, List, Optional, Sequence
 
 import matplotlib
+import tensorflow as tf
 
 matplotlib.use("Agg")  # files only; no display is needed or wanted
 import matplotlib.pyplot as plt  # noqa: E402
 
 CURVES_FILE = "training_curves.png"
 LEARNING_RATE_FILE = "learning_rate.png"
+
+
+def _save(fig, path: str) -> str:
+    """Through tf.io.gfile, so a model_run folder on gs:// works too."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    with tf.io.gfile.GFile(path, "wb") as f:
+        f.write(buffer.getvalue())
+    return path
 
 
 def plot_training(
@@ -38,18 +50,12 @@ def plot_training(
     for ax in (acc_ax, loss_ax):
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    curves = os.path.join(out_dir, CURVES_FILE)
-    fig.savefig(curves)
-    plt.close(fig)
-    paths = [curves]
+    paths = [_save(fig, os.path.join(out_dir, CURVES_FILE))]
     if history.get("learning_rate"):
         fig, ax = plt.subplots(figsize=(5.5, 3), dpi=100)
         ax.plot(epochs, history["learning_rate"], marker="o", markersize=3, color="#1a7f37")
         ax.set(title="Learning rate", xlabel="epoch", yscale="log")
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        lr_path = os.path.join(out_dir, LEARNING_RATE_FILE)
-        fig.savefig(lr_path)
-        plt.close(fig)
-        paths.append(lr_path)
+        paths.append(_save(fig, os.path.join(out_dir, LEARNING_RATE_FILE)))
     return paths
