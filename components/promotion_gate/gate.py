@@ -1,0 +1,85 @@
+"""Pure promotion logic: metrics from a confusion matrix, and a decision with its reasons in words.
+
+A candidate is blessed only if all hold:
+
+(a) accuracy beats the eval split's majority-class share (the accuracy of always answering the
+    largest class) by `majority_margin`;
+(b) balanced accuracy (recall averaged over the classes eval has) beats chance, 1 / number of
+    classes, by `chance_margin`;
+(c) against the last blessed model, on the same eval data, neither accuracy nor balanced accuracy
+    drops by more than `max_regression` (skipped when no model has been blessed yet).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class GateThresholds:
+    majority_margin: float = 0.02
+    chance_margin: float = 0.05
+    max_regression: float = 0.01
+
+
+def metrics_from_confusion(matrix: Mapping[Tuple[int, int], float], class_names: Sequence[str]) -> Dict:
+    """Accuracy, balanced accuracy and per-class recall and precision from (actual, predicted) counts.
+
+    Classes without eval examples have no recall and do not count in the balanced accuracy.
+    """
+    total = sum(matrix.values())
+    correct = sum(n for (actual, predicted), n in matrix.items() if actual == predicted)
+    recall, precision = {}, {}
+    for index, name in enumerate(class_names):
+        actual = sum(n for (a, _), n in matrix.items() if a == index)
+        predicted = sum(n for (_, p), n in matrix.items() if p == index)
+        hits = matrix.get((index, index), 0.0)
+        if actual:
+            recall[name] = hits / actual
+        if predicted:
+            precision[name] = hits / predicted
+    return {
+        "accuracy": correct / total if total else 0.0,
+        "balanced_accuracy": sum(recall.values()) / len(recall) if recall else 0.0,
+        "per_class_recall": recall,
+        "per_class_precision": precision,
+        "example_count": total,
+    }
+
+
+def decide(
+    candidate: Mapping[str, float],
+    baseline: Optional[Mapping[str, float]],
+    majority_fraction: float,
+    num_classes: int,
+    thresholds: GateThresholds = GateThresholds(),
+) -> Tuple[bool, List[str]]:
+    """(blessed, reasons): one sentence per rule, saying whether and by how much it holds."""
+    reasons, passed = [], []
+    accuracy, balanced = candidate["accuracy"], candidate["balanced_accuracy"]
+    bar = majority_fraction + thresholds.majority_margin
+    ok = accuracy > bar
+    passed.append(ok)
+    reasons.append(
+        f"accuracy {accuracy:.3f} {'beats' if ok else 'does not beat'} the majority-class baseline "
+        f"{majority_fraction:.3f} + {thresholds.majority_margin:g}"
+    )
+    chance = 1.0 / num_classes
+    ok = balanced > chance + thresholds.chance_margin
+    passed.append(ok)
+    reasons.append(
+        f"balanced accuracy {balanced:.3f} {'beats' if ok else 'does not beat'} chance "
+        f"{chance:.3f} + {thresholds.chance_margin:g}"
+    )
+    if baseline is None:
+        reasons.append("no model has been blessed before: nothing to compare with")
+    else:
+        for key, label in (("accuracy", "accuracy"), ("balanced_accuracy", "balanced accuracy")):
+            drop = baseline[key] - candidate[key]
+            ok = drop <= thresholds.max_regression
+            passed.append(ok)
+            reasons.append(
+                f"{label} {candidate[key]:.3f} against the last blessed model's {baseline[key]:.3f}: "
+                + (f"within the {thresholds.max_regression:g} tolerance" if ok else f"drops by {drop:.3f}, more than the {thresholds.max_regression:g} tolerance")
+            )
+    return all(passed), reasons

@@ -1,0 +1,65 @@
+"""The promotion gate's rules and reasons, on confusion matrices made by hand."""
+import pytest
+
+from components.promotion_gate.gate import GateThresholds, decide, metrics_from_confusion
+
+CLASSES = ["cat", "dog", "owl"]
+
+
+def always(predicted, counts):
+    """The confusion matrix of a model that answers `predicted` for every image."""
+    return {(actual, predicted): n for actual, n in enumerate(counts) if n}
+
+
+def test_metrics_from_a_confusion_matrix():
+    matrix = {(0, 0): 8, (0, 1): 2, (1, 1): 3, (1, 0): 1, (2, 2): 1}
+    metrics = metrics_from_confusion(matrix, CLASSES)
+    assert metrics["accuracy"] == pytest.approx(12 / 15)
+    assert metrics["per_class_recall"] == pytest.approx({"cat": 0.8, "dog": 0.75, "owl": 1.0})
+    assert metrics["per_class_precision"] == pytest.approx({"cat": 8 / 9, "dog": 0.6, "owl": 1.0})
+    assert metrics["balanced_accuracy"] == pytest.approx((0.8 + 0.75 + 1.0) / 3)
+
+
+def test_classes_missing_from_eval_do_not_count_in_balanced_accuracy():
+    metrics = metrics_from_confusion({(0, 0): 5, (1, 0): 5}, CLASSES)
+    assert metrics["per_class_recall"] == {"cat": 1.0, "dog": 0.0}
+    assert metrics["balanced_accuracy"] == 0.5
+
+
+def test_the_majority_class_model_is_not_blessed():
+    # The sample's eval split: 28 of 44 images are 'zero'. Always answering 'zero' scores 63.6%,
+    # which a fixed "accuracy >= 0.6" threshold would bless.
+    counts = [3, 0, 4, 1, 1, 1, 1, 1, 4, 28]
+    names = [f"c{i}" for i in range(10)]
+    metrics = metrics_from_confusion(always(9, counts), names)
+    blessed, reasons = decide(metrics, None, majority_fraction=28 / 44, num_classes=10)
+    assert blessed is False
+    assert reasons[0] == "accuracy 0.636 does not beat the majority-class baseline 0.636 + 0.02"
+    # Recall 1 for 'zero', 0 for the eight other classes eval has: 1/9.
+    assert reasons[1] == "balanced accuracy 0.111 does not beat chance 0.100 + 0.05"
+
+
+def test_a_model_that_learned_is_blessed_on_the_first_run():
+    metrics = {"accuracy": 0.95, "balanced_accuracy": 0.9}
+    blessed, reasons = decide(metrics, None, majority_fraction=0.64, num_classes=10)
+    assert blessed is True
+    assert reasons == [
+        "accuracy 0.950 beats the majority-class baseline 0.640 + 0.02",
+        "balanced accuracy 0.900 beats chance 0.100 + 0.05",
+        "no model has been blessed before: nothing to compare with",
+    ]
+
+
+def test_a_regression_against_the_last_blessed_model_is_rejected():
+    candidate = {"accuracy": 0.93, "balanced_accuracy": 0.85}
+    baseline = {"accuracy": 0.95, "balanced_accuracy": 0.855}
+    blessed, reasons = decide(candidate, baseline, majority_fraction=0.64, num_classes=10)
+    assert blessed is False
+    assert "accuracy 0.930 against the last blessed model's 0.950: drops by 0.020, more than the 0.01 tolerance" in reasons
+    assert "balanced accuracy 0.850 against the last blessed model's 0.855: within the 0.01 tolerance" in reasons
+
+
+def test_margins_are_configurable():
+    metrics = {"accuracy": 0.70, "balanced_accuracy": 0.5}
+    assert decide(metrics, None, 0.66, 3)[0] is True
+    assert decide(metrics, None, 0.66, 3, GateThresholds(majority_margin=0.05))[0] is False
