@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional, Sequence, Tuple
 
 from components.label_balance.balance import CLASS_WEIGHTING_CHOICES, BalanceThresholds
+from components.promotion_gate.gate import GateThresholds
 from components.trainer.options import ARCHITECTURES, FLIP_MODES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -122,17 +123,19 @@ class BalanceConfig:
 
 @dataclasses.dataclass(frozen=True)
 class GateConfig:
-    """When the Evaluator blesses a candidate model."""
+    """When the PromotionGate blesses a candidate (components/promotion_gate/gate.py)."""
 
-    min_accuracy: float = 0.5
-    max_accuracy_drop: float = 0.01  # tolerated drop against the last blessed model
+    majority_margin: float = GateThresholds.majority_margin
+    chance_margin: float = GateThresholds.chance_margin
+    max_regression: float = GateThresholds.max_regression
 
     def __post_init__(self):
-        _require(0.0 <= self.min_accuracy <= 1.0, f"--min-accuracy {self.min_accuracy} must be between 0 and 1.")
-        _require(
-            0.0 <= self.max_accuracy_drop <= 1.0,
-            f"--max-accuracy-drop {self.max_accuracy_drop} must be between 0 and 1.",
-        )
+        for flag, value in (
+            ("--majority-margin", self.majority_margin),
+            ("--chance-margin", self.chance_margin),
+            ("--max-regression", self.max_regression),
+        ):
+            _require(0.0 <= value <= 1.0, f"{flag} {value} must be between 0 and 1.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -253,16 +256,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group = parser.add_argument_group("promotion")
     group.add_argument(
-        "--min-accuracy",
+        "--majority-margin",
         type=float,
-        default=gate.min_accuracy,
-        help="eval accuracy a model needs to be blessed (default: %(default)s)",
+        default=gate.majority_margin,
+        help="accuracy must beat the eval share of the largest class by this much (default: %(default)s)",
     )
     group.add_argument(
-        "--max-accuracy-drop",
+        "--chance-margin",
         type=float,
-        default=gate.max_accuracy_drop,
-        help="largest accuracy drop tolerated against the last blessed model (default: %(default)s)",
+        default=gate.chance_margin,
+        help="balanced accuracy must beat 1 / number of classes by this much (default: %(default)s)",
+    )
+    group.add_argument(
+        "--max-regression",
+        type=float,
+        default=gate.max_regression,
+        help="largest drop of accuracy or balanced accuracy tolerated against the last blessed model "
+        "(default: %(default)s)",
     )
     group = parser.add_argument_group("runtime")
     group.add_argument(
@@ -301,7 +311,11 @@ def from_args(args: argparse.Namespace, beam_args: Sequence[str] = DEFAULT_BEAM_
             class_weights=args.class_weights,
             fail_on_imbalance=args.fail_on_imbalance,
         ),
-        gate=GateConfig(min_accuracy=args.min_accuracy, max_accuracy_drop=args.max_accuracy_drop),
+        gate=GateConfig(
+            majority_margin=args.majority_margin,
+            chance_margin=args.chance_margin,
+            max_regression=args.max_regression,
+        ),
         runtime=RuntimeConfig(
             output_dir=args.output_dir,
             pipeline_name=args.pipeline_name,

@@ -13,6 +13,7 @@ from components import features
 from components.image_example_gen.component import image_example_gen
 from components.image_example_gen.layout import DataLayout, detect_layout
 from components.label_balance.component import LabelBalance
+from components.promotion_gate.component import PromotionGate
 from components.serving_pusher import executor as serving_pusher
 from components.transform import preprocessing
 from pipeline.config import REPO_ROOT, PipelineConfig
@@ -32,18 +33,16 @@ TRANSFORM = "Transform"
 TRAINER = "Trainer"
 MODEL_RESOLVER = "LatestBlessedModelResolver"
 EVALUATOR = "Evaluator"
+PROMOTION_GATE = "PromotionGate"
 PUSHER = "Pusher"
 
 
-def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
-    """Accuracy must reach the floor, and must not drop against the last blessed model."""
-    accuracy_threshold = tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": config.gate.min_accuracy}),
-        change_threshold=tfma.GenericChangeThreshold(
-            direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-            absolute={"value": -config.gate.max_accuracy_drop},
-        ),
-    )
+def eval_config() -> tfma.EvalConfig:
+    """What TFMA computes for the candidate and the last blessed model; the PromotionGate decides.
+
+    The confusion matrix gives per-class recall and precision and the balanced accuracy without
+    knowing the number of classes when the pipeline is built.
+    """
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
@@ -57,7 +56,8 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
             tfma.MetricsSpec(
                 metrics=[
                     tfma.MetricConfig(class_name="ExampleCount"),
-                    tfma.MetricConfig(class_name="SparseCategoricalAccuracy", threshold=accuracy_threshold),
+                    tfma.MetricConfig(class_name="SparseCategoricalAccuracy"),
+                    tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
                 ]
             )
         ],
@@ -122,11 +122,19 @@ def create_pipeline(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         baseline_model=model_resolver.outputs["model"],
-        eval_config=eval_config(config),
+        eval_config=eval_config(),
     ).with_id(EVALUATOR)
+    promotion_gate = PromotionGate(
+        evaluation=evaluator.outputs["evaluation"],
+        balance=label_balance.outputs["balance"],
+        model=trainer.outputs["model"],
+        majority_margin=config.gate.majority_margin,
+        chance_margin=config.gate.chance_margin,
+        max_regression=config.gate.max_regression,
+    ).with_id(PROMOTION_GATE)
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"],
-        model_blessing=evaluator.outputs["blessing"],
+        model_blessing=promotion_gate.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.runtime.serving_dir)
         ),
@@ -146,6 +154,7 @@ def create_pipeline(
             trainer,
             model_resolver,
             evaluator,
+            promotion_gate,
             pusher,
         ],
         enable_cache=config.runtime.enable_cache,

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import time
-import warnings
 from typing import List, Optional
 
 from pipeline import config as config_lib
-from pipeline import sample_data
+from pipeline import console, sample_data
 
 
 def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
@@ -33,47 +31,6 @@ def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     config_lib.add_arguments(parser)
     parser.add_argument("--verbose", action="store_true", help="show TFX, Beam and TensorFlow logs and tracebacks")
     return parser.parse_args(argv)
-
-
-class _ProgressFilter(logging.Filter):
-    """Turns LocalDagRunner's 'Component X is running.' log records into one short line each and,
-    unless verbose, drops the other INFO records of TFX's (absl) logger."""
-
-    def __init__(self, verbose: bool):
-        super().__init__()
-        self.verbose = verbose
-        self.started = {}
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.WARNING:
-            return self.verbose
-        message = record.getMessage()
-        if message.startswith("Component ") and message.endswith(" is running."):
-            node = message[len("Component ") : -len(" is running.")]
-            self.started[node] = time.time()
-            print(f"[{node}] running", flush=True)
-        elif message.startswith("Component ") and message.endswith(" is finished."):
-            node = message[len("Component ") : -len(" is finished.")]
-            print(f"[{node}] done in {time.time() - self.started.get(node, time.time()):.1f}s", flush=True)
-        return self.verbose
-
-
-def _quiet_libraries(verbose: bool) -> None:
-    """TensorFlow, Beam and the Google client libraries log far more than a user needs."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "3")
-    if not verbose:
-        warnings.filterwarnings("ignore", category=FutureWarning)
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", category=UserWarning)
-    from absl import logging as absl_logging
-
-    absl_logging.set_verbosity(absl_logging.INFO)
-    logging.getLogger("absl").addFilter(_ProgressFilter(verbose))
-    if not verbose:
-        import tensorflow as tf
-
-        tf.get_logger().setLevel(logging.ERROR)
-        logging.getLogger("apache_beam").setLevel(logging.ERROR)
 
 
 def run(config: config_lib.PipelineConfig) -> dict:
@@ -116,7 +73,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if sample_data.ensure_sample_dataset(config_lib.SAMPLE_DATA_DIR):
             print(f"Made the built-in sample dataset in {config_lib.SAMPLE_DATA_DIR}", flush=True)
 
-    _quiet_libraries(args.verbose)
+    console.quiet_libraries(args.verbose, show_progress=True)
     from components.image_example_gen.layout import DataLayoutError
     from components.label_balance.balance import ImbalanceError
     from pipeline import summary

@@ -12,6 +12,7 @@ import os
 import sys
 from typing import List, Optional
 
+from pipeline import console
 from pipeline.config import DEFAULT_PIPELINE_NAME
 
 
@@ -23,7 +24,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    console.quiet_libraries(verbose=False)
     from pipeline import summary
 
     metadata_path = os.path.join(os.path.abspath(args.output_dir), "metadata.sqlite")

@@ -14,6 +14,7 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from components import features
+from components.promotion_gate.component import DECISION_FILE
 from pipeline import dag
 
 SUMMARY_VERSION = 1
@@ -119,6 +120,7 @@ class RunArtifacts:
     balance: Optional[Dict]  # label_balance.json
     training: Optional[Dict]  # the Trainer's training.json
     metrics: Dict[str, float]  # TFMA overall metrics of the candidate
+    decision: Optional[Dict]  # the PromotionGate's decision.json
     blessed: bool
     pushed_model: Optional[str]
 
@@ -134,11 +136,13 @@ def collect(record: RunRecord) -> RunArtifacts:
     pushed_model = None
     if _custom_int(pushed_artifact, "pushed") == 1:
         pushed_model = pushed_artifact.custom_properties["pushed_destination"].string_value
+    blessing = record.artifact(dag.PROMOTION_GATE, "blessing")
     return RunArtifacts(
         balance=_read_json(balance_artifact.uri, features.LABEL_BALANCE_FILE) if balance_artifact else None,
         training=training,
         metrics=read_overall_metrics(evaluation_artifact.uri) if evaluation_artifact else {},
-        blessed=_custom_int(record.artifact(dag.EVALUATOR, "blessing"), "blessed") == 1,
+        decision=_read_json(blessing.uri, DECISION_FILE) if blessing else None,
+        blessed=_custom_int(blessing, "blessed") == 1,
         pushed_model=pushed_model,
     )
 
@@ -187,8 +191,10 @@ def build_summary(
         "evaluation": {
             "accuracy": metrics.get(dag.ACCURACY_METRIC),
             "example_count": metrics.get("example_count"),
+            "loss": metrics.get("loss"),
             "majority_class": splits.get(features.EVAL_SPLIT, {}).get("majority_class"),
             "majority_fraction": splits.get(features.EVAL_SPLIT, {}).get("majority_fraction"),
+            **_gate_fields(artifacts.decision),
         },
         "balance": balance_summary,
         "training": training,
@@ -196,6 +202,20 @@ def build_summary(
         "pushed_model": artifacts.pushed_model,
         "report_html": report_html,
         "components": {node_id: node.state for node_id, node in sorted(record.nodes.items())},
+    }
+
+
+def _gate_fields(decision: Optional[Dict]) -> Dict:
+    if decision is None:
+        return {}
+    candidate = decision["candidate"]
+    return {
+        "balanced_accuracy": candidate["balanced_accuracy"],
+        "per_class_recall": candidate["per_class_recall"],
+        "per_class_precision": candidate["per_class_precision"],
+        "majority_baseline": decision["majority_baseline"],
+        "baseline_model": decision["baseline_model"],
+        "reasons": decision["reasons"],
     }
 
 
@@ -244,6 +264,8 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
         lines.append("Model blessed but not pushed.")
     else:
         lines.append("Model NOT blessed: nothing was pushed; the served model is unchanged.")
+    for reason in evaluation.get("reasons", []):
+        lines.append(f"  - {reason}")
     if summary.get("report_html"):
         lines.append(f"Report: {summary['report_html']}")
     lines.append(f"Summary: {summary_path}")

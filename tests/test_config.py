@@ -34,7 +34,8 @@ def test_flags_reach_the_config():
         (["--learning-rate", "-0.1"], "--learning-rate -0.1"),
         (["--eval-fraction", "1.5"], "--eval-fraction 1.5"),
         (["--channels", "2"], "--channels 2"),
-        (["--min-accuracy", "2"], "--min-accuracy 2"),
+        (["--majority-margin", "2"], "--majority-margin 2"),
+        (["--max-regression", "-1"], "--max-regression -1"),
     ],
 )
 def test_nonsense_settings_name_the_flag(argv, flag):

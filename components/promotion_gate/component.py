@@ -1,0 +1,99 @@
+"""The PromotionGate step: reads TFMA's evaluation and this run's label balance, writes the blessing.
+
+The Evaluator's own thresholds are fixed when the pipeline is built, but the majority-class
+baseline is a fact about this run's data, so the decision happens here, after the Evaluator:
+the blessing this step writes is what the Pusher and the next run's model resolver read.
+"""
+import json
+import os
+from typing import Dict, Optional, Tuple
+
+import tensorflow as tf
+import tensorflow_model_analysis as tfma
+from tensorflow_model_analysis.writers import eval_config_writer
+from tfx import v1 as tfx
+
+from components import features
+from components.label_balance.component import LabelBalanceReport
+from components.promotion_gate.gate import GateThresholds, decide, metrics_from_confusion
+
+InputArtifact = tfx.dsl.components.InputArtifact
+OutputArtifact = tfx.dsl.components.OutputArtifact
+Parameter = tfx.dsl.components.Parameter
+
+DECISION_FILE = "decision.json"
+_CONFUSION_PLOT = "multiClassConfusionMatrixAtThresholds"
+
+
+def evaluated_models(evaluation_uri: str) -> Tuple[str, Optional[str]]:
+    """(candidate model name, baseline model name or None) as the Evaluator named them."""
+    eval_config = eval_config_writer.load_eval_run(evaluation_uri)[0]
+    candidate = next(spec.name for spec in eval_config.model_specs if not spec.is_baseline)
+    baseline = next((spec.name for spec in eval_config.model_specs if spec.is_baseline), None)
+    return candidate, baseline
+
+
+def confusion_matrix(evaluation_uri: str, model_name: str) -> Dict[Tuple[int, int], float]:
+    """{(actual class, predicted class): examples} over the whole eval split, from TFMA's plot."""
+    result = tfma.load_eval_result(evaluation_uri, model_name=model_name or None)
+    for slice_key, plots in result.plots:
+        if slice_key == ():
+            matrix = plots[""][""][_CONFUSION_PLOT]["matrices"][0]
+            # Proto JSON leaves out zero values: a missing class id is class 0.
+            return {
+                (e.get("actualClassId", 0), e.get("predictedClassId", 0)): e.get("numWeightedExamples", 0.0)
+                for e in matrix["entries"]
+            }
+    raise ValueError(f"The evaluation in {evaluation_uri} has no overall confusion matrix.")
+
+
+def _metrics(evaluation_uri: str, model_name: Optional[str], class_names) -> Optional[Dict]:
+    if model_name is None:
+        return None
+    return metrics_from_confusion(confusion_matrix(evaluation_uri, model_name), class_names)
+
+
+@tfx.dsl.components.component
+def PromotionGate(
+    evaluation: InputArtifact[tfx.types.standard_artifacts.ModelEvaluation],
+    balance: InputArtifact[LabelBalanceReport],
+    model: InputArtifact[tfx.types.standard_artifacts.Model],
+    blessing: OutputArtifact[tfx.types.standard_artifacts.ModelBlessing],
+    majority_margin: Parameter[float],
+    chance_margin: Parameter[float],
+    max_regression: Parameter[float],
+) -> None:
+    """Blesses `model` only if it beats the majority class, chance and the last blessed model.
+
+    Writes decision.json (the decision, each rule's reason, the candidate's and the baseline's
+    metrics) and BLESSED or NOT_BLESSED into `blessing`, with the custom properties `blessed`,
+    `current_model` and `current_model_id` that TFX's LatestBlessedModelStrategy reads.
+    """
+    with tf.io.gfile.GFile(os.path.join(balance.uri, features.LABEL_BALANCE_FILE)) as f:
+        report = json.load(f)
+    class_names = report["class_names"]
+    eval_split = report["splits"][features.EVAL_SPLIT]
+    candidate_name, baseline_name = evaluated_models(evaluation.uri)
+    candidate = _metrics(evaluation.uri, candidate_name, class_names)
+    baseline = _metrics(evaluation.uri, baseline_name, class_names)
+    thresholds = GateThresholds(majority_margin, chance_margin, max_regression)
+    blessed, reasons = decide(candidate, baseline, eval_split["majority_fraction"], len(class_names), thresholds)
+    decision = {
+        "blessed": blessed,
+        "reasons": reasons,
+        "candidate": candidate,
+        "baseline_model": baseline,
+        "majority_baseline": {
+            "class": eval_split["majority_class"],
+            "accuracy": eval_split["majority_fraction"],
+        },
+        "chance": 1.0 / len(class_names),
+        "thresholds": {"majority_margin": majority_margin, "chance_margin": chance_margin, "max_regression": max_regression},
+    }
+    with tf.io.gfile.GFile(os.path.join(blessing.uri, DECISION_FILE), "w") as f:
+        json.dump(decision, f, indent=2)
+    with tf.io.gfile.GFile(os.path.join(blessing.uri, "BLESSED" if blessed else "NOT_BLESSED"), "w") as f:
+        f.write("")
+    blessing.set_int_custom_property("blessed", int(blessed))
+    blessing.set_int_custom_property("current_model_id", model.id)
+    blessing.set_string_custom_property("current_model", model.uri)
