@@ -23,6 +23,7 @@ PIPELINE_NODES = {
     "Trainer",
     "LatestBlessedModelResolver",
     "Evaluator",
+    "PromotionGate",
     "Pusher",
 }
 
@@ -40,6 +41,16 @@ def run_pipeline(data_dir, output_dir, *flags):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     with open(os.path.join(output_dir, "run_summary.json")) as f:
         return json.load(f), result.stdout
+
+
+def served_files(output_dir):
+    """{path: bytes} of everything in the serving folder."""
+    root = os.path.join(str(output_dir), "serving")
+    return {
+        os.path.relpath(os.path.join(d, name), root): open(os.path.join(d, name), "rb").read()
+        for d, _, names in os.walk(root)
+        for name in names
+    }
 
 
 def eval_examples(output_dir):
@@ -184,3 +195,33 @@ def test_second_run_is_served_from_the_cache_and_pushes_nothing_new(first_run):
         assert second["components"][node] == "CACHED", node
     assert second["pushed_model"] == first["pushed_model"]
     assert os.listdir(os.path.join(str(output_dir), "serving")) == [os.path.basename(first["pushed_model"])]
+
+
+@pytest.mark.e2e
+def test_the_gate_blesses_only_a_model_that_learned_and_never_touches_the_served_one(sample_dir, tmp_path):
+    output_dir = tmp_path / "out"
+    # 1. A model that cannot learn is not blessed, and nothing is pushed.
+    dead, stdout = run_pipeline(sample_dir, output_dir, "--learning-rate", "0")
+    assert dead["blessed"] is False and dead["pushed_model"] is None
+    assert not os.path.exists(os.path.join(str(output_dir), "serving"))
+    assert dead["evaluation"]["baseline_model"] is None
+    assert dead["evaluation"]["reasons"][0].startswith("accuracy ")
+    assert "does not beat the majority-class baseline 0.636 + 0.02" in dead["evaluation"]["reasons"][0]
+    assert "Model NOT blessed" in stdout
+
+    # 2. A normal run is blessed and pushed; there was no blessed model to compare with.
+    good, _ = run_pipeline(sample_dir, output_dir)
+    assert good["blessed"] is True and good["pushed_model"]
+    evaluation = good["evaluation"]
+    assert evaluation["accuracy"] > evaluation["majority_baseline"]["accuracy"] + 0.02
+    assert evaluation["balanced_accuracy"] > 0.1 + 0.05
+    assert set(evaluation["per_class_recall"]) <= set(good["data"]["class_names"])
+    assert evaluation["baseline_model"] is None
+    served = served_files(output_dir)
+
+    # 3. A dead model after that is rejected against the blessed one; the served model is untouched.
+    again, _ = run_pipeline(sample_dir, output_dir, "--learning-rate", "0")
+    assert again["blessed"] is False and again["pushed_model"] is None
+    assert again["evaluation"]["baseline_model"]["accuracy"] == pytest.approx(evaluation["accuracy"])
+    assert any("against the last blessed model" in r and "more than the 0.01 tolerance" in r for r in again["evaluation"]["reasons"])
+    assert served_files(output_dir) == served
