@@ -27,6 +27,7 @@ setup(
             "image-pipeline-run=pipeline.run_local:main",
             "image-pipeline-sample-data=pipeline.sample_data:main",
             "image-pipeline-show=pipeline.show_run:main",
+            "image-pipeline-predict=pipeline.predict:main",
         ]
     },
 )

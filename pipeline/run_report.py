@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from components.label_balance.report import data_sections
+from components.promotion_gate.report import evaluation_section
 from components.reporting import html
 from components.trainer.report import training_section
 from pipeline.summary import RunArtifacts, describe
@@ -16,5 +17,7 @@ def render_run_report(summary: dict, artifacts: RunArtifacts, summary_path: str)
         sections += data_sections(artifacts.balance)
     if artifacts.training:
         sections.append(training_section(artifacts.training))
+    if artifacts.decision and artifacts.balance:
+        sections.append(evaluation_section(artifacts.decision, artifacts.balance["class_names"]))
     return html.page("Run report", f"Run {summary['run_id']}", sections)
 

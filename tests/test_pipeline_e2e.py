@@ -159,6 +159,24 @@ def test_a_learning_rate_of_zero_is_named_as_a_failure_to_learn(sample_dir, tmp_
 
 
 @pytest.mark.e2e
+def test_predict_command_classifies_sample_images_with_the_pushed_model(first_run):
+    sample_dir, output_dir, summary, _ = first_run
+    images = [sorted((sample_dir / name).glob("*.png"))[0] for name in ("zero", "seven", "two")]
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "pipeline" / "predict.py"), "--output-dir", str(output_dir), "--json", *map(str, images)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["image"] for a in answers] == [str(i) for i in images]
+    assert all(0.0 <= a["probability"] <= 1.0 for a in answers)
+    # Most sample images are classified right (they include training images).
+    assert sum(a["class"] == i.parent.name for a, i in zip(answers, images)) >= 2
+
+
+@pytest.mark.e2e
 def test_show_run_prints_the_verdict_and_report(first_run):
     _, output_dir, summary, _ = first_run
     result = subprocess.run(

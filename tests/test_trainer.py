@@ -2,6 +2,8 @@
 import io
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -164,3 +166,27 @@ def test_exported_model_classifies_raw_images_through_both_signatures(tmp_path, 
     )
     with open(os.path.join(export_dir, "assets.extra", features.CLASS_NAMES_FILE)) as f:
         assert json.load(f) == ["dark", "bright"]
+
+    # TensorFlow's own tool sees both signatures and runs them on raw bytes (fed as .npy files).
+    cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+
+    def saved_model_cli(*argv):
+        result = subprocess.run([cli, *argv], capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout
+
+    shown = saved_model_cli("show", "--dir", export_dir, "--all")
+    assert f"signature_def['{features.SERVING_SIGNATURE}']" in shown
+    assert f"signature_def['{features.IMAGE_SIGNATURE}']" in shown
+    np.save(tmp_path / "images.npy", np.array([png(250)]))
+    ran = saved_model_cli(
+        "run", "--dir", export_dir, "--tag_set", "serve", "--signature_def", features.IMAGE_SIGNATURE,
+        "--inputs", f"image_bytes={tmp_path / 'images.npy'}",
+    )
+    assert "[b'bright']" in ran
+    np.save(tmp_path / "examples.npy", np.array([examples[1]]))
+    ran = saved_model_cli(
+        "run", "--dir", export_dir, "--tag_set", "serve", "--signature_def", features.SERVING_SIGNATURE,
+        "--inputs", f"examples={tmp_path / 'examples.npy'}",
+    )
+    assert "Result for output key probabilities" in ran

@@ -47,7 +47,7 @@ def confusion_matrix(evaluation_uri: str, model_name: str) -> Dict[Tuple[int, in
     raise ValueError(f"The evaluation in {evaluation_uri} has no overall confusion matrix.")
 
 
-def _metrics(evaluation_uri: str, model_name: Optional[str], class_names) -> Optional[Dict]:
+def _baseline_metrics(evaluation_uri: str, model_name: Optional[str], class_names) -> Optional[Dict]:
     if model_name is None:
         return None
     return metrics_from_confusion(confusion_matrix(evaluation_uri, model_name), class_names)
@@ -74,8 +74,9 @@ def PromotionGate(
     class_names = report["class_names"]
     eval_split = report["splits"][features.EVAL_SPLIT]
     candidate_name, baseline_name = evaluated_models(evaluation.uri)
-    candidate = _metrics(evaluation.uri, candidate_name, class_names)
-    baseline = _metrics(evaluation.uri, baseline_name, class_names)
+    matrix = confusion_matrix(evaluation.uri, candidate_name)
+    candidate = metrics_from_confusion(matrix, class_names)
+    baseline = _baseline_metrics(evaluation.uri, baseline_name, class_names)
     thresholds = GateThresholds(majority_margin, chance_margin, max_regression)
     blessed, reasons = decide(candidate, baseline, eval_split["majority_fraction"], len(class_names), thresholds)
     decision = {
@@ -88,6 +89,11 @@ def PromotionGate(
             "accuracy": eval_split["majority_fraction"],
         },
         "chance": 1.0 / len(class_names),
+        # rows: actual class, columns: predicted class, in class-index order
+        "confusion_matrix": [
+            [matrix.get((actual, predicted), 0.0) for predicted in range(len(class_names))]
+            for actual in range(len(class_names))
+        ],
         "thresholds": {"majority_margin": majority_margin, "chance_margin": chance_margin, "max_regression": max_regression},
     }
     with tf.io.gfile.GFile(os.path.join(blessing.uri, DECISION_FILE), "w") as f:

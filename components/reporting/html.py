@@ -94,3 +94,37 @@ def bar_chart(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def heatmap(title: str, labels: Sequence[str], matrix: Sequence[Sequence[float]], row_title: str, column_title: str) -> str:
+    """A square grid as inline SVG; each cell is shaded by its share of its row and shows its count."""
+    cell, left, top = 34, 110, 60
+    size = len(labels)
+    width, height = left + cell * size + 10, top + cell * size + 30
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="{escape(title)}">'
+        f'<text x="0" y="14" style="font-weight:600">{escape(title)}</text>'
+        f'<text x="{left}" y="30">{escape(column_title)} \u2192</text>'
+    ]
+    for j, label in enumerate(labels):
+        x = left + j * cell + cell / 2
+        parts.append(f'<text x="{x:.0f}" y="{top - 6}" text-anchor="middle" font-size="10">{escape(label[:6])}</text>')
+    for i, (label, row) in enumerate(zip(labels, matrix)):
+        y = top + i * cell
+        parts.append(f'<text x="{left - 6}" y="{y + cell / 2 + 4:.0f}" text-anchor="end">{escape(label)}</text>')
+        total = sum(row) or 1
+        for j, value in enumerate(row):
+            share = value / total
+            colour = HIGHLIGHT_COLOUR if i != j else BAR_COLOUR
+            parts.append(
+                f'<rect x="{left + j * cell}" y="{y}" width="{cell - 2}" height="{cell - 2}" fill="{colour}" '
+                f'fill-opacity="{0.08 + 0.92 * share if value else 0.03:.2f}"><title>{escape(label)} \u2192 '
+                f'{escape(labels[j])}: {value:g}</title></rect>'
+            )
+            if value:
+                parts.append(
+                    f'<text x="{left + j * cell + cell / 2 - 1:.0f}" y="{y + cell / 2 + 4:.0f}" text-anchor="middle" '
+                    f'font-size="11">{value:g}</text>'
+                )
+    parts.append(f'<text x="0" y="{height - 8}">rows: {escape(row_title)}</text></svg>')
+    return "".join(parts)

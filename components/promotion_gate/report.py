@@ -1,0 +1,43 @@
+"""The evaluation section of the run report: metrics side by side, confusion matrix, the decision."""
+from __future__ import annotations
+
+from typing import Dict, Sequence
+
+from components.reporting import html
+
+
+def _value(metrics, key) -> str:
+    return "n/a" if metrics is None or metrics.get(key) is None else f"{metrics[key]:.3f}"
+
+
+def evaluation_section(decision: Dict, class_names: Sequence[str]) -> str:
+    """`decision` is the PromotionGate's decision.json."""
+    candidate, baseline, majority = decision["candidate"], decision["baseline_model"], decision["majority_baseline"]
+    verdict = html.verdict_box(
+        "none" if decision["blessed"] else "severe",
+        [("Blessed: " if decision["blessed"] else "Not blessed: ") + "every rule below must hold."]
+        + [reason[0].upper() + reason[1:] + "." for reason in decision["reasons"]],
+    )
+    side_by_side = html.table(
+        ["metric", "candidate", "last blessed model", f"always '{majority['class']}'"],
+        [
+            ["accuracy", _value(candidate, "accuracy"), _value(baseline, "accuracy"), f"{majority['accuracy']:.3f}"],
+            [
+                "balanced accuracy",
+                _value(candidate, "balanced_accuracy"),
+                _value(baseline, "balanced_accuracy"),
+                f"{1 / sum(1 for _ in candidate['per_class_recall']):.3f}" if candidate["per_class_recall"] else "n/a",
+            ],
+        ],
+    )
+    per_class = html.table(
+        ["class", "recall", "precision"],
+        [
+            [name, _value(candidate["per_class_recall"], name), _value(candidate["per_class_precision"], name)]
+            for name in class_names
+        ],
+    )
+    matrix = html.heatmap(
+        "Confusion matrix (eval split)", class_names, decision["confusion_matrix"], "actual class", "predicted class"
+    )
+    return html.section("Evaluation and promotion", verdict, side_by_side, f'<div class="charts">{matrix}{per_class}</div>')
