@@ -56,7 +56,8 @@ def test_run_report_embeds_everything_it_shows(tmp_path):
         "report_html": str(tmp_path / "report.html"),
         "components": {},
     }
-    page = render_run_report(summary, RunArtifacts(balance, training, {}, False, None), "out/run_summary.json")
+    artifacts = RunArtifacts(balance=balance, training=training, metrics={}, decision=None, blessed=False, pushed_model=None)
+    page = render_run_report(summary, artifacts, "out/run_summary.json")
     sources = re.findall(r'src="([^"]*)"', page)
     assert len(sources) == 2 and all(s.startswith("data:image/png;base64,") for s in sources)
     assert not re.search(r"<script|<link|href=|url\(|@import", page, re.IGNORECASE)
