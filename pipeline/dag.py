@@ -22,6 +22,7 @@ SCHEMA_FILE = REPO_ROOT / "schemas" / "schema.pbtxt"
 PREPROCESSING_FN = "components.transform.preprocessing.preprocessing_fn"
 RUN_FN = "components.trainer.run.run_fn"
 ACCURACY_METRIC = "sparse_categorical_accuracy"
+BALANCED_ACCURACY_MODULE = "components.promotion_gate.tfma_metrics"
 
 # Node ids: the names components have in ML Metadata, the run summary and the output folders.
 EXAMPLE_GEN = "ImageExampleGen"
@@ -58,6 +59,7 @@ def eval_config() -> tfma.EvalConfig:
                     tfma.MetricConfig(class_name="ExampleCount"),
                     tfma.MetricConfig(class_name="SparseCategoricalAccuracy"),
                     tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
+                    tfma.MetricConfig(class_name="MacroAveragedRecall", module=BALANCED_ACCURACY_MODULE),
                 ]
             )
         ],

@@ -85,6 +85,22 @@ def test_first_run_pushes_a_blessed_model_and_summarises_it(first_run):
 
 
 @pytest.mark.e2e
+def test_tfma_result_holds_the_metrics_the_gate_used(first_run):
+    import tensorflow_model_analysis as tfma
+
+    _, output_dir, summary, _ = first_run
+    (evaluation_dir,) = glob.glob(os.path.join(str(output_dir), "pipeline_root", "Evaluator", "evaluation", "*"))
+    metrics = {
+        name: value["doubleValue"]
+        for name, value in tfma.load_eval_result(evaluation_dir).slicing_metrics[0][1][""][""].items()
+    }
+    assert metrics["balanced_accuracy"] == pytest.approx(summary["evaluation"]["balanced_accuracy"])
+    assert metrics["accuracy"] == pytest.approx(metrics["sparse_categorical_accuracy"])
+    assert metrics["accuracy"] == pytest.approx(summary["evaluation"]["accuracy"])
+    assert "loss" in metrics and metrics["example_count"] == summary["data"]["split_sizes"]["eval"]
+
+
+@pytest.mark.e2e
 def test_pushed_model_classifies_held_out_sample_images(first_run):
     _, output_dir, summary, _ = first_run
     model = tf.saved_model.load(summary["pushed_model"])

@@ -63,3 +63,13 @@ def test_margins_are_configurable():
     metrics = {"accuracy": 0.70, "balanced_accuracy": 0.5}
     assert decide(metrics, None, 0.66, 3)[0] is True
     assert decide(metrics, None, 0.66, 3, GateThresholds(majority_margin=0.05))[0] is False
+
+
+def test_tfma_macro_recall_matches_the_gates_balanced_accuracy():
+    from tensorflow_model_analysis.metrics.multi_class_confusion_matrix_metrics import MatrixEntryKey
+
+    from components.promotion_gate.tfma_metrics import macro_recall
+
+    matrix = {(0, 0): 8, (0, 1): 2, (1, 1): 3, (1, 0): 1, (2, 2): 1}
+    tfma_matrix = {MatrixEntryKey(a, p): n for (a, p), n in matrix.items()}
+    assert macro_recall(tfma_matrix) == pytest.approx(metrics_from_confusion(matrix, CLASSES)["balanced_accuracy"])
