@@ -22,6 +22,14 @@ class GateThresholds:
     max_regression: float = 0.01
 
 
+def recall_by_class(matrix: Mapping[Tuple[int, int], float]) -> Dict[int, float]:
+    """Recall of each actual class that has examples, from (actual, predicted) counts."""
+    totals: Dict[int, float] = {}
+    for (actual, _), n in matrix.items():
+        totals[actual] = totals.get(actual, 0.0) + n
+    return {actual: matrix.get((actual, actual), 0.0) / n for actual, n in totals.items() if n}
+
+
 def metrics_from_confusion(matrix: Mapping[Tuple[int, int], float], class_names: Sequence[str]) -> Dict:
     """Accuracy, balanced accuracy and per-class recall and precision from (actual, predicted) counts.
 
@@ -29,15 +37,12 @@ def metrics_from_confusion(matrix: Mapping[Tuple[int, int], float], class_names:
     """
     total = sum(matrix.values())
     correct = sum(n for (actual, predicted), n in matrix.items() if actual == predicted)
-    recall, precision = {}, {}
+    recall = {class_names[index]: value for index, value in sorted(recall_by_class(matrix).items())}
+    precision = {}
     for index, name in enumerate(class_names):
-        actual = sum(n for (a, _), n in matrix.items() if a == index)
         predicted = sum(n for (_, p), n in matrix.items() if p == index)
-        hits = matrix.get((index, index), 0.0)
-        if actual:
-            recall[name] = hits / actual
         if predicted:
-            precision[name] = hits / predicted
+            precision[name] = matrix.get((index, index), 0.0) / predicted
     return {
         "accuracy": correct / total if total else 0.0,
         "balanced_accuracy": sum(recall.values()) / len(recall) if recall else 0.0,

@@ -11,21 +11,17 @@ from typing import Dict, Optional
 from tensorflow_model_analysis.metrics import metric_types, metric_util
 from tensorflow_model_analysis.metrics import multi_class_confusion_matrix_metrics as confusion
 
+from components.promotion_gate.gate import recall_by_class
+
 BALANCED_ACCURACY_NAME = "balanced_accuracy"
 
 
 def macro_recall(matrix: Dict) -> float:
-    """Mean recall over the actual classes in a {MatrixEntryKey: weighted count} matrix."""
-    totals: Dict[int, float] = {}
-    hits: Dict[int, float] = {}
-    for entry, count in matrix.items():
-        if entry.actual_class_id < 0:
-            continue
-        totals[entry.actual_class_id] = totals.get(entry.actual_class_id, 0.0) + count
-        if entry.actual_class_id == entry.predicted_class_id:
-            hits[entry.actual_class_id] = hits.get(entry.actual_class_id, 0.0) + count
-    recalls = [hits.get(c, 0.0) / n for c, n in totals.items() if n]
-    return sum(recalls) / len(recalls) if recalls else 0.0
+    """Mean recall over the actual classes in a TFMA {MatrixEntryKey: weighted count} matrix."""
+    recalls = recall_by_class(
+        {(e.actual_class_id, e.predicted_class_id): n for e, n in matrix.items() if e.actual_class_id >= 0}
+    )
+    return sum(recalls.values()) / len(recalls) if recalls else 0.0
 
 
 def _macro_averaged_recall(
