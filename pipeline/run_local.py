@@ -17,7 +17,7 @@ import time
 from typing import List, Optional
 
 from pipeline import config as config_lib
-from pipeline import console, sample_data
+from pipeline import console, output_lock, sample_data
 
 
 def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
@@ -34,14 +34,22 @@ def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 
 
 def run(config: config_lib.PipelineConfig) -> dict:
-    """Runs the pipeline for `config` and writes run_summary.json; returns the summary."""
-    from tfx import v1 as tfx
+    """Runs the pipeline for `config` and writes run_summary.json; returns the summary.
 
+    The data dir is read before anything is written; the output dir is held for this run only.
+    """
     from components.image_example_gen.layout import detect_layout
-    from pipeline import dag, run_report, summary
 
     layout = detect_layout(config.data.data_dir)
-    os.makedirs(config.runtime.output_dir, exist_ok=True)
+    with output_lock.exclusive_output_dir(config.runtime.output_dir):
+        return _run_locked(config, layout)
+
+
+def _run_locked(config: config_lib.PipelineConfig, layout) -> dict:
+    from tfx import v1 as tfx
+
+    from pipeline import dag, run_report, summary
+
     pipeline = dag.create_pipeline(
         config,
         layout=layout,
@@ -81,7 +89,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     started = time.time()
     try:
         run_summary = run(config)
-    except (DataLayoutError, summary.NoRunError) as error:
+    except (DataLayoutError, summary.NoRunError, output_lock.OutputDirError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except ImbalanceError as error:

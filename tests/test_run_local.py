@@ -42,3 +42,32 @@ def test_single_class_folder_is_refused_before_any_work(tmp_path):
     assert result.returncode == 2
     assert "at least two" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_an_output_dir_that_cannot_be_written_is_named(tmp_path):
+    make_class_folders(tmp_path / "data", {"cat": ["1.png"], "dog": ["1.png"]})
+    (tmp_path / "a_file").write_text("not a folder")
+    result = run_local("--data-dir", str(tmp_path / "data"), "--output-dir", str(tmp_path / "a_file" / "out"))
+    assert result.returncode == 2
+    assert f"Cannot write to --output-dir {tmp_path / 'a_file' / 'out'}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_second_run_on_the_same_output_dir_is_refused_while_the_first_holds_it(tmp_path):
+    import fcntl
+    import os
+
+    from pipeline.output_lock import LOCK_FILE
+
+    make_class_folders(tmp_path / "data", {"cat": ["1.png"], "dog": ["1.png"]})
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / LOCK_FILE, "w") as held:  # what a running pipeline holds
+        held.write("4242")
+        held.flush()
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = run_local("--data-dir", str(tmp_path / "data"), "--output-dir", str(out))
+    assert result.returncode == 2
+    assert f"Another run (pid 4242) is using --output-dir {out}" in result.stderr
+    assert not (out / "metadata.sqlite").exists()
+    assert sorted(os.listdir(out)) == [LOCK_FILE]
