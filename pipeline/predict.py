@@ -20,9 +20,9 @@ from pipeline.config import RuntimeConfig
 
 def latest_model(serving_dir: str) -> Optional[str]:
     """The newest version folder (TF Serving's choice: the highest number)."""
-    if not os.path.isdir(serving_dir):
-        return None
-    versions = sorted((v for v in os.listdir(serving_dir) if v.isdigit()), key=int)
+    from components.serving_pusher.executor import version_dirs
+
+    versions = version_dirs(serving_dir)
     return os.path.join(serving_dir, versions[-1]) if versions else None
 
 
@@ -36,6 +36,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object per line")
     args = parser.parse_args(argv)
 
+    console.quiet_libraries(verbose=False)
     model_dir = args.model or latest_model(os.path.join(args.output_dir, "serving"))
     if not model_dir or not os.path.isfile(os.path.join(model_dir, "saved_model.pb")):
         where = args.model or os.path.join(args.output_dir, "serving")
@@ -46,7 +47,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"error: no such image file: {', '.join(missing)}", file=sys.stderr)
         return 2
 
-    console.quiet_libraries(verbose=False)
     import tensorflow as tf
 
     from components import features

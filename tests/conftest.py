@@ -7,7 +7,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from pathlib import Path  # noqa: E402
 from typing import Dict, Sequence  # noqa: E402
 
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -64,5 +63,19 @@ def sample_dir(tmp_path_factory):
     return out
 
 
-def solid_rgb(path: Path) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("RGB"))
+def raw_image_metadata():
+    """tf.Transform metadata for raw examples holding image bytes and a label, as the schema has them."""
+    import tensorflow as tf
+    from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
+
+    from components import features
+
+    return dataset_metadata.DatasetMetadata(
+        schema_utils.schema_from_feature_spec(
+            {
+                features.IMAGE_KEY: tf.io.FixedLenFeature([1], tf.string),
+                features.LABEL_KEY: tf.io.FixedLenFeature([1], tf.int64),
+            }
+        )
+    )
+

@@ -6,9 +6,9 @@ import pytest
 import tensorflow as tf
 import tensorflow_transform.beam as tft_beam
 from PIL import Image
-from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
 from components import features
+from conftest import raw_image_metadata
 from components.transform.preprocessing import decode_image, decode_images, preprocessing_fn
 
 RED = (200, 30, 30)
@@ -55,14 +55,7 @@ def test_batch_keeps_order():
 
 
 def test_preprocessing_fn_runs_in_tf_transform(tmp_path):
-    raw_metadata = dataset_metadata.DatasetMetadata(
-        schema_utils.schema_from_feature_spec(
-            {
-                features.IMAGE_KEY: tf.io.FixedLenFeature([1], tf.string),
-                features.LABEL_KEY: tf.io.FixedLenFeature([1], tf.int64),
-            }
-        )
-    )
+    raw_metadata = raw_image_metadata()
     raw = [
         {features.IMAGE_KEY: [encoded("PNG", (0, 0, 0))], features.LABEL_KEY: [0]},
         {features.IMAGE_KEY: [encoded("JPEG", (255, 255, 255))], features.LABEL_KEY: [1]},

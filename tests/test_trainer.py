@@ -11,9 +11,10 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tensorflow_transform.beam as tft_beam
 from PIL import Image
-from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
+from tensorflow_transform.tf_metadata import metadata_io
 
 from components import features
+from conftest import raw_image_metadata
 from components.trainer.export import export_serving_model
 from components.trainer.model import BACKBONE_LAYER, augmentation, build_model
 from components.trainer.train import train
@@ -113,14 +114,7 @@ def png(value: int) -> bytes:
 @pytest.fixture
 def transform_output(tmp_path):
     """A real Transform graph for SIZE x SIZE RGB images, written the way the Transform component does."""
-    raw_metadata = dataset_metadata.DatasetMetadata(
-        schema_utils.schema_from_feature_spec(
-            {
-                features.IMAGE_KEY: tf.io.FixedLenFeature([1], tf.string),
-                features.LABEL_KEY: tf.io.FixedLenFeature([1], tf.int64),
-            }
-        )
-    )
+    raw_metadata = raw_image_metadata()
     raw = [{features.IMAGE_KEY: [png(0)], features.LABEL_KEY: [0]}]
     out = str(tmp_path / "transform_graph")
     with tft_beam.Context(temp_dir=str(tmp_path / "tft_tmp")):
