@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Optional, Sequence, Tuple
 
+from components.image_example_gen.ingestion import DEFAULT_MAX_IMAGE_PIXELS, DEFAULT_MAX_REJECTED_FRACTION
 from components.label_balance.balance import CLASS_WEIGHTING_CHOICES, BalanceThresholds
 from components.promotion_gate.gate import GateThresholds
 from components.trainer.options import ARCHITECTURES, FLIP_MODES
@@ -40,6 +41,8 @@ class DataConfig:
     eval_fraction: float = 0.2  # used only when the data dir has no train/ and eval/ folders
     image_size: int = 32
     channels: int = 3
+    max_rejected_fraction: float = DEFAULT_MAX_REJECTED_FRACTION  # more rejected files stop the run
+    max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS  # larger images are rejected as decompression bombs
 
     def __post_init__(self):
         _require(bool(self.data_dir), "--data-dir is empty: name a folder of class sub-folders.")
@@ -52,6 +55,15 @@ class DataConfig:
             f"--image-size {self.image_size} must be between 8 and 1024 pixels (for example 32).",
         )
         _require(self.channels in (1, 3), f"--channels {self.channels} must be 1 (grayscale) or 3 (RGB).")
+        _require(
+            0.0 <= self.max_rejected_fraction <= 1.0,
+            f"--max-rejected-fraction {self.max_rejected_fraction} must be between 0 and 1 (for example 0.05).",
+        )
+        _require(
+            self.max_image_pixels >= self.image_size * self.image_size,
+            f"--max-image-pixels {self.max_image_pixels} must be at least --image-size squared "
+            f"({self.image_size * self.image_size}).",
+        )
 
     @property
     def hash_buckets(self) -> Tuple[int, int]:
@@ -200,6 +212,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--channels", type=int, default=data.channels, help="1 = grayscale, 3 = RGB (default: %(default)s)"
     )
+    group.add_argument(
+        "--max-rejected-fraction",
+        type=float,
+        default=data.max_rejected_fraction,
+        help="stop when more than this share of the files is rejected (unreadable, not an image, ...); "
+        "every reject is listed either way (default: %(default)s)",
+    )
+    group.add_argument(
+        "--max-image-pixels",
+        type=int,
+        default=data.max_image_pixels,
+        help="reject images with more pixels than this (decompression bombs) (default: %(default)s)",
+    )
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=int, default=training.epochs, help="maximum epochs (default: %(default)s)")
     group.add_argument("--batch-size", type=int, default=training.batch_size, help="(default: %(default)s)")
@@ -294,6 +319,8 @@ def from_args(args: argparse.Namespace, beam_args: Sequence[str] = DEFAULT_BEAM_
             eval_fraction=args.eval_fraction,
             image_size=args.image_size,
             channels=args.channels,
+            max_rejected_fraction=args.max_rejected_fraction,
+            max_image_pixels=args.max_image_pixels,
         ),
         training=TrainingConfig(
             epochs=args.epochs,

@@ -78,7 +78,9 @@ def create_pipeline(
     """
     layout = layout or detect_layout(config.data.data_dir)
 
-    example_gen = image_example_gen(layout, config.data.hash_buckets).with_id(EXAMPLE_GEN)
+    example_gen = image_example_gen(
+        layout, config.data.hash_buckets, config.data.max_image_pixels, config.data.max_rejected_fraction
+    ).with_id(EXAMPLE_GEN)
     schema_gen = tfx.components.ImportSchemaGen(schema_file=str(SCHEMA_FILE)).with_id(SCHEMA_GEN)
     statistics_gen = tfx.components.StatisticsGen(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"]

@@ -82,6 +82,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"Made the built-in sample dataset in {config_lib.SAMPLE_DATA_DIR}", flush=True)
 
     console.quiet_libraries(args.verbose, show_progress=True)
+    from components.image_example_gen.ingestion import RejectedFilesError
     from components.image_example_gen.layout import DataLayoutError
     from components.label_balance.balance import ImbalanceError
     from pipeline import summary
@@ -92,7 +93,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (DataLayoutError, summary.NoRunError, output_lock.OutputDirError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except ImbalanceError as error:
+    except (ImbalanceError, RejectedFilesError) as error:
         print(f"stopped: {error}", file=sys.stderr)
         return 1
     except Exception as error:  # noqa: BLE001 - one readable line instead of a TFX traceback

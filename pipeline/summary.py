@@ -14,6 +14,7 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from components import features
+from components.image_example_gen import ingestion
 from components.promotion_gate.component import DECISION_FILE
 from pipeline import dag
 
@@ -123,6 +124,7 @@ class RunArtifacts:
     decision: Optional[Dict]  # the PromotionGate's decision.json
     blessed: bool
     pushed_model: Optional[str]
+    ingestion: Optional[Dict] = None  # the ExampleGen's ingestion.json
 
 
 def collect(record: RunRecord) -> RunArtifacts:
@@ -137,7 +139,9 @@ def collect(record: RunRecord) -> RunArtifacts:
     if _custom_int(pushed_artifact, "pushed") == 1:
         pushed_model = pushed_artifact.custom_properties["pushed_destination"].string_value
     blessing = record.artifact(dag.PROMOTION_GATE, "blessing")
+    examples = record.artifact(dag.EXAMPLE_GEN, "examples")
     return RunArtifacts(
+        ingestion=ingestion.read(examples.uri) if examples else None,
         balance=_read_json(balance_artifact.uri, features.LABEL_BALANCE_FILE) if balance_artifact else None,
         training=training,
         metrics=read_overall_metrics(evaluation_artifact.uri) if evaluation_artifact else {},
@@ -196,6 +200,7 @@ def build_summary(
             "majority_fraction": splits.get(features.EVAL_SPLIT, {}).get("majority_fraction"),
             **_gate_fields(artifacts.decision),
         },
+        "ingestion": artifacts.ingestion,
         "balance": balance_summary,
         "training": training,
         "blessed": artifacts.blessed,
@@ -237,6 +242,13 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
         f"{len(data['class_names'])} classes ({sizes}); {len(states)} components, "
         f"{states.count('CACHED')} from cache.",
     ]
+    account = summary.get("ingestion")
+    if account:
+        rejected = len(account["rejected"])
+        outcome = "none rejected."
+        if rejected:
+            outcome = f"{rejected} rejected ({account['rejected_fraction']:.1%}), each listed with its reason in the reports."
+        lines.append(f"Ingested {account['ingested']} of {account['files_seen']} files; {outcome}")
     balance = summary.get("balance")
     if balance:
         lines.append(balance["findings"][0])

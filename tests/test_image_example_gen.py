@@ -11,13 +11,16 @@ from tfx.utils import proto_utils
 from components import features
 from components.image_example_gen import executor
 from components.image_example_gen.component import image_example_gen
+from components.image_example_gen.inventory import take_inventory
 from components.image_example_gen.layout import detect_layout
 from conftest import make_class_folders, write_image
 
 
-def run_example_gen(data_dir, output_dir, hash_buckets=(80, 20)):
+def run_example_gen(data_dir, output_dir, hash_buckets=(80, 20), max_rejected_fraction=0.05):
     """Runs the executor the way the pipeline configures it; returns {split: [tf.Example]}."""
-    component = image_example_gen(detect_layout(str(data_dir)), hash_buckets)
+    component = image_example_gen(
+        detect_layout(str(data_dir)), hash_buckets, max_rejected_fraction=max_rejected_fraction
+    )
     exec_properties = {
         standard_component_specs.INPUT_BASE_KEY: str(data_dir),
         standard_component_specs.INPUT_CONFIG_KEY: component.exec_properties[standard_component_specs.INPUT_CONFIG_KEY],
@@ -25,6 +28,7 @@ def run_example_gen(data_dir, output_dir, hash_buckets=(80, 20)):
             standard_component_specs.OUTPUT_CONFIG_KEY
         ],
         standard_component_specs.OUTPUT_DATA_FORMAT_KEY: example_gen_pb2.FORMAT_TF_EXAMPLE,
+        standard_component_specs.CUSTOM_CONFIG_KEY: component.exec_properties[standard_component_specs.CUSTOM_CONFIG_KEY],
     }
     examples = standard_artifacts.Examples()
     examples.uri = str(output_dir)
@@ -49,7 +53,7 @@ def by_path(splits):
 def test_every_image_becomes_one_example_with_bytes_label_class_and_path(image_dir, tmp_path):
     splits, _ = run_example_gen(image_dir, tmp_path / "out")
     examples = by_path(splits)
-    assert sorted(examples) == sorted(p for p, _ in detect_layout(str(image_dir)).list_images("*/*"))
+    assert sorted(examples) == sorted(p for p, _ in take_inventory(detect_layout(str(image_dir))).candidates["*/*"])
     for rel_path, (_, example) in examples.items():
         class_name = rel_path.split("/")[0]
         assert value(example, features.CLASS_NAME_KEY).decode() == class_name

@@ -1,8 +1,13 @@
 """Reading a data dir: layouts, class order, which files count as images, clear errors."""
 import pytest
 
+from components.image_example_gen.inventory import take_inventory
 from components.image_example_gen.layout import DataLayoutError, detect_layout, pattern_subdir, split_pattern
 from conftest import make_class_folders, write_image
+
+
+def candidates(data_dir, pattern="*/*"):
+    return take_inventory(detect_layout(str(data_dir))).candidates[pattern]
 
 
 def test_class_folders_are_classes_in_sorted_order(image_dir):
@@ -13,7 +18,7 @@ def test_class_folders_are_classes_in_sorted_order(image_dir):
 
 
 def test_lists_every_supported_format_with_its_class(image_dir):
-    images = detect_layout(str(image_dir)).list_images("*/*")
+    images = candidates(image_dir)
     assert sorted(images) == sorted(
         [
             ("cat/a.png", "cat"),
@@ -30,14 +35,11 @@ def test_lists_every_supported_format_with_its_class(image_dir):
     )
 
 
-def test_nested_folders_belong_to_their_class_and_hidden_or_other_files_are_not_images(image_dir):
+def test_nested_folders_belong_to_their_class_and_hidden_folders_are_not_classes(image_dir):
     write_image(image_dir / "cat" / "indoor" / "sofa.png")
-    (image_dir / "cat" / "notes.txt").write_text("not an image")
-    write_image(image_dir / "cat" / ".hidden.png")
     (image_dir / ".cache").mkdir()
-    images = dict(detect_layout(str(image_dir)).list_images("*/*"))
+    images = dict(candidates(image_dir))
     assert images["cat/indoor/sofa.png"] == "cat"
-    assert "cat/notes.txt" not in images and "cat/.hidden.png" not in images
     assert detect_layout(str(image_dir)).class_names == ("cat", "dog", "owl")
 
 
@@ -51,7 +53,7 @@ def test_train_and_eval_folders_are_taken_as_splits(tmp_path, eval_name):
     assert layout.class_names == ("cat", "dog", "owl")
     patterns = layout.input_patterns()
     assert patterns == {"train": "train/*/*", "eval": f"{eval_name}/*/*"}
-    assert layout.list_images(patterns["eval"]) == [(f"{eval_name}/cat/2.png", "cat"), (f"{eval_name}/owl/2.png", "owl")]
+    assert take_inventory(layout).candidates[patterns["eval"]] == [(f"{eval_name}/cat/2.png", "cat"), (f"{eval_name}/owl/2.png", "owl")]
 
 
 def test_split_pattern_round_trip():

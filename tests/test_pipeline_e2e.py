@@ -2,8 +2,10 @@
 import glob
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -82,6 +84,9 @@ def test_first_run_pushes_a_blessed_model_and_summarises_it(first_run):
     assert evaluation["majority_class"] == "zero"
     assert evaluation["accuracy"] > evaluation["majority_fraction"]
     assert "Model blessed and pushed to" in stdout and "run_summary.json" in stdout
+    assert summary["ingestion"]["files_seen"] == summary["ingestion"]["ingested"] == 268
+    assert summary["ingestion"]["rejected"] == [] and summary["ingestion"]["max_rejected_fraction"] == 0.05
+    assert "Ingested 268 of 268 files; none rejected." in stdout
 
 
 @pytest.mark.e2e
@@ -259,3 +264,37 @@ def test_the_gate_blesses_only_a_model_that_learned_and_never_touches_the_served
     assert again["evaluation"]["baseline_model"]["accuracy"] == pytest.approx(evaluation["accuracy"])
     assert any("against the last blessed model" in r and "more than the 0.01 tolerance" in r for r in again["evaluation"]["reasons"])
     assert served_files(output_dir) == served
+
+
+@pytest.mark.e2e
+def test_a_run_killed_during_training_resumes_from_the_cache_to_a_pushed_model(sample_dir, tmp_path):
+    output_dir = tmp_path / "out"
+    run = subprocess.Popen(
+        [sys.executable, RUN_LOCAL, "--data-dir", str(sample_dir), "--output-dir", str(output_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        for line in run.stdout:
+            if line.startswith("[Trainer] running"):
+                break
+        else:
+            pytest.fail("the run ended before training started")
+        time.sleep(8)  # well into the first epochs: checkpoints and logs are being written
+        os.killpg(run.pid, signal.SIGKILL)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+        run.wait(timeout=60)
+    assert run.returncode == -signal.SIGKILL
+    assert not os.path.exists(os.path.join(str(output_dir), "serving"))
+
+    resumed, _ = run_pipeline(sample_dir, output_dir)
+    for node in ("ImageExampleGen", "StatisticsGen", "LabelBalance", "Transform"):
+        assert resumed["components"][node] == "CACHED", node
+    assert resumed["components"]["Trainer"] == "COMPLETE"
+    assert resumed["blessed"] is True and resumed["pushed_model"]
+    assert os.listdir(os.path.join(str(output_dir), "serving")) == [os.path.basename(resumed["pushed_model"])]
+    assert tf.saved_model.load(resumed["pushed_model"]).signatures["serving_images"] is not None

@@ -1,4 +1,5 @@
 """The run command's front door: help, and one clear line for bad input."""
+import os
 import subprocess
 import sys
 
@@ -9,7 +10,9 @@ RUN_LOCAL = str(REPO_ROOT / "pipeline" / "run_local.py")
 
 
 def run_local(*argv, timeout=300):
-    return subprocess.run([sys.executable, RUN_LOCAL, *argv], capture_output=True, text=True, timeout=timeout)
+    # As a user runs it: without the test session's TensorFlow log level, so the command sets its own.
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.run([sys.executable, RUN_LOCAL, *argv], capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def test_help_lists_the_flags():
@@ -71,3 +74,16 @@ def test_a_second_run_on_the_same_output_dir_is_refused_while_the_first_holds_it
     assert f"Another run (pid 4242) is using --output-dir {out}" in result.stderr
     assert not (out / "metadata.sqlite").exists()
     assert sorted(os.listdir(out)) == [LOCK_FILE]
+
+
+def test_too_many_bad_files_stop_the_run_with_one_line_naming_them(tmp_path):
+    data = make_class_folders(tmp_path / "data", {"cat": [f"{i}.png" for i in range(5)], "dog": ["1.png", "2.png"]})
+    (data / "cat" / "empty.png").write_bytes(b"")
+    result = run_local("--data-dir", str(data), "--output-dir", str(tmp_path / "out"))
+    assert result.returncode == 1, result.stderr[-2000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert lines[0].startswith("stopped: 1 of 8 files (12.5%) were rejected, over the 5.0% limit")
+    assert "cat/empty.png: empty file (0 bytes)" in lines[0] and lines[0].endswith("ingestion.json")
+    assert "[Transform]" not in result.stdout
+    assert not (tmp_path / "out" / "serving").exists()

@@ -1,9 +1,7 @@
 """The image ExampleGen: TFX's FileBasedExampleGen with our Beam executor."""
 from __future__ import annotations
 
-from typing import Tuple
-
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Tuple
 
 from tfx import v1 as tfx
 from tfx.components import FileBasedExampleGen
@@ -12,7 +10,7 @@ from tfx.dsl.components.base import executor_spec
 from tfx.proto import example_gen_pb2, range_config_pb2
 
 from components import features
-from components.image_example_gen import executor
+from components.image_example_gen import executor, ingestion, inventory
 from components.image_example_gen.layout import DataLayout, detect_layout
 
 
@@ -21,7 +19,7 @@ class _ImageFolderInputProcessor(input_processor.FileBasedInputProcessor):
     ExampleGen instead of being served stale from the cache."""
 
     def get_input_fingerprint(self, span: int, version: Optional[int]) -> Optional[str]:
-        listing = detect_layout(self._input_base_uri).fingerprint()
+        listing = inventory.fingerprint(detect_layout(self._input_base_uri))
         return f"{super().get_input_fingerprint(span, version)},images:{listing}"
 
 
@@ -41,8 +39,16 @@ class ImageExampleGen(FileBasedExampleGen):
     DRIVER_CLASS = _ImageFolderDriver
 
 
-def image_example_gen(layout: DataLayout, hash_buckets: Tuple[int, int]) -> ImageExampleGen:
+def image_example_gen(
+    layout: DataLayout,
+    hash_buckets: Tuple[int, int],
+    max_image_pixels: int = ingestion.DEFAULT_MAX_IMAGE_PIXELS,
+    max_rejected_fraction: float = ingestion.DEFAULT_MAX_REJECTED_FRACTION,
+) -> ImageExampleGen:
     """ExampleGen over `layout`'s data dir.
+
+    Files that cannot be ingested are rejected one by one (see `ingestion`); more than
+    `max_rejected_fraction` of them stops the run.
 
     With train/ and eval/ folders the splits are taken as they are; with class folders only, each
     image goes to train or eval by a hash of its relative path (`hash_buckets` = train, eval), so a
@@ -68,5 +74,6 @@ def image_example_gen(layout: DataLayout, hash_buckets: Tuple[int, int]) -> Imag
         input_base=layout.data_dir,
         input_config=input_config,
         output_config=output_config,
+        custom_config=executor.settings_config(max_image_pixels, max_rejected_fraction),
         custom_executor_spec=executor_spec.BeamExecutorSpec(executor.Executor),
     )

@@ -1,24 +1,37 @@
-"""Beam executor for the image ExampleGen: image files -> tf.Example with bytes, label, class, path."""
+"""Beam executor for the image ExampleGen: image files -> tf.Example with bytes, label, class, path.
+
+Every file under the class folders is accounted for: the walk (`inventory`) and the per-file
+checks (`ingestion.inspect`, run on the Beam workers) either ingest it or reject it with a reason,
+and `ingestion.json` in the Examples artifact lists both. Too many rejects stop the run.
+"""
 from __future__ import annotations
 
-import io
+import hashlib
 import json
 import posixpath
 from typing import Any, Dict, List, Mapping, Tuple
 
 import apache_beam as beam
 import tensorflow as tf
-from PIL import Image
+from google.protobuf import json_format, struct_pb2
 from tfx import types
 from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
+from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
+from tfx.utils import proto_utils
 
 from components import features
+from components.image_example_gen import ingestion, inventory
 from components.image_example_gen.layout import DataLayout, detect_layout
 
-# Where `Do` hands the layout it read to the per-split PTransform, so both see the same classes.
+# What `Do` hands the per-split PTransform, so both see the same classes and files.
 _LAYOUT_KEY = "_image_data_layout"
+_INVENTORY_KEY = "_image_inventory"
+_SETTINGS_KEY = "_image_settings"
+_PARTS_KEY = "_ingestion_parts_dir"
+_MAX_PIXELS, _MAX_REJECTED = "max_image_pixels", "max_rejected_fraction"
 CLASS_NAMES_PROPERTY = "class_names"
+REJECTED, CONVERTED = "rejected", "converted"  # the per-file outputs besides the examples
 
 
 def _bytes_feature(value: bytes) -> tf.train.Feature:
@@ -29,38 +42,65 @@ def _int_feature(value: int) -> tf.train.Feature:
     return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
 
 
-class UnreadableImageError(ValueError):
-    """An image file whose header cannot be read."""
+def settings_config(max_image_pixels: int, max_rejected_fraction: float) -> example_gen_pb2.CustomConfig:
+    """ExampleGen's `custom_config` carrying this executor's settings."""
+    settings = struct_pb2.Struct()
+    settings.update({_MAX_PIXELS: max_image_pixels, _MAX_REJECTED: max_rejected_fraction})
+    config = example_gen_pb2.CustomConfig()
+    config.custom_config.Pack(settings)
+    return config
 
 
-def read_header(image_bytes: bytes, rel_path: str) -> Tuple[str, int, int]:
-    """(format, width, height) from the image header; nothing is decoded."""
-    try:
-        with Image.open(io.BytesIO(image_bytes)) as image:
-            return image.format.lower(), image.width, image.height
-    except Exception as error:  # PIL raises many types for a bad file
-        raise UnreadableImageError(f"{rel_path} is not a readable image ({error}); fix or remove it.") from error
+def _settings(exec_properties: Dict[str, Any]) -> Dict[str, float]:
+    settings = {_MAX_PIXELS: ingestion.DEFAULT_MAX_IMAGE_PIXELS, _MAX_REJECTED: ingestion.DEFAULT_MAX_REJECTED_FRACTION}
+    serialized = exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY)
+    if serialized:
+        config = example_gen_pb2.CustomConfig()
+        proto_utils.json_to_proto(serialized, config)
+        struct = struct_pb2.Struct()
+        if config.custom_config.Unpack(struct):
+            settings.update(json_format.MessageToDict(struct))
+    return settings
 
 
-def image_to_example(image: Tuple[str, str], data_dir: str, class_index: Mapping[str, int]) -> tf.train.Example:
-    """Reads one image file into a tf.Example; `image` is (path relative to data_dir, class name)."""
-    rel_path, class_name = image
-    with tf.io.gfile.GFile(posixpath.join(data_dir, rel_path), "rb") as f:
-        image_bytes = f.read()
-    image_format, width, height = read_header(image_bytes, rel_path)
-    return tf.train.Example(
-        features=tf.train.Features(
-            feature={
-                features.IMAGE_KEY: _bytes_feature(image_bytes),
-                features.LABEL_KEY: _int_feature(class_index[class_name]),
-                features.CLASS_NAME_KEY: _bytes_feature(class_name.encode("utf-8")),
-                features.PATH_KEY: _bytes_feature(rel_path.encode("utf-8")),
-                features.IMAGE_FORMAT_KEY: _bytes_feature(image_format.encode("ascii")),
-                features.IMAGE_WIDTH_KEY: _int_feature(width),
-                features.IMAGE_HEIGHT_KEY: _int_feature(height),
-            }
+class _ReadImage(beam.DoFn):
+    """(path relative to data dir, class) -> a tf.Example, or a reject on the REJECTED output."""
+
+    def __init__(self, data_dir: str, class_index: Mapping[str, int], max_image_pixels: int):
+        self._data_dir = data_dir
+        self._class_index = dict(class_index)
+        self._max_image_pixels = max_image_pixels
+
+    def process(self, image: Tuple[str, str]):
+        rel_path, class_name = image
+        try:
+            with tf.io.gfile.GFile(posixpath.join(self._data_dir, rel_path), "rb") as f:
+                image_bytes = f.read()
+        except (OSError, tf.errors.OpError) as error:
+            reason = getattr(error, "strerror", None) or getattr(error, "message", None) or str(error)
+            yield beam.pvalue.TaggedOutput(
+                REJECTED, {"path": rel_path, "reason": f"cannot be read ({reason}); check its permissions"}
+            )
+            return
+        found = ingestion.inspect(image_bytes, self._max_image_pixels)
+        if found.reason:
+            yield beam.pvalue.TaggedOutput(REJECTED, {"path": rel_path, "reason": found.reason})
+            return
+        for note in found.notes:
+            yield beam.pvalue.TaggedOutput(CONVERTED, {"path": rel_path, "note": note})
+        yield tf.train.Example(
+            features=tf.train.Features(
+                feature={
+                    features.IMAGE_KEY: _bytes_feature(image_bytes),
+                    features.LABEL_KEY: _int_feature(self._class_index[class_name]),
+                    features.CLASS_NAME_KEY: _bytes_feature(class_name.encode("utf-8")),
+                    features.PATH_KEY: _bytes_feature(rel_path.encode("utf-8")),
+                    features.IMAGE_FORMAT_KEY: _bytes_feature(found.image_format.encode("ascii")),
+                    features.IMAGE_WIDTH_KEY: _int_feature(found.width),
+                    features.IMAGE_HEIGHT_KEY: _int_feature(found.height),
+                }
+            )
         )
-    )
 
 
 @beam.ptransform_fn
@@ -68,14 +108,32 @@ def image_to_example(image: Tuple[str, str], data_dir: str, class_index: Mapping
 @beam.typehints.with_output_types(tf.train.Example)
 def _ImagesToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any], split_pattern: str):
     layout: DataLayout = exec_properties[_LAYOUT_KEY]
+    listing: inventory.Inventory = exec_properties[_INVENTORY_KEY]
     class_index = {name: index for index, name in enumerate(layout.class_names)}
-    return (
+    outcomes = (
         pipeline
-        | "ListImages" >> beam.Create(layout.list_images(split_pattern))
+        | "ListImages" >> beam.Create(listing.candidates[split_pattern])
         # Spread file reads over workers; Create alone may keep them on one.
         | "Distribute" >> beam.Reshuffle()
-        | "ToExample" >> beam.Map(image_to_example, data_dir=layout.data_dir, class_index=class_index)
+        | "ReadImages"
+        >> beam.ParDo(
+            _ReadImage(layout.data_dir, class_index, int(exec_properties[_SETTINGS_KEY][_MAX_PIXELS]))
+        ).with_outputs(REJECTED, CONVERTED, main="examples")
     )
+    # One file per split and kind; Do gathers them into ingestion.json once the pipeline is done.
+    split_id = hashlib.sha256(split_pattern.encode("utf-8")).hexdigest()[:12]
+    for tag in (REJECTED, CONVERTED):
+        _ = (
+            outcomes[tag]
+            | f"Encode{tag}" >> beam.Map(json.dumps)
+            | f"Write{tag}"
+            >> beam.io.WriteToText(
+                posixpath.join(exec_properties[_PARTS_KEY], f"{tag}-{split_id}"),
+                file_name_suffix=".jsonl",
+                shard_name_template="",
+            )
+        )
+    return outcomes.examples
 
 
 class Executor(BaseExampleGenExecutor):
@@ -95,12 +153,52 @@ class Executor(BaseExampleGenExecutor):
         exec_properties: Dict[str, Any],
     ) -> None:
         layout = detect_layout(exec_properties[standard_component_specs.INPUT_BASE_KEY])
-        super().Do(input_dict, output_dict, {**exec_properties, _LAYOUT_KEY: layout})
+        listing = inventory.take_inventory(layout)
+        settings = _settings(exec_properties)
         examples = artifact_utils.get_single_instance(output_dict[standard_component_specs.EXAMPLES_KEY])
+        parts_dir = posixpath.join(examples.uri, ".ingestion-parts")
+        super().Do(
+            input_dict,
+            output_dict,
+            {
+                **exec_properties,
+                _LAYOUT_KEY: layout,
+                _INVENTORY_KEY: listing,
+                _SETTINGS_KEY: settings,
+                _PARTS_KEY: parts_dir,
+            },
+        )
+        parts = {tag: _read_parts(parts_dir, tag) for tag in (REJECTED, CONVERTED)}
+        if tf.io.gfile.exists(parts_dir):
+            tf.io.gfile.rmtree(parts_dir)
+        account = ingestion.build(
+            listing.rejected,
+            sum(len(images) for images in listing.candidates.values()),
+            parts[REJECTED],
+            parts[CONVERTED],
+            float(settings[_MAX_REJECTED]),
+        )
+        ingestion_path = posixpath.join(examples.uri, ingestion.INGESTION_FILE)
+        with tf.io.gfile.GFile(ingestion_path, "w") as f:
+            json.dump(account.to_json(), f, indent=2)
+        for name in ("files_seen", "ingested"):
+            examples.set_int_custom_property(name, getattr(account, name))
+        examples.set_int_custom_property("rejected", len(account.rejected))
         class_names = json.dumps(list(layout.class_names))
         with tf.io.gfile.GFile(posixpath.join(examples.uri, features.CLASS_NAMES_FILE), "w") as f:
             f.write(class_names)
         examples.set_string_custom_property(CLASS_NAMES_PROPERTY, class_names)
+        problem = account.problem(ingestion_path)
+        if problem:
+            raise ingestion.RejectedFilesError(problem)
+
+
+def _read_parts(parts_dir: str, tag: str) -> List[Dict[str, str]]:
+    records = []
+    for path in sorted(tf.io.gfile.glob(posixpath.join(parts_dir, f"{tag}-*.jsonl"))):
+        with tf.io.gfile.GFile(path) as f:
+            records.extend(json.loads(line) for line in f if line.strip())
+    return records
 
 
 def read_class_names(examples_uri: str) -> List[str]:

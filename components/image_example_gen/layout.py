@@ -6,22 +6,18 @@ Two layouts are accepted:
 * split folders: ``<data_dir>/train/<class>/<image>`` and ``<data_dir>/eval/<class>/<image>``
   (``val/`` or ``validation/`` also name the eval split).
 
-Class indices follow the sorted class names over all splits. Paths go through tf.io.gfile, so a
-data dir may be a ``gs://`` URI.
+Class indices follow the sorted class names over all splits. A data dir may be a ``gs://`` URI
+(see `inventory` for how folders are read, and which entries are rejected).
 """
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import posixpath
-from typing import Dict, List, Tuple
-
-import tensorflow as tf
+from typing import Dict, Tuple
 
 from components import features
+from components.image_example_gen import inventory
 
-IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 SPLIT_FOLDER_NAMES = {
     features.TRAIN_SPLIT: ("train",),
     features.EVAL_SPLIT: ("eval", "val", "validation"),
@@ -32,14 +28,6 @@ SINGLE_SPLIT = "single_split"
 
 class DataLayoutError(ValueError):
     """The data dir cannot be read as image folders; the message says what to change."""
-
-
-def _subdirs(path: str) -> List[str]:
-    return sorted(
-        name.rstrip("/")
-        for name in tf.io.gfile.listdir(path)
-        if not name.startswith(".") and tf.io.gfile.isdir(posixpath.join(path, name.rstrip("/")))
-    )
 
 
 def split_pattern(subdir: str) -> str:
@@ -70,47 +58,24 @@ class DataLayout:
             return {SINGLE_SPLIT: split_pattern("")}
         return {split: split_pattern(subdir) for split, subdir in self.split_dirs}
 
-    def list_images(self, pattern: str) -> List[Tuple[str, str]]:
-        """(path relative to the data dir, class name) of every image under one input pattern."""
-        subdir = pattern_subdir(pattern)
-        root = posixpath.join(self.data_dir, subdir) if subdir else self.data_dir
-        images = []
-        for class_name in self.class_names:
-            class_dir = posixpath.join(root, class_name)
-            if not tf.io.gfile.isdir(class_dir):
-                continue  # this class has no folder in this split
-            for dirpath, _, filenames in tf.io.gfile.walk(class_dir):
-                rel_dir = posixpath.relpath(dirpath.rstrip("/"), self.data_dir)
-                for filename in sorted(filenames):
-                    if filename.startswith(".") or not filename.lower().endswith(IMAGE_EXTENSIONS):
-                        continue
-                    images.append((posixpath.join(rel_dir, filename), class_name))
-        # Sorted, so the listing (and the fingerprint over it) does not depend on walk order.
-        return sorted(images)
-
-    def fingerprint(self) -> str:
-        """A digest of the classes and of every image's path, class, size and modification time.
-
-        Changes whenever the examples would: an image added, removed, edited, renamed or moved to
-        another class folder (TFX's own fingerprint sees sizes and times but not names).
-        """
-        digest = hashlib.sha256(json.dumps(self.class_names).encode("utf-8"))
+    def input_roots(self) -> Dict[str, str]:
+        """ExampleGen input pattern -> the folder holding its class folders."""
+        roots = {}
         for pattern in self.input_patterns().values():
-            for rel_path, class_name in self.list_images(pattern):
-                stat = tf.io.gfile.stat(posixpath.join(self.data_dir, rel_path))
-                digest.update(f"{rel_path}\0{class_name}\0{stat.length}\0{stat.mtime_nsec}\n".encode("utf-8"))
-        return digest.hexdigest()
+            subdir = pattern_subdir(pattern)
+            roots[pattern] = posixpath.join(self.data_dir, subdir) if subdir else self.data_dir
+        return roots
 
 
 def detect_layout(data_dir: str) -> DataLayout:
     """Reads the folder structure of `data_dir`; raises DataLayoutError naming the problem."""
     data_dir = data_dir.rstrip("/") or "/"
-    if not tf.io.gfile.isdir(data_dir):
+    if not inventory.is_folder(data_dir):
         raise DataLayoutError(
             f"Data dir {data_dir} does not exist or is not a folder. Point --data-dir at a folder "
             "with one sub-folder of images per class."
         )
-    top = _subdirs(data_dir)
+    top = inventory.class_folders(data_dir)
     split_dirs = []
     for split, candidates in SPLIT_FOLDER_NAMES.items():
         found = [name for name in candidates if name in top]
@@ -129,7 +94,7 @@ def detect_layout(data_dir: str) -> DataLayout:
             "folders directly in the data dir to have the pipeline split them."
         )
     class_roots = [posixpath.join(data_dir, subdir) for _, subdir in split_dirs] or [data_dir]
-    class_names = sorted({name for root in class_roots for name in _subdirs(root)})
+    class_names = sorted({name for root in class_roots for name in inventory.class_folders(root)})
     if len(class_names) < 2:
         where = " and ".join(class_roots)
         raise DataLayoutError(

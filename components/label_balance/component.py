@@ -9,6 +9,7 @@ from tfx import v1 as tfx
 from tfx.types import Artifact, artifact_utils
 
 from components import features
+from components.image_example_gen import ingestion
 from components.image_example_gen.executor import read_class_names
 from components.label_balance.balance import BalanceThresholds, ImbalanceError, analyze, label_counts
 from components.label_balance.report import anomaly_lines, image_summary, render_data_report
@@ -86,6 +87,7 @@ def LabelBalance(
         thresholds,
         class_weighting,
     )
+    report["ingestion"] = ingestion.read(examples.uri)
     report["images"] = {split: image_summary(stats) for split, stats in split_statistics.items()}
     report["anomalies"] = {
         split: anomaly_lines(read_split_anomalies(anomalies, split))

@@ -118,9 +118,37 @@ def _anomalies(report: Dict) -> str:
     return "".join(parts)
 
 
+_MAX_ROWS = 200  # a page stays readable; ingestion.json has every file
+
+
+def _listing(headers: List[str], rows: List[List[str]], what: str) -> str:
+    shown = html.table(headers, rows[:_MAX_ROWS])
+    if len(rows) > _MAX_ROWS:
+        shown += f"<p>... and {len(rows) - _MAX_ROWS} more {what}: every one is in ingestion.json.</p>"
+    return shown
+
+
+def ingestion_html(account: Dict) -> str:
+    """Every file ExampleGen saw: counts, then each rejected file with its reason, then conversions."""
+    rejected, converted = account["rejected"], account["converted"]
+    parts = [
+        f"<p>{account['files_seen']} files seen: {account['ingested']} ingested, {len(rejected)} rejected "
+        f"({_percent(account['rejected_fraction'])}; the run stops above "
+        f"{_percent(account['max_rejected_fraction'])}, --max-rejected-fraction).</p>"
+    ]
+    if rejected:
+        parts.append("<h3>Rejected files</h3>")
+        parts.append(_listing(["file", "reason"], [[r["path"], r["reason"]] for r in rejected], "rejected files"))
+    if converted:
+        parts.append("<h3>Ingested with a conversion</h3>")
+        parts.append(_listing(["file", "what decoding does"], [[c["path"], c["note"]] for c in converted], "notes"))
+    return "".join(parts)
+
+
 def data_sections(report: Dict) -> List[str]:
     """The data report's sections, also used in the run report."""
-    return [
+    ingestion = report.get("ingestion")
+    return ([html.section("Ingestion: every file", ingestion_html(ingestion))] if ingestion else []) + [
         html.section("Label balance: verdict", html.verdict_box(report["severity"], report["findings"])),
         html.section("Class distribution", _distribution_charts(report)),
         html.section("Numbers", _numbers(report)),

@@ -5,6 +5,8 @@ whenever it re-runs, for example when the Evaluator re-blesses a cached model. T
 
 * copies into a hidden staging folder and renames it into place, so a model server or a reader
   never sees a half-written version (rename is atomic on local and POSIX file systems);
+* removes staging folders a killed push left behind, once they are an hour old (a push in
+  progress elsewhere is never that old);
 * records which model artifact a version holds (`assets.extra/push_record.json`) and, when that
   model is already published, reports the existing version instead of copying it again.
 """
@@ -25,6 +27,30 @@ from tfx.utils import io_utils, proto_utils
 
 PUSH_RECORD = os.path.join("assets.extra", "push_record.json")
 _STAGING_PREFIX = ".staging-"
+STALE_STAGING_SECONDS = 3600
+
+
+def remove_stale_staging(base_directory: str, now: Optional[float] = None) -> List[str]:
+    """Deletes staging folders older than STALE_STAGING_SECONDS; returns their names.
+
+    A push killed between copying and renaming (SIGKILL, a lost node) leaves its staging folder;
+    model servers ignore it (not a number), and this keeps the folder from growing.
+    """
+    now = time.time() if now is None else now
+    removed = []
+    for name in tf.io.gfile.listdir(base_directory):
+        name = name.rstrip("/")
+        if not name.startswith(_STAGING_PREFIX):
+            continue
+        path = os.path.join(base_directory, name)
+        try:
+            age = now - tf.io.gfile.stat(path).mtime_nsec / 1e9
+        except tf.errors.OpError:  # object stores may have no folder to stat
+            continue
+        if age > STALE_STAGING_SECONDS:
+            tf.io.gfile.rmtree(path)
+            removed.append(name)
+    return removed
 
 
 def version_dirs(base_directory: str) -> List[str]:
@@ -47,6 +73,10 @@ def find_published_version(base_directory: str, model_uri: str) -> Optional[str]
     return None
 
 
+def _is_saved_model(path: str) -> bool:
+    return any(tf.io.gfile.exists(os.path.join(path, name)) for name in ("saved_model.pb", "saved_model.pbtxt"))
+
+
 def publish(model_path: str, base_directory: str, model_uri: str) -> str:
     """Copies the SavedModel at `model_path` to a new version folder; returns the version name.
 
@@ -54,9 +84,13 @@ def publish(model_path: str, base_directory: str, model_uri: str) -> str:
     the next free number.
     """
     tf.io.gfile.makedirs(base_directory)
+    remove_stale_staging(base_directory)
     staging = os.path.join(base_directory, f"{_STAGING_PREFIX}{uuid.uuid4().hex}")
     try:
         io_utils.copy_dir(model_path, staging)
+        if not _is_saved_model(staging):  # copy_dir copies a missing folder as an empty one
+            raise ValueError(f"No SavedModel at {model_path} (no saved_model.pb): nothing was published.")
+        tf.io.gfile.makedirs(os.path.dirname(os.path.join(staging, PUSH_RECORD)))
         with tf.io.gfile.GFile(os.path.join(staging, PUSH_RECORD), "w") as f:
             json.dump({"model_uri": model_uri, "pushed_at": time.time()}, f)
         version = int(time.time())

@@ -16,13 +16,23 @@ IMAGE_SIZE_CONFIG = "image_size"
 CHANNELS_CONFIG = "channels"
 
 
+def decode_rgb(image_bytes: tf.Tensor) -> tf.Tensor:
+    """One encoded PNG, JPEG, GIF or BMP -> uint8 [height, width, 3].
+
+    Grayscale and palette images are expanded, alpha is dropped, CMYK is converted, 16-bit samples
+    are reduced to 8 bits, and an animated GIF gives its first frame. ExampleGen runs this same
+    function on every file, so an image it ingests is one this graph can decode.
+    """
+    return tf.io.decode_image(image_bytes, channels=3, expand_animations=False)
+
+
 def decode_image(image_bytes: tf.Tensor, image_size: int, channels: int) -> tf.Tensor:
     """One encoded PNG, JPEG, GIF or BMP -> float32 [image_size, image_size, channels] in [0, 1].
 
     Decodes to RGB first (a GIF always decodes to RGB; grayscale and palette images are expanded,
     alpha is dropped), then reduces to one channel when asked; animated GIFs give their first frame.
     """
-    image = tf.io.decode_image(image_bytes, channels=3, expand_animations=False)
+    image = decode_rgb(image_bytes)
     if channels == 1:
         image = tf.image.rgb_to_grayscale(image)
     image = tf.image.convert_image_dtype(image, tf.float32)

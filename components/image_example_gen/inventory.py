@@ -1,0 +1,227 @@
+"""Every entry under a data dir, sorted into image candidates and rejects. No Beam, no decoding.
+
+The walk decides what can be known from names and the file system alone:
+
+* hidden entries (name starts with '.') are rejected and hidden folders are not entered;
+* files outside a class folder, files whose extension is not an image type, names that are not
+  valid UTF-8, broken symbolic links, devices, pipes and sockets are rejected;
+* sub-folders of a class folder are entered, and their images belong to that class;
+* symbolic links are followed, except one that leads back to a folder it is already inside (a
+  loop), and a file reached twice (through links) is read once: later paths are rejected, so one
+  image can never sit in both train and eval.
+
+Every file it meets ends up in exactly one of `candidates` and `rejected`; whether a candidate
+really is a readable image is decided later, per file, by `ingestion.inspect`. Local folders are
+read with `os.scandir` (which survives names that are not UTF-8; tf.io.gfile raises on them),
+anything else (``gs://`` and the like) through tf.io.gfile, which has no symbolic links.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import posixpath
+from typing import Dict, List, Optional, Set, Tuple
+
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+
+FILE, FOLDER, OTHER, BROKEN_LINK = "file", "folder", "other", "broken_link"
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    name: str  # bytes that are not UTF-8 are shown as \xNN escapes
+    path: str
+    kind: str  # FILE, FOLDER, OTHER or BROKEN_LINK
+    valid_name: bool = True
+    real_path: Optional[str] = None  # local entries only: the path with symbolic links resolved
+    link_target: Optional[str] = None  # set when the entry is a symbolic link
+
+    @property
+    def hidden(self) -> bool:
+        return self.name.startswith(".")
+
+
+def is_local(path: str) -> bool:
+    return "://" not in path
+
+
+def _local_entry(dir_entry: os.DirEntry) -> Entry:
+    name, valid = dir_entry.name, True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.scandir keeps undecodable bytes as surrogates
+        name, valid = os.fsencode(dir_entry.name).decode("utf-8", "backslashreplace"), False
+    link_target = os.readlink(dir_entry.path) if dir_entry.is_symlink() else None
+    if link_target is not None and not os.path.exists(dir_entry.path):
+        kind = BROKEN_LINK  # its target is missing, or it is a loop of links
+    elif dir_entry.is_dir():
+        kind = FOLDER
+    elif dir_entry.is_file():
+        kind = FILE
+    else:
+        kind = OTHER
+    return Entry(
+        name=name,
+        path=dir_entry.path,
+        kind=kind,
+        valid_name=valid,
+        real_path=os.path.realpath(dir_entry.path),
+        link_target=link_target,
+    )
+
+
+def list_entries(path: str) -> List[Entry]:
+    """The entries of one folder, sorted by name; raises OSError when it cannot be read."""
+    if is_local(path):
+        with os.scandir(path) as entries:
+            return sorted((_local_entry(e) for e in entries), key=lambda e: e.name)
+    import tensorflow as tf
+
+    entries = []
+    for name in tf.io.gfile.listdir(path):
+        name = name.rstrip("/")
+        full = posixpath.join(path, name)
+        entries.append(Entry(name=name, path=full, kind=FOLDER if tf.io.gfile.isdir(full) else FILE))
+    return sorted(entries, key=lambda e: e.name)
+
+
+def is_folder(path: str) -> bool:
+    if is_local(path):
+        return os.path.isdir(path)
+    import tensorflow as tf
+
+    return tf.io.gfile.isdir(path)
+
+
+def class_folders(path: str) -> List[str]:
+    """Names of the folders in `path` that count as class (or split) folders."""
+    return [e.name for e in list_entries(path) if e.kind == FOLDER and e.valid_name and not e.hidden]
+
+
+@dataclasses.dataclass
+class Inventory:
+    """What a walk of the data dir found: image candidates per ExampleGen input pattern, and rejects."""
+
+    candidates: Dict[str, List[Tuple[str, str]]]  # pattern -> [(path relative to data dir, class)]
+    rejected: List[Tuple[str, str]]  # (path relative to the data dir, reason), sorted by path
+
+    @property
+    def files_seen(self) -> int:
+        return sum(len(c) for c in self.candidates.values()) + len(self.rejected)
+
+
+def _rejection(entry: Entry) -> Optional[str]:
+    """Why an entry inside a class folder is not an image candidate, from its name and kind alone."""
+    if not entry.valid_name:
+        return "the name is not valid UTF-8; rename it"
+    if entry.kind == BROKEN_LINK:
+        return f"broken symbolic link (to {entry.link_target}); fix or remove it"
+    if entry.hidden:
+        what = "folder" if entry.kind == FOLDER else "file"
+        return f"hidden {what} (the name starts with '.'), never read; rename it to include it"
+    if entry.kind == OTHER:
+        return "not a regular file (a device, pipe or socket); remove it"
+    if entry.kind == FILE and not entry.name.lower().endswith(IMAGE_EXTENSIONS):
+        extension = posixpath.splitext(entry.name)[1] or "no extension"
+        return (
+            f"{extension}: not an image type the pipeline reads ({', '.join(IMAGE_EXTENSIONS)}); "
+            "convert it or move it out of the data dir"
+        )
+    return None
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(path) if is_local(path) else path
+
+
+class _Walker:
+    def __init__(self, data_dir: str):
+        self.data_dir = data_dir
+        self.rejected: List[Tuple[str, str]] = []
+        self._first_path: Dict[str, str] = {}  # real path -> first relative path it was listed under
+
+    def rel(self, path: str) -> str:
+        return posixpath.relpath(path, self.data_dir) if is_local(self.data_dir) else path[len(self.data_dir) + 1 :]
+
+    def reject(self, entry: Entry, reason: str) -> None:
+        suffix = "/" if entry.kind == FOLDER else ""
+        parent = self.rel(posixpath.dirname(entry.path))
+        path = entry.name if parent in (".", "") else posixpath.join(parent, entry.name)
+        self.rejected.append((path + suffix, reason))
+
+    def walk_class(self, folder: Entry, class_name: str, inside: Set[str], images: List[Tuple[str, str]]) -> None:
+        try:
+            entries = list_entries(folder.path)
+        except OSError as error:
+            self.reject(folder, f"folder cannot be read ({error.strerror or error}); check its permissions")
+            return
+        for entry in entries:
+            reason = _rejection(entry)
+            if reason:
+                self.reject(entry, reason)
+            elif entry.kind == FOLDER:
+                if entry.real_path is not None and entry.real_path in inside:
+                    self.reject(entry, f"symbolic link loop (to {entry.link_target}, a folder it is inside); not followed")
+                else:
+                    self.walk_class(entry, class_name, inside | {entry.real_path or entry.path}, images)
+            else:
+                rel_path = posixpath.join(self.rel(folder.path), entry.name)
+                first = self._first_path.setdefault(entry.real_path or entry.path, rel_path)
+                if first != rel_path:
+                    self.reject(entry, f"the same file as {first} (through a symbolic link); read once, there")
+                else:
+                    images.append((rel_path, class_name))
+
+    def walk_class_root(self, root: str, class_names: Tuple[str, ...]) -> List[Tuple[str, str]]:
+        """Images of every class folder in `root` (the data dir, or one split folder)."""
+        images: List[Tuple[str, str]] = []
+        # A link back to the data dir or the split folder is a loop too.
+        above = {_real(self.data_dir), _real(root)}
+        for entry in list_entries(root):
+            if entry.kind == FOLDER and entry.valid_name and not entry.hidden and entry.name in class_names:
+                self.walk_class(entry, entry.name, above | {entry.real_path or entry.path}, images)
+            else:
+                self.reject(entry, _rejection(entry) or "not inside a class folder; move it into one")
+        return sorted(images)
+
+
+def take_inventory(layout) -> Inventory:
+    """Walks `layout`'s data dir (a `layout.DataLayout`); every entry becomes a candidate or a reject."""
+    walker = _Walker(layout.data_dir)
+    candidates = {}
+    split_subdirs = {subdir for _, subdir in layout.split_dirs}
+    if split_subdirs:
+        for entry in list_entries(layout.data_dir):
+            if entry.kind == FOLDER and entry.name in split_subdirs:
+                continue
+            reason = _rejection(entry)
+            if entry.kind == FOLDER and not reason:
+                names = ", ".join(f"{s}/" for s in sorted(split_subdirs))
+                reason = f"not a split folder ({names}), not read; move its class folders into one"
+            walker.reject(entry, reason or "not inside a split folder; move it into a class folder of one")
+    for pattern, root in layout.input_roots().items():
+        candidates[pattern] = walker.walk_class_root(root, layout.class_names)
+    return Inventory(candidates=candidates, rejected=sorted(walker.rejected))
+
+
+def fingerprint(layout) -> str:
+    """A digest of the classes, of every candidate's path, class, size and modification time, and
+    of every reject.
+
+    Changes whenever the examples or the reject list would: a file added, removed, edited, renamed
+    or moved to another class folder (TFX's own fingerprint sees sizes and times but not names).
+    """
+    import hashlib
+    import json
+
+    import tensorflow as tf
+
+    inventory = take_inventory(layout)
+    digest = hashlib.sha256(json.dumps(layout.class_names).encode("utf-8"))
+    for images in inventory.candidates.values():
+        for rel_path, class_name in images:
+            stat = tf.io.gfile.stat(posixpath.join(layout.data_dir, rel_path))
+            digest.update(f"{rel_path}\0{class_name}\0{stat.length}\0{stat.mtime_nsec}\n".encode("utf-8"))
+    for rel_path, reason in inventory.rejected:
+        digest.update(f"{rel_path}\0{reason}\n".encode("utf-8"))
+    return digest.hexdigest()
