@@ -38,9 +38,11 @@ def run(config: config_lib.PipelineConfig) -> dict:
 
     The data dir is read before anything is written; the output dir is held for this run only.
     """
-    from components.image_example_gen.layout import detect_layout
+    from components.image_example_gen.inventory import take_inventory
+    from components.image_example_gen.layout import check_every_class_has_images, detect_layout
 
     layout = detect_layout(config.data.data_dir)
+    check_every_class_has_images(layout, take_inventory(layout))
     with output_lock.exclusive_output_dir(config.runtime.output_dir):
         return _run_locked(config, layout)
 

@@ -11,6 +11,7 @@ from components.label_balance.balance import (
     analyze,
     class_weights,
     label_counts,
+    missing_class_problem,
     split_summary,
 )
 from pipeline.dag import SCHEMA_FILE
@@ -52,8 +53,8 @@ def test_summary_names_the_majority_class_and_its_share():
 
 CLASSES = ["eight", "five", "four", "nine", "one", "seven", "six", "three", "two", "zero"]
 # The built-in sample's split (what the pipeline's StatisticsGen counts on it).
-SAMPLE_TRAIN = [7, 10, 6, 9, 9, 9, 9, 9, 6, 150]
-SAMPLE_EVAL = [3, 0, 4, 1, 1, 1, 1, 1, 4, 28]
+SAMPLE_TRAIN = [7, 9, 6, 9, 9, 9, 9, 9, 6, 150]
+SAMPLE_EVAL = [3, 1, 4, 1, 1, 1, 1, 1, 4, 28]
 
 
 def test_balanced_labels_are_not_flagged():
@@ -67,27 +68,32 @@ def test_the_sample_is_flagged_with_its_numbers():
     report = analyze(CLASSES, {"train": SAMPLE_TRAIN, "eval": SAMPLE_EVAL})
     assert report["imbalanced"] is True and report["severity"] == "severe"
     train, evaluation = report["splits"]["train"], report["splits"]["eval"]
-    assert train["majority_class"] == "zero" and train["majority_fraction"] == pytest.approx(150 / 224)
+    assert train["majority_class"] == "zero" and train["majority_fraction"] == pytest.approx(150 / 223)
     assert train["imbalance_ratio"] == pytest.approx(25.0)
-    assert evaluation["majority_fraction"] == pytest.approx(28 / 44)
+    assert evaluation["majority_fraction"] == pytest.approx(28 / 45)
     assert report["findings"][:2] == [
-        "Labels are severely imbalanced: 'zero' is 67.0% of train images, 25.0x the smallest class ('four', 6 images).",
-        "A model that always answers 'zero' scores 63.6% on eval; any accuracy near that means the model learned nothing.",
+        "Labels are severely imbalanced: 'zero' is 67.3% of train images, 25.0x the smallest class ('four', 6 images).",
+        "A model that always answers 'zero' scores 62.2% on eval; any accuracy near that means the model learned nothing.",
     ]
-    # L-infinity: the largest per-class difference of shares (here 'four': 2.7% train vs 9.1% eval).
-    assert report["train_eval_distance"] == pytest.approx(max(abs(t / 224 - e / 44) for t, e in zip(SAMPLE_TRAIN, SAMPLE_EVAL)))
+    # L-infinity: the largest per-class difference of shares (here 'four': 2.7% train vs 8.9% eval).
+    assert report["train_eval_distance"] == pytest.approx(max(abs(t / 223 - e / 45) for t, e in zip(SAMPLE_TRAIN, SAMPLE_EVAL)))
 
 
-def test_a_class_missing_from_eval_is_reported():
-    report = analyze(CLASSES, {"train": SAMPLE_TRAIN, "eval": SAMPLE_EVAL})
+def test_a_class_missing_from_eval_is_reported_and_stops_the_run():
+    report = analyze(CLASSES, {"train": SAMPLE_TRAIN, "eval": [3, 0, 4, 1, 1, 1, 1, 1, 4, 28]})
     assert report["splits"]["eval"]["missing_classes"] == ["five"]
     assert "No eval images for: five. Accuracy on those classes cannot be measured." in report["findings"]
+    assert missing_class_problem(report).startswith(
+        "No eval images for 'five': nobody can measure the model on it. Add images for each class to every split"
+    )
+    assert missing_class_problem(analyze(CLASSES, {"train": SAMPLE_TRAIN, "eval": SAMPLE_EVAL})) is None
 
 
 def test_a_class_missing_from_train_makes_the_imbalance_severe():
     report = analyze(["cat", "dog", "owl"], {"train": [50, 50, 0], "eval": [5, 5, 5]})
     assert report["severity"] == "severe"
     assert "No training images for: owl. The model cannot learn them." in report["findings"]
+    assert missing_class_problem(report).startswith("No train images for 'owl': the model cannot learn it.")
 
 
 def test_thresholds_decide_the_severity():
@@ -100,10 +106,10 @@ def test_thresholds_decide_the_severity():
 def test_balanced_class_weights_are_as_documented():
     weights = class_weights(SAMPLE_TRAIN)
     # n_images / (n_classes * n_class_images)
-    assert weights == pytest.approx([224 / (10 * n) for n in SAMPLE_TRAIN])
+    assert weights == pytest.approx([223 / (10 * n) for n in SAMPLE_TRAIN])
     # every class carries the same total weight, and the weights average 1 over training images
-    assert {round(w * n, 6) for w, n in zip(weights, SAMPLE_TRAIN)} == {22.4}
-    assert sum(w * n for w, n in zip(weights, SAMPLE_TRAIN)) / 224 == pytest.approx(1.0)
+    assert {round(w * n, 6) for w, n in zip(weights, SAMPLE_TRAIN)} == {22.3}
+    assert sum(w * n for w, n in zip(weights, SAMPLE_TRAIN)) / 223 == pytest.approx(1.0)
 
 
 def test_no_class_weights_when_turned_off():

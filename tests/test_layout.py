@@ -2,7 +2,15 @@
 import pytest
 
 from components.image_example_gen.inventory import take_inventory
-from components.image_example_gen.layout import DataLayoutError, detect_layout, pattern_subdir, split_pattern
+from components.image_example_gen.layout import (
+    DataLayoutError,
+    check_every_class_has_images,
+    detect_layout,
+    hash_split,
+    pattern_subdir,
+    split_assignment,
+    split_pattern,
+)
 from conftest import make_class_folders, write_image
 
 
@@ -83,3 +91,46 @@ def test_one_class_is_not_enough(tmp_path):
     make_class_folders(tmp_path, {"cat": ["1.png"]})
     with pytest.raises(DataLayoutError, match="Found 1 class folder.*at least two"):
         detect_layout(str(tmp_path))
+
+
+def test_a_class_with_too_few_images_is_named_before_any_work(tmp_path):
+    data = make_class_folders(tmp_path / "data", {"cat": ["1.png", "2.png"], "dog": ["1.png"]})
+    (data / "owl").mkdir()
+    (data / "owl" / "notes.txt").write_text("no images here")
+    layout = detect_layout(str(data))
+    with pytest.raises(DataLayoutError) as raised:
+        check_every_class_has_images(layout, take_inventory(layout))
+    assert str(raised.value) == (
+        f"In {data}: dog/ has 1 image file; owl/ has no image files. A class needs at least 2 images, "
+        "one to train on and one to evaluate: add images or remove the folder."
+    )
+
+
+def test_a_class_missing_from_a_split_folder_is_named(tmp_path):
+    make_class_folders(tmp_path / "train", {"cat": ["1.png"], "dog": ["1.png"]})
+    make_class_folders(tmp_path / "eval", {"cat": ["2.png"]})
+    layout = detect_layout(str(tmp_path))
+    with pytest.raises(DataLayoutError, match=r"eval/dog/ has no image files\. Put images of every class in both"):
+        check_every_class_has_images(layout, take_inventory(layout))
+
+
+def test_split_by_hash_matches_tfx_and_gives_every_class_both_splits(tmp_path):
+    from tfx.components.example_gen.base_example_gen_executor import _PartitionFn
+    from tfx.proto import example_gen_pb2
+
+    import tensorflow as tf
+
+    from components import features
+
+    images = [(f"big/{i:03d}.png", "big") for i in range(200)] + [(f"small/58-{i}.png", "small") for i in range(10)]
+    config = example_gen_pb2.SplitConfig(partition_feature_name=features.PATH_KEY)
+    for path, _ in images[:200]:
+        example = tf.train.Example()
+        example.features.feature[features.PATH_KEY].bytes_list.value.append(path.encode())
+        assert hash_split(path, (80, 20)) == _PartitionFn(example, 2, [80, 100], config)
+    by_hash = {path: hash_split(path, (80, 20)) for path, _ in images}
+    assert {by_hash[p] for p, c in images if c == "small"} == {0}  # hash alone leaves 'small' out of eval
+    assignment = split_assignment(images, (80, 20))
+    assert {assignment[p] for p, c in images if c == "small"} == {0, 1}
+    # Only one file moved; every other file kept its hash split.
+    assert sum(assignment[p] != by_hash[p] for p, _ in images) == 1

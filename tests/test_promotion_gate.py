@@ -27,7 +27,7 @@ def test_classes_missing_from_eval_do_not_count_in_balanced_accuracy():
 
 
 def test_the_majority_class_model_is_not_blessed():
-    # The sample's eval split: 28 of 44 images are 'zero'. Always answering 'zero' scores 63.6%,
+    # An eval split of 44 images, 28 of them 'zero'. Always answering 'zero' scores 63.6%,
     # which a fixed "accuracy >= 0.6" threshold would bless.
     counts = [3, 0, 4, 1, 1, 1, 1, 1, 4, 28]
     names = [f"c{i}" for i in range(10)]

@@ -48,7 +48,7 @@ def test_single_class_folder_is_refused_before_any_work(tmp_path):
 
 
 def test_an_output_dir_that_cannot_be_written_is_named(tmp_path):
-    make_class_folders(tmp_path / "data", {"cat": ["1.png"], "dog": ["1.png"]})
+    make_class_folders(tmp_path / "data", {"cat": ["1.png", "2.png"], "dog": ["1.png", "2.png"]})
     (tmp_path / "a_file").write_text("not a folder")
     result = run_local("--data-dir", str(tmp_path / "data"), "--output-dir", str(tmp_path / "a_file" / "out"))
     assert result.returncode == 2
@@ -62,7 +62,7 @@ def test_a_second_run_on_the_same_output_dir_is_refused_while_the_first_holds_it
 
     from pipeline.output_lock import LOCK_FILE
 
-    make_class_folders(tmp_path / "data", {"cat": ["1.png"], "dog": ["1.png"]})
+    make_class_folders(tmp_path / "data", {"cat": ["1.png", "2.png"], "dog": ["1.png", "2.png"]})
     out = tmp_path / "out"
     out.mkdir()
     with open(out / LOCK_FILE, "w") as held:  # what a running pipeline holds
@@ -87,3 +87,14 @@ def test_too_many_bad_files_stop_the_run_with_one_line_naming_them(tmp_path):
     assert "cat/empty.png: empty file (0 bytes)" in lines[0] and lines[0].endswith("ingestion.json")
     assert "[Transform]" not in result.stdout
     assert not (tmp_path / "out" / "serving").exists()
+
+
+def test_a_class_without_enough_images_is_refused_before_any_work(tmp_path):
+    data = make_class_folders(tmp_path / "data", {"cat": ["1.png", "2.png"], "dog": ["1.png"]})
+    result = run_local("--data-dir", str(data), "--output-dir", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: In {data}: dog/ has 1 image file. A class needs at least 2 images, one to train on and one "
+        "to evaluate: add images or remove the folder."
+    ]
+    assert not (tmp_path / "out").exists()

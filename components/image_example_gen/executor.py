@@ -22,7 +22,7 @@ from tfx.utils import proto_utils
 
 from components import features
 from components.image_example_gen import ingestion, inventory
-from components.image_example_gen.layout import DataLayout, detect_layout
+from components.image_example_gen.layout import DataLayout, detect_layout, split_assignment
 
 # What `Do` hands the per-split PTransform, so both see the same classes and files.
 _LAYOUT_KEY = "_image_data_layout"
@@ -136,6 +136,11 @@ def _ImagesToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any], s
     return outcomes.examples
 
 
+@beam.typehints.with_input_types(tf.train.Example)
+def _split_of(example: tf.train.Example, num_splits: int, assignment: Mapping[str, int]) -> int:
+    return assignment[example.features.feature[features.PATH_KEY].bytes_list.value[0].decode("utf-8")]
+
+
 class Executor(BaseExampleGenExecutor):
     """Reads `input_base` as image folders (see `layout`) and writes tf.Examples per split.
 
@@ -145,6 +150,24 @@ class Executor(BaseExampleGenExecutor):
 
     def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
         return _ImagesToExample
+
+    def GenerateExamplesByBeam(self, pipeline: beam.Pipeline, exec_properties: Dict[str, Any]):
+        """Split folders are taken as they are; class folders are split by `layout.split_assignment`
+        (TFX's path hash, fixed up so that every class has images in every split)."""
+        layout: DataLayout = exec_properties[_LAYOUT_KEY]
+        if layout.has_split_folders:
+            return super().GenerateExamplesByBeam(pipeline, exec_properties)
+        output_config = example_gen_pb2.Output()
+        proto_utils.json_to_proto(exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY], output_config)
+        splits = output_config.split_config.splits
+        (pattern, images), = exec_properties[_INVENTORY_KEY].candidates.items()
+        assignment = split_assignment(images, [split.hash_buckets for split in splits])
+        partitions = (
+            pipeline
+            | "InputToRecord" >> _ImagesToExample(exec_properties, pattern)  # pylint: disable=no-value-for-parameter
+            | "SplitData" >> beam.Partition(_split_of, len(splits), assignment)
+        )
+        return {split.name: partitions[index] for index, split in enumerate(splits)}
 
     def Do(
         self,

@@ -11,9 +11,13 @@ Class indices follow the sorted class names over all splits. A data dir may be a
 """
 from __future__ import annotations
 
+import bisect
+import collections
 import dataclasses
+import hashlib
+import itertools
 import posixpath
-from typing import Dict, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 from components import features
 from components.image_example_gen import inventory
@@ -102,3 +106,67 @@ def detect_layout(data_dir: str) -> DataLayout:
             "Put each class's images in a sub-folder named after the class."
         )
     return DataLayout(data_dir=data_dir, split_dirs=tuple(split_dirs), class_names=tuple(class_names))
+
+
+def _bucket(rel_path: str, total_buckets: int) -> int:
+    # TFX's ExampleGen hash (of the serialized path feature), so splits match its partition_feature_name split.
+    from tensorflow.core.example import feature_pb2
+
+    feature = feature_pb2.Feature(bytes_list=feature_pb2.BytesList(value=[rel_path.encode("utf-8")]))
+    return int(hashlib.sha256(feature.SerializeToString(deterministic=True)).hexdigest(), 16) % total_buckets
+
+
+def hash_split(rel_path: str, hash_buckets: Sequence[int]) -> int:
+    """The split index (into `hash_buckets`' order) a file's path hashes to."""
+    return bisect.bisect(list(itertools.accumulate(hash_buckets)), _bucket(rel_path, sum(hash_buckets)))
+
+
+def split_assignment(images: Sequence[Tuple[str, str]], hash_buckets: Sequence[int]) -> Dict[str, int]:
+    """Split index per image path: by hash of the path, then fixed up so every class with at least
+    as many images as there are splits has an image in each split.
+
+    A class of ten images at a 20% eval share gets no eval image one time in nine by hash alone; it
+    then could be neither measured nor compared. The fix-up moves the fewest files it can (one per
+    empty split, from the split with most of that class, lowest hash first), so a file keeps its
+    split when others are added unless its class was short of a split.
+    """
+    by_class: Dict[str, List[str]] = {}
+    for rel_path, class_name in images:
+        by_class.setdefault(class_name, []).append(rel_path)
+    assignment = {}
+    for paths in by_class.values():
+        splits = {path: hash_split(path, hash_buckets) for path in paths}
+        if len(paths) >= len(hash_buckets):
+            for missing in range(len(hash_buckets)):
+                if missing in splits.values():
+                    continue
+                counts = collections.Counter(splits.values())
+                largest = max(counts, key=lambda index: (counts[index], -index))
+                donor = min((p for p in paths if splits[p] == largest), key=lambda p: hashlib.sha256(p.encode()).digest())
+                splits[donor] = missing
+        assignment.update(splits)
+    return assignment
+
+
+def check_every_class_has_images(layout: DataLayout, listing: "inventory.Inventory") -> None:
+    """Raises DataLayoutError when a class cannot have images in both train and eval.
+
+    Read from file names only (before any image is decoded), so the run stops before any work.
+    """
+    problems = []
+    if layout.has_split_folders:
+        for split, subdir in layout.split_dirs:
+            present = {class_name for _, class_name in listing.candidates[split_pattern(subdir)]}
+            for class_name in layout.class_names:
+                if class_name not in present:
+                    problems.append(f"{subdir}/{class_name}/ has no image files")
+        fix = "Put images of every class in both split folders, or remove the class."
+    else:
+        counts = collections.Counter(class_name for _, class_name in listing.candidates[split_pattern("")])
+        for class_name in layout.class_names:
+            if counts[class_name] < 2:
+                problems.append(f"{class_name}/ has {counts[class_name] or 'no'} image file{'' if counts[class_name] == 1 else 's'}")
+        fix = "A class needs at least 2 images, one to train on and one to evaluate: add images or remove the folder."
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise DataLayoutError(f"In {layout.data_dir}: {shown}. {fix}")

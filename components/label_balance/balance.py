@@ -29,6 +29,27 @@ class ImbalanceError(RuntimeError):
     """Labels are imbalanced and the run was asked to stop on that."""
 
 
+class MissingClassError(ImbalanceError):
+    """A class has no images in a split: it cannot be learned (train) or measured (eval)."""
+
+
+def missing_class_problem(report: Dict) -> Optional[str]:
+    """Why a run must stop because a split lacks a class, or None."""
+    problems = []
+    for split, summary in report["splits"].items():
+        missing = summary["missing_classes"]
+        if missing:
+            consequence = "the model cannot learn" if split == "train" else "nobody can measure the model on"
+            names = ", ".join(f"'{name}'" for name in missing)
+            problems.append(f"No {split} images for {names}: {consequence} {'it' if len(missing) == 1 else 'them'}.")
+    if not problems:
+        return None
+    return " ".join(problems) + (
+        " Add images for each class to every split (with class folders only, a class needs enough images "
+        "that the hash split puts some in each; raising --eval-fraction helps), or remove the class folder."
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class BalanceThresholds:
     """When the train split counts as imbalanced, and when badly.

@@ -11,7 +11,14 @@ from tfx.types import Artifact, artifact_utils
 from components import features
 from components.image_example_gen import ingestion
 from components.image_example_gen.executor import read_class_names
-from components.label_balance.balance import BalanceThresholds, ImbalanceError, analyze, label_counts
+from components.label_balance.balance import (
+    BalanceThresholds,
+    ImbalanceError,
+    MissingClassError,
+    analyze,
+    label_counts,
+    missing_class_problem,
+)
 from components.label_balance.report import anomaly_lines, image_summary, render_data_report
 
 InputArtifact = tfx.dsl.components.InputArtifact
@@ -111,5 +118,8 @@ def LabelBalance(
     }
     _write(training_hints.uri, features.TRAINING_HINTS_FILE, json.dumps(hints))
     balance.set_string_custom_property("severity", report["severity"])
+    missing = missing_class_problem(report)
+    if missing:
+        raise MissingClassError(f"{missing} Report: {report_path}")
     if fail_on_imbalance and report["imbalanced"]:
         raise ImbalanceError(f"{report['findings'][0]} The run stops here (--fail-on-imbalance). Report: {report_path}")
