@@ -98,6 +98,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (ImbalanceError, RejectedFilesError) as error:
         print(f"stopped: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to finish; finished steps come from the cache.", file=sys.stderr)
+        return 130
     except Exception as error:  # noqa: BLE001 - one readable line instead of a TFX traceback
         if args.verbose:
             raise
