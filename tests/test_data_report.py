@@ -81,3 +81,19 @@ def test_charts_are_drawn_when_opened_in_chromium(tmp_path):
     # The majority bar is drawn longest: it holds the widest run of bar colour in any pixel row.
     widest = lambda mask: max(int(row.sum()) for row in mask)  # noqa: E731
     assert widest(majority) > 2 * widest(others)
+
+
+def test_the_report_lists_every_rejected_file_with_its_reason(tmp_path):
+    from components.image_example_gen.ingestion import build
+
+    rejects = [{"path": f"cat/bad-{i:03d}.png", "reason": "empty file (0 bytes)"} for i in range(205)]
+    rejects.append({"path": "a/<script>.png", "reason": "not a readable image"})
+    account = build([("a/notes.txt", ".txt: not an image type")], 300, rejects, [], 0.05).to_json()
+    report = sample_report()
+    report["ingestion"] = account
+    page = render_data_report(report, "160 images")
+    assert "301 files seen: 94 ingested, 207 rejected (68.8%; the run stops above 5.0%" in page
+    assert "<td>a/notes.txt</td><td>.txt: not an image type</td>" in page and '<table class="text">' in page
+    assert "a/&lt;script&gt;.png" in page and "<script" not in page
+    # The page shows the first 200 by path; the rest are counted, and all are in ingestion.json.
+    assert page.count("empty file (0 bytes)") == 198 and "... and 7 more rejected files" in page

@@ -122,7 +122,7 @@ _MAX_ROWS = 200  # a page stays readable; ingestion.json has every file
 
 
 def _listing(headers: List[str], rows: List[List[str]], what: str) -> str:
-    shown = html.table(headers, rows[:_MAX_ROWS])
+    shown = html.table(headers, rows[:_MAX_ROWS], text=True)
     if len(rows) > _MAX_ROWS:
         shown += f"<p>... and {len(rows) - _MAX_ROWS} more {what}: every one is in ingestion.json.</p>"
     return shown
@@ -148,8 +148,9 @@ def ingestion_html(account: Dict) -> str:
 def data_sections(report: Dict) -> List[str]:
     """The data report's sections, also used in the run report."""
     ingestion = report.get("ingestion")
-    return ([html.section("Ingestion: every file", ingestion_html(ingestion))] if ingestion else []) + [
+    return [
         html.section("Label balance: verdict", html.verdict_box(report["severity"], report["findings"])),
+        *([html.section("Ingestion: every file", ingestion_html(ingestion))] if ingestion else []),
         html.section("Class distribution", _distribution_charts(report)),
         html.section("Numbers", _numbers(report)),
         html.section("Images (TFDV statistics)", _images(report)),

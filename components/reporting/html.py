@@ -19,7 +19,7 @@ h3{font-size:1.05rem;margin-bottom:.3rem}
 .verdict ul{margin:.3rem 0;padding-left:1.2rem}
 table{border-collapse:collapse;margin:.5rem 0;font-size:.92rem}
 th,td{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:right} th{background:#f6f8fa}
-td:first-child,th:first-child{text-align:left}
+td:first-child,th:first-child{text-align:left} table.text td,table.text th{text-align:left}
 .charts{display:flex;flex-wrap:wrap;gap:2rem}
 svg text{font-family:inherit;font-size:12px;fill:#1f2328}
 """
@@ -58,10 +58,12 @@ def verdict_box(severity: str, lines: Sequence[str]) -> str:
     return f'<div class="verdict {escape(severity)}"><ul>{items}</ul></div>'
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence]) -> str:
+def table(headers: Sequence[str], rows: Iterable[Sequence], text: bool = False) -> str:
+    """Numbers align right; with `text`, every column aligns left (lists of files and reasons)."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    css = ' class="text"' if text else ""
+    return f"<table{css}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def bar_chart(
