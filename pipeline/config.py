@@ -18,6 +18,7 @@ from components.trainer.options import ARCHITECTURES, FLIP_MODES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA_DIR = REPO_ROOT / "data" / "sample"
+SCHEMA_FILE = REPO_ROOT / "schemas" / "schema.pbtxt"
 DEFAULT_PIPELINE_NAME = "image-classification"
 
 # Beam's in-process runner: no worker start-up cost, right for data that fits one machine.
@@ -43,6 +44,7 @@ class DataConfig:
     channels: int = 3
     max_rejected_fraction: float = DEFAULT_MAX_REJECTED_FRACTION  # more rejected files stop the run
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS  # larger images are rejected as decompression bombs
+    schema_file: str = str(SCHEMA_FILE)  # the curated schema ImportSchemaGen imports
 
     def __post_init__(self):
         _require(bool(self.data_dir), "--data-dir is empty: name a folder of class sub-folders.")
@@ -158,13 +160,15 @@ class RuntimeConfig:
     pipeline_name: str = DEFAULT_PIPELINE_NAME
     enable_cache: bool = True
     beam_args: Tuple[str, ...] = DEFAULT_BEAM_ARGS
+    pipeline_root_dir: Optional[str] = None  # default <output_dir>/pipeline_root; gs:// on Kubeflow/Vertex
+    serving_base_dir: Optional[str] = None  # default <output_dir>/serving
 
     def __post_init__(self):
         _require(bool(self.output_dir), "--output-dir is empty: name a folder for the run's outputs.")
 
     @property
     def pipeline_root(self) -> str:
-        return os.path.join(self.output_dir, "pipeline_root")
+        return self.pipeline_root_dir or os.path.join(self.output_dir, "pipeline_root")
 
     @property
     def metadata_path(self) -> str:
@@ -172,7 +176,7 @@ class RuntimeConfig:
 
     @property
     def serving_dir(self) -> str:
-        return os.path.join(self.output_dir, "serving")
+        return self.serving_base_dir or os.path.join(self.output_dir, "serving")
 
     @property
     def summary_path(self) -> str:
@@ -224,6 +228,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=data.max_image_pixels,
         help="reject images with more pixels than this (decompression bombs) (default: %(default)s)",
+    )
+    group.add_argument(
+        "--schema-file",
+        default=data.schema_file,
+        help="the curated schema ImportSchemaGen imports (default: schemas/schema.pbtxt)",
     )
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=int, default=training.epochs, help="maximum epochs (default: %(default)s)")
@@ -307,12 +316,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--pipeline-name", default=runtime.pipeline_name, help="(default: %(default)s)")
     group.add_argument(
+        "--beam-arg",
+        action="append",
+        metavar="OPTION",
+        help="a Beam pipeline option for the data steps, repeatable; write it with '=': "
+        "--beam-arg=--direct_running_mode=multi_processing --beam-arg=--direct_num_workers=4, or "
+        "--beam-arg=--runner=DataflowRunner … (default: one in-process worker)",
+    )
+    group.add_argument(
         "--no-cache", action="store_true", help="re-run every component even when its inputs have not changed"
     )
 
 
-def from_args(args: argparse.Namespace, beam_args: Sequence[str] = DEFAULT_BEAM_ARGS) -> PipelineConfig:
-    """Builds and validates the config from parsed flags; raises ConfigError on a bad value."""
+def from_args(args: argparse.Namespace, **runtime_overrides) -> PipelineConfig:
+    """Builds and validates the config from parsed flags; raises ConfigError on a bad value.
+
+    `runtime_overrides` set RuntimeConfig fields the flags do not (a runner's own locations).
+    """
     return PipelineConfig(
         data=DataConfig(
             data_dir=args.data_dir,
@@ -321,6 +341,7 @@ def from_args(args: argparse.Namespace, beam_args: Sequence[str] = DEFAULT_BEAM_
             channels=args.channels,
             max_rejected_fraction=args.max_rejected_fraction,
             max_image_pixels=args.max_image_pixels,
+            schema_file=args.schema_file,
         ),
         training=TrainingConfig(
             epochs=args.epochs,
@@ -347,6 +368,8 @@ def from_args(args: argparse.Namespace, beam_args: Sequence[str] = DEFAULT_BEAM_
             output_dir=args.output_dir,
             pipeline_name=args.pipeline_name,
             enable_cache=not args.no_cache,
-            beam_args=tuple(beam_args),
+            # Later options win in Beam's parser, so a --beam-arg replaces a default of the same name.
+            beam_args=DEFAULT_BEAM_ARGS + tuple(args.beam_arg or ()),
+            **runtime_overrides,
         ),
     )

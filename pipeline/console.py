@@ -38,6 +38,8 @@ def quiet_libraries(verbose: bool, show_progress: bool = False) -> None:
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if verbose else "3")
     if not verbose:
+        # Also for the processes Beam's multi-processing runner starts, which inherit the environment.
+        os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning,ignore::DeprecationWarning,ignore::UserWarning")
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         warnings.filterwarnings("ignore", category=UserWarning)
@@ -53,3 +55,5 @@ def quiet_libraries(verbose: bool, show_progress: bool = False) -> None:
 
         tf.get_logger().setLevel(logging.ERROR)
         logging.getLogger("apache_beam").setLevel(logging.ERROR)
+        # Retry notices before a clear error line; the child logger, as kfp resets "urllib3" itself.
+        logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)

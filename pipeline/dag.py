@@ -2,23 +2,21 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
+from typing import Dict, Optional
 
 import tensorflow_model_analysis as tfma
 from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
+from tfx.orchestration import data_types
 
 from components import features
 from components.image_example_gen.component import image_example_gen
-from components.image_example_gen.layout import DataLayout, detect_layout
 from components.label_balance.component import LabelBalance
 from components.promotion_gate.component import PromotionGate
 from components.serving_pusher import executor as serving_pusher
 from components.transform import preprocessing
-from pipeline.config import REPO_ROOT, PipelineConfig
-
-SCHEMA_FILE = REPO_ROOT / "schemas" / "schema.pbtxt"
+from pipeline.config import SCHEMA_FILE, PipelineConfig  # noqa: F401 - SCHEMA_FILE is re-exported
 PREPROCESSING_FN = "components.transform.preprocessing.preprocessing_fn"
 RUN_FN = "components.trainer.run.run_fn"
 ACCURACY_METRIC = "sparse_categorical_accuracy"
@@ -36,6 +34,10 @@ MODEL_RESOLVER = "LatestBlessedModelResolver"
 EVALUATOR = "Evaluator"
 PROMOTION_GATE = "PromotionGate"
 PUSHER = "Pusher"
+
+# Values a Kubeflow / Vertex run can be started with (name -> type); the rest is fixed at compile time.
+DATA_ROOT_PARAMETER = "data_root"
+RUNTIME_PARAMETERS = {DATA_ROOT_PARAMETER: str, "majority_margin": float, "chance_margin": float, "max_regression": float}
 
 
 def eval_config() -> tfma.EvalConfig:
@@ -68,20 +70,25 @@ def eval_config() -> tfma.EvalConfig:
 
 def create_pipeline(
     config: PipelineConfig,
-    layout: Optional[DataLayout] = None,
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
+    runtime_parameters: Optional[Dict[str, data_types.RuntimeParameter]] = None,
 ) -> tfx.dsl.Pipeline:
-    """The image-classification pipeline for `config`.
+    """The image-classification pipeline for `config`; nothing is read from the data here.
 
-    `layout` is the data dir as read by `detect_layout` (read here when not given); it decides
-    whether ExampleGen takes train/eval folders as they are or splits class folders by hash.
+    `runtime_parameters` (orchestrators that support them: Kubeflow, Vertex) replace config
+    values with values given when a run starts; keys are in RUNTIME_PARAMETERS.
     """
-    layout = layout or detect_layout(config.data.data_dir)
-
+    params = runtime_parameters or {}
+    unknown = set(params) - set(RUNTIME_PARAMETERS)
+    if unknown:
+        raise ValueError(f"Unknown runtime parameters {sorted(unknown)}; known: {', '.join(RUNTIME_PARAMETERS)}.")
     example_gen = image_example_gen(
-        layout, config.data.hash_buckets, config.data.max_image_pixels, config.data.max_rejected_fraction
+        params.get(DATA_ROOT_PARAMETER, config.data.data_dir),
+        config.data.hash_buckets,
+        config.data.max_image_pixels,
+        config.data.max_rejected_fraction,
     ).with_id(EXAMPLE_GEN)
-    schema_gen = tfx.components.ImportSchemaGen(schema_file=str(SCHEMA_FILE)).with_id(SCHEMA_GEN)
+    schema_gen = tfx.components.ImportSchemaGen(schema_file=config.data.schema_file).with_id(SCHEMA_GEN)
     statistics_gen = tfx.components.StatisticsGen(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"]
     ).with_id(STATISTICS_GEN)
@@ -132,9 +139,9 @@ def create_pipeline(
         evaluation=evaluator.outputs["evaluation"],
         balance=label_balance.outputs["balance"],
         model=trainer.outputs["model"],
-        majority_margin=config.gate.majority_margin,
-        chance_margin=config.gate.chance_margin,
-        max_regression=config.gate.max_regression,
+        majority_margin=params.get("majority_margin", config.gate.majority_margin),
+        chance_margin=params.get("chance_margin", config.gate.chance_margin),
+        max_regression=params.get("max_regression", config.gate.max_regression),
     ).with_id(PROMOTION_GATE)
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"],

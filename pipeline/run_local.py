@@ -44,17 +44,16 @@ def run(config: config_lib.PipelineConfig) -> dict:
     layout = detect_layout(config.data.data_dir)
     check_every_class_has_images(layout, take_inventory(layout))
     with output_lock.exclusive_output_dir(config.runtime.output_dir):
-        return _run_locked(config, layout)
+        return _run_locked(config)
 
 
-def _run_locked(config: config_lib.PipelineConfig, layout) -> dict:
+def _run_locked(config: config_lib.PipelineConfig) -> dict:
     from tfx import v1 as tfx
 
     from pipeline import dag, run_report, summary
 
     pipeline = dag.create_pipeline(
         config,
-        layout=layout,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
             config.runtime.metadata_path
         ),

@@ -46,3 +46,12 @@ def test_nonsense_settings_name_the_flag(argv, flag):
 @pytest.mark.parametrize("fraction, buckets", [(0.2, (80, 20)), (0.25, (75, 25)), (0.001, (99, 1))])
 def test_eval_fraction_becomes_hash_buckets(fraction, buckets):
     assert config.DataConfig(eval_fraction=fraction).hash_buckets == buckets
+
+
+def test_beam_args_follow_the_defaults_so_they_win():
+    cfg = parse("--beam-arg=--direct_running_mode=multi_processing", "--beam-arg=--direct_num_workers=4")
+    assert cfg.runtime.beam_args[-2:] == ("--direct_running_mode=multi_processing", "--direct_num_workers=4")
+    from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
+
+    options = PipelineOptions(list(cfg.runtime.beam_args)).view_as(DirectOptions)
+    assert (options.direct_running_mode, options.direct_num_workers) == ("multi_processing", 4)

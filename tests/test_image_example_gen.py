@@ -18,9 +18,7 @@ from conftest import make_class_folders, write_image
 
 def run_example_gen(data_dir, output_dir, hash_buckets=(80, 20), max_rejected_fraction=0.05):
     """Runs the executor the way the pipeline configures it; returns {split: [tf.Example]}."""
-    component = image_example_gen(
-        detect_layout(str(data_dir)), hash_buckets, max_rejected_fraction=max_rejected_fraction
-    )
+    component = image_example_gen(str(data_dir), hash_buckets, max_rejected_fraction=max_rejected_fraction)
     exec_properties = {
         standard_component_specs.INPUT_BASE_KEY: str(data_dir),
         standard_component_specs.INPUT_CONFIG_KEY: component.exec_properties[standard_component_specs.INPUT_CONFIG_KEY],
@@ -111,7 +109,7 @@ def test_cache_sees_renamed_class_folders(tmp_path):
     metadata_path = str(tmp_path / "metadata.sqlite")
 
     def run_once():
-        component = image_example_gen(detect_layout(str(data)), (80, 20)).with_id("ImageExampleGen")
+        component = image_example_gen(str(data), (80, 20)).with_id("ImageExampleGen")
         tfx.orchestration.LocalDagRunner().run(
             tfx.dsl.Pipeline(
                 pipeline_name="cache-test",

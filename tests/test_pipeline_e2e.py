@@ -298,3 +298,23 @@ def test_a_run_killed_during_training_resumes_from_the_cache_to_a_pushed_model(s
     assert resumed["blessed"] is True and resumed["pushed_model"]
     assert os.listdir(os.path.join(str(output_dir), "serving")) == [os.path.basename(resumed["pushed_model"])]
     assert tf.saved_model.load(resumed["pushed_model"]).signatures["serving_images"] is not None
+
+
+@pytest.mark.e2e
+def test_beam_steps_run_sharded_on_the_multi_processing_runner_with_the_same_result(first_run, tmp_path):
+    """Beam's multi-processing DirectRunner pickles the transforms and shards the work over worker
+    processes, as Dataflow and Flink do; the data must come out the same as in-process."""
+    _, _, in_process, _ = first_run
+    sharded, _ = run_pipeline(
+        first_run[0],
+        tmp_path / "out",
+        "--epochs",
+        "2",
+        "--beam-arg=--direct_running_mode=multi_processing",
+        "--beam-arg=--direct_num_workers=2",
+    )
+    for node in ("ImageExampleGen", "StatisticsGen", "Transform", "Evaluator"):
+        assert sharded["components"][node] == "COMPLETE", node
+    assert sharded["ingestion"] == in_process["ingestion"]
+    assert sharded["data"]["class_counts"] == in_process["data"]["class_counts"]
+    assert sharded["evaluation"]["example_count"] == in_process["evaluation"]["example_count"] == 45

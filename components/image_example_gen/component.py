@@ -1,17 +1,18 @@
 """The image ExampleGen: TFX's FileBasedExampleGen with our Beam executor."""
 from __future__ import annotations
 
-from typing import Iterable, Optional, Tuple
+from typing import Iterable, Optional, Tuple, Union
 
 from tfx import v1 as tfx
 from tfx.components import FileBasedExampleGen
 from tfx.components.example_gen import driver, input_processor
 from tfx.dsl.components.base import executor_spec
+from tfx.orchestration import data_types
 from tfx.proto import example_gen_pb2, range_config_pb2
 
 from components import features
 from components.image_example_gen import executor, ingestion, inventory
-from components.image_example_gen.layout import DataLayout, detect_layout
+from components.image_example_gen.layout import detect_layout
 
 
 class _ImageFolderInputProcessor(input_processor.FileBasedInputProcessor):
@@ -40,28 +41,28 @@ class ImageExampleGen(FileBasedExampleGen):
 
 
 def image_example_gen(
-    layout: DataLayout,
+    input_base: Union[str, data_types.RuntimeParameter],
     hash_buckets: Tuple[int, int],
     max_image_pixels: int = ingestion.DEFAULT_MAX_IMAGE_PIXELS,
     max_rejected_fraction: float = ingestion.DEFAULT_MAX_REJECTED_FRACTION,
 ) -> ImageExampleGen:
-    """ExampleGen over `layout`'s data dir.
+    """ExampleGen over the image folders at `input_base` (a path, or a runtime parameter).
+
+    The layout is read when the component runs, not here, so a pipeline compiles without access
+    to the data: with train/ and eval/ folders the splits are taken as they are; with class
+    folders only, each image goes to train or eval by a hash of its relative path (`hash_buckets`
+    = train, eval), so a file stays in its split across runs and when other files are added.
 
     Files that cannot be ingested are rejected one by one (see `ingestion`); more than
     `max_rejected_fraction` of them stops the run.
-
-    With train/ and eval/ folders the splits are taken as they are; with class folders only, each
-    image goes to train or eval by a hash of its relative path (`hash_buckets` = train, eval), so a
-    file stays in its split across runs and when other files are added.
     """
-    input_config = tfx.proto.Input(
-        splits=[tfx.proto.Input.Split(name=name, pattern=pattern) for name, pattern in layout.input_patterns().items()]
-    )
-    if layout.has_split_folders:
-        output_config = tfx.proto.Output()
-    else:
-        train_buckets, eval_buckets = hash_buckets
-        output_config = tfx.proto.Output(
+    train_buckets, eval_buckets = hash_buckets
+    return ImageExampleGen(
+        input_base=input_base,
+        # One input split over the whole data dir (its pattern only feeds TFX's own fingerprint);
+        # the executor decides each image's split.
+        input_config=tfx.proto.Input(splits=[tfx.proto.Input.Split(name="images", pattern="*/*")]),
+        output_config=tfx.proto.Output(
             split_config=tfx.proto.SplitConfig(
                 splits=[
                     tfx.proto.SplitConfig.Split(name=features.TRAIN_SPLIT, hash_buckets=train_buckets),
@@ -69,11 +70,7 @@ def image_example_gen(
                 ],
                 partition_feature_name=features.PATH_KEY,
             )
-        )
-    return ImageExampleGen(
-        input_base=layout.data_dir,
-        input_config=input_config,
-        output_config=output_config,
+        ),
         custom_config=executor.settings_config(max_image_pixels, max_rejected_fraction),
         custom_executor_spec=executor_spec.BeamExecutorSpec(executor.Executor),
     )

@@ -6,7 +6,6 @@ and `ingestion.json` in the Examples artifact lists both. Too many rejects stop 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import posixpath
 from typing import Any, Dict, List, Mapping, Tuple
@@ -22,7 +21,7 @@ from tfx.utils import proto_utils
 
 from components import features
 from components.image_example_gen import ingestion, inventory
-from components.image_example_gen.layout import DataLayout, detect_layout, split_assignment
+from components.image_example_gen.layout import DataLayout, detect_layout, split_assignment, split_pattern
 
 # What `Do` hands the per-split PTransform, so both see the same classes and files.
 _LAYOUT_KEY = "_image_data_layout"
@@ -106,13 +105,13 @@ class _ReadImage(beam.DoFn):
 @beam.ptransform_fn
 @beam.typehints.with_input_types(beam.Pipeline)
 @beam.typehints.with_output_types(tf.train.Example)
-def _ImagesToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any], split_pattern: str):
+def _ImagesToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any], images: List[Tuple[str, str]]):
+    """(path, class) pairs -> tf.Examples; rejects and conversion notes go to files in the parts dir."""
     layout: DataLayout = exec_properties[_LAYOUT_KEY]
-    listing: inventory.Inventory = exec_properties[_INVENTORY_KEY]
     class_index = {name: index for index, name in enumerate(layout.class_names)}
     outcomes = (
         pipeline
-        | "ListImages" >> beam.Create(listing.candidates[split_pattern])
+        | "ListImages" >> beam.Create(images)
         # Spread file reads over workers; Create alone may keep them on one.
         | "Distribute" >> beam.Reshuffle()
         | "ReadImages"
@@ -120,17 +119,14 @@ def _ImagesToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any], s
             _ReadImage(layout.data_dir, class_index, int(exec_properties[_SETTINGS_KEY][_MAX_PIXELS]))
         ).with_outputs(REJECTED, CONVERTED, main="examples")
     )
-    # One file per split and kind; Do gathers them into ingestion.json once the pipeline is done.
-    split_id = hashlib.sha256(split_pattern.encode("utf-8")).hexdigest()[:12]
+    # Do gathers these into ingestion.json once the pipeline is done.
     for tag in (REJECTED, CONVERTED):
         _ = (
             outcomes[tag]
             | f"Encode{tag}" >> beam.Map(json.dumps)
             | f"Write{tag}"
             >> beam.io.WriteToText(
-                posixpath.join(exec_properties[_PARTS_KEY], f"{tag}-{split_id}"),
-                file_name_suffix=".jsonl",
-                shard_name_template="",
+                posixpath.join(exec_properties[_PARTS_KEY], tag), file_name_suffix=".jsonl", shard_name_template=""
             )
         )
     return outcomes.examples
@@ -149,25 +145,35 @@ class Executor(BaseExampleGenExecutor):
     """
 
     def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
-        return _ImagesToExample
+        return _ImagesToExample  # called by GenerateExamplesByBeam below, with the image list
 
     def GenerateExamplesByBeam(self, pipeline: beam.Pipeline, exec_properties: Dict[str, Any]):
-        """Split folders are taken as they are; class folders are split by `layout.split_assignment`
-        (TFX's path hash, fixed up so that every class has images in every split)."""
+        """Every image of the data dir through one Beam transform, then partitioned into the splits.
+
+        The layout is read here, at run time (the pipeline is compiled without reading the data):
+        split folders are taken as they are; class folders are split by `layout.split_assignment`
+        (TFX's path hash, fixed up so that every class has images in every split).
+        """
         layout: DataLayout = exec_properties[_LAYOUT_KEY]
-        if layout.has_split_folders:
-            return super().GenerateExamplesByBeam(pipeline, exec_properties)
+        listing: inventory.Inventory = exec_properties[_INVENTORY_KEY]
         output_config = example_gen_pb2.Output()
         proto_utils.json_to_proto(exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY], output_config)
-        splits = output_config.split_config.splits
-        (pattern, images), = exec_properties[_INVENTORY_KEY].candidates.items()
-        assignment = split_assignment(images, [split.hash_buckets for split in splits])
+        splits = [split.name for split in output_config.split_config.splits]
+        if layout.has_split_folders:
+            images, assignment = [], {}
+            for split, pattern in layout.input_patterns().items():
+                for rel_path, class_name in listing.candidates[pattern]:
+                    images.append((rel_path, class_name))
+                    assignment[rel_path] = splits.index(split)
+        else:
+            images = listing.candidates[split_pattern("")]
+            assignment = split_assignment(images, [s.hash_buckets for s in output_config.split_config.splits])
         partitions = (
             pipeline
-            | "InputToRecord" >> _ImagesToExample(exec_properties, pattern)  # pylint: disable=no-value-for-parameter
+            | "InputToRecord" >> self.GetInputSourceToExamplePTransform()(exec_properties, images)
             | "SplitData" >> beam.Partition(_split_of, len(splits), assignment)
         )
-        return {split.name: partitions[index] for index, split in enumerate(splits)}
+        return {name: partitions[index] for index, name in enumerate(splits)}
 
     def Do(
         self,
@@ -218,7 +224,7 @@ class Executor(BaseExampleGenExecutor):
 
 def _read_parts(parts_dir: str, tag: str) -> List[Dict[str, str]]:
     records = []
-    for path in sorted(tf.io.gfile.glob(posixpath.join(parts_dir, f"{tag}-*.jsonl"))):
+    for path in sorted(tf.io.gfile.glob(posixpath.join(parts_dir, f"{tag}*.jsonl"))):
         with tf.io.gfile.GFile(path) as f:
             records.extend(json.loads(line) for line in f if line.strip())
     return records

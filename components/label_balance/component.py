@@ -32,7 +32,8 @@ ANOMALIES_FILE = "SchemaDiff.pb"  # what ExampleValidator writes in each split f
 class LabelBalanceReport(Artifact):
     """label_balance.json (the verdict and numbers) and data_report.html (the same for people)."""
 
-    TYPE_NAME = "LabelBalanceReport"
+    # <namespace>.<Name>: the form Kubeflow Pipelines v2 and Vertex AI require of custom artifact types.
+    TYPE_NAME = "image_pipeline.LabelBalanceReport"
 
 
 def read_split_statistics(statistics: Artifact, split: str):
