@@ -37,22 +37,26 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     console.quiet_libraries(verbose=False)
-    model_dir = args.model or latest_model(os.path.join(args.output_dir, "serving"))
-    if not model_dir or not os.path.isfile(os.path.join(model_dir, "saved_model.pb")):
-        where = args.model or os.path.join(args.output_dir, "serving")
-        print(f"error: no served model in {where}: run the pipeline first, or name one with --model.", file=sys.stderr)
-        return 2
-    missing = [path for path in args.images if not os.path.isfile(path)]
-    if missing:
-        print(f"error: no such image file: {', '.join(missing)}", file=sys.stderr)
-        return 2
-
     import tensorflow as tf
 
     from components import features
 
+    # tf.io.gfile throughout, so the model and the images may be gs:// URIs.
+    model_dir = args.model or latest_model(os.path.join(args.output_dir, "serving"))
+    if not model_dir or not tf.io.gfile.exists(os.path.join(model_dir, "saved_model.pb")):
+        where = args.model or os.path.join(args.output_dir, "serving")
+        print(f"error: no served model in {where}: run the pipeline first, or name one with --model.", file=sys.stderr)
+        return 2
+    missing = [path for path in args.images if not tf.io.gfile.exists(path) or tf.io.gfile.isdir(path)]
+    if missing:
+        print(f"error: no such image file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+
     model = tf.saved_model.load(model_dir)
-    images = [open(path, "rb").read() for path in args.images]
+    images = []
+    for path in args.images:
+        with tf.io.gfile.GFile(path, "rb") as f:
+            images.append(f.read())
     try:
         outputs = model.signatures[features.IMAGE_SIGNATURE](image_bytes=tf.constant(images))
     except tf.errors.InvalidArgumentError as error:

@@ -126,3 +126,19 @@ def test_cache_sees_renamed_class_folders(tmp_path):
     assert run_once() == "CACHED"
     (data / "cat").rename(data / "kitten")
     assert run_once() == "COMPLETE"
+
+
+def test_a_data_dir_on_a_remote_file_system_is_read_through_gfile(image_dir, tmp_path):
+    """TensorFlow's in-memory file system (ram://) stands in for gs://: no os or open() on data paths."""
+    remote = f"ram://{tmp_path.name}/images"
+    for path in image_dir.rglob("*"):
+        if path.is_file():
+            target = f"{remote}/{path.relative_to(image_dir).as_posix()}"
+            tf.io.gfile.makedirs(os.path.dirname(target))
+            tf.io.gfile.copy(str(path), target)
+    tf.io.gfile.GFile(f"{remote}/cat/notes.txt", "w").write("not an image")
+    splits, examples = run_example_gen(remote, tmp_path / "out", max_rejected_fraction=0.5)
+    assert sorted(by_path(splits)) == sorted(str(p.relative_to(image_dir)) for p in image_dir.rglob("*") if p.is_file())
+    account = json.loads((tmp_path / "out" / "ingestion.json").read_text())
+    assert [r["path"] for r in account["rejected"]] == ["cat/notes.txt"]
+    assert executor.read_class_names(examples.uri) == ["cat", "dog", "owl"]

@@ -184,3 +184,17 @@ def test_exported_model_classifies_raw_images_through_both_signatures(tmp_path, 
         "--inputs", f"examples={tmp_path / 'examples.npy'}",
     )
     assert "Result for output key probabilities" in ran
+
+
+def test_a_weights_file_on_a_remote_file_system_is_copied_to_local_disk_for_keras(tmp_path):
+    import tensorflow as tf
+
+    from components.trainer.model import _local_copy
+
+    source = tmp_path / "w.h5"
+    source.write_bytes(b"weights")
+    remote = "ram://bucket/w.h5"  # TensorFlow's in-memory file system stands in for gs://
+    tf.io.gfile.copy(str(source), remote, overwrite=True)
+    local = _local_copy(remote)
+    assert "://" not in local and local.endswith("w.h5") and open(local, "rb").read() == b"weights"
+    assert _local_copy(str(source)) == str(source)

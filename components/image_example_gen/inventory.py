@@ -78,10 +78,16 @@ def list_entries(path: str) -> List[Entry]:
     import tensorflow as tf
 
     entries = []
-    for name in tf.io.gfile.listdir(path):
-        name = name.rstrip("/")
+    for listed in tf.io.gfile.listdir(path):
+        name = listed.rstrip("/")
         full = posixpath.join(path, name)
-        entries.append(Entry(name=name, path=full, kind=FOLDER if tf.io.gfile.isdir(full) else FILE))
+        if listed.endswith("/"):  # object stores (gs://) mark folders, sparing a request per entry
+            kind = FOLDER
+        elif path.startswith("gs://"):
+            kind = FILE
+        else:
+            kind = FOLDER if tf.io.gfile.isdir(full) else FILE
+        entries.append(Entry(name=name, path=full, kind=kind))
     return sorted(entries, key=lambda e: e.name)
 
 

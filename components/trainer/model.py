@@ -15,6 +15,8 @@ in training, so evaluation and serving see the images as they are.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from typing import Optional, Sequence
 
 import tensorflow as tf
@@ -65,6 +67,15 @@ def _deeper_cnn(x):
     return tf.keras.layers.Dropout(0.4)(x)
 
 
+def _local_copy(path: str) -> str:
+    """Keras reads weights files with h5py, from local disk only: a gs:// file is copied first."""
+    if "://" not in path:
+        return path
+    local = os.path.join(tempfile.mkdtemp(prefix="weights-"), os.path.basename(path))
+    tf.io.gfile.copy(path, local, overwrite=True)
+    return local
+
+
 def _transfer(x, input_shape: Sequence[int], pretrained_weights: Optional[str]):
     if input_shape[-1] == 1:
         x = tf.keras.layers.Concatenate()([x, x, x])  # ImageNet backbones expect RGB
@@ -75,7 +86,7 @@ def _transfer(x, input_shape: Sequence[int], pretrained_weights: Optional[str]):
     backbone = tf.keras.applications.MobileNetV2(
         input_shape=(input_shape[0], input_shape[1], 3),
         include_top=False,
-        weights=pretrained_weights or None,  # a local file only: nothing is downloaded
+        weights=_local_copy(pretrained_weights) if pretrained_weights else None,  # nothing is downloaded
     )
     backbone._name = BACKBONE_LAYER
     x = tf.keras.layers.Rescaling(2.0, offset=-1.0)(x)  # MobileNetV2 takes [-1, 1]
