@@ -29,6 +29,11 @@ def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         "<output-dir>/pipeline_root/ (every artifact), <output-dir>/metadata.sqlite (ML Metadata).",
     )
     config_lib.add_arguments(parser)
+    parser.add_argument(
+        "--pipeline-root",
+        help="where artifacts go (default: <output-dir>/pipeline_root); a gs:// path when the Beam steps "
+        "run on Dataflow, whose workers must reach it. ML Metadata and the summary stay in --output-dir",
+    )
     parser.add_argument("--verbose", action="store_true", help="show TFX, Beam and TensorFlow logs and tracebacks")
     return parser.parse_args(argv)
 
@@ -74,7 +79,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args.output_dir = os.path.abspath(args.output_dir)
     args.data_dir = os.path.abspath(args.data_dir) if "://" not in args.data_dir else args.data_dir
     try:
-        config = config_lib.from_args(args)
+        config = config_lib.from_args(args, pipeline_root_dir=args.pipeline_root)
     except config_lib.ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -55,3 +55,19 @@ def test_beam_args_follow_the_defaults_so_they_win():
 
     options = PipelineOptions(list(cfg.runtime.beam_args)).view_as(DirectOptions)
     assert (options.direct_running_mode, options.direct_num_workers) == ("multi_processing", 4)
+
+
+def test_a_runner_can_put_artifacts_and_served_models_elsewhere():
+    from pipeline.config import from_args
+
+    parser = argparse.ArgumentParser()
+    config.add_arguments(parser)
+    args = parser.parse_args(["--output-dir", "/tmp/out"])
+    default = from_args(args).runtime
+    assert (default.pipeline_root, default.serving_dir) == ("/tmp/out/pipeline_root", "/tmp/out/serving")
+    moved = from_args(args, pipeline_root_dir="gs://b/root", serving_base_dir="gs://b/serving").runtime
+    assert (moved.pipeline_root, moved.serving_dir, moved.metadata_path) == (
+        "gs://b/root",
+        "gs://b/serving",
+        "/tmp/out/metadata.sqlite",
+    )
