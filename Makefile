@@ -1,6 +1,7 @@
 # make setup  - find Python 3.10, create .venv, install the pinned dependency set (quick when done)
 # make run    - run the pipeline on the built-in sample (pass flags with ARGS="--epochs 5 ...")
 # make test   - run the test suite (pass pytest flags with PYTEST_ARGS="-k example_gen ...")
+# make benchmark-data - install Fashion-MNIST (Debian's dataset-fashion-mnist) for benchmarks/
 # Python 3.10 is looked for as PYTHON=..., then python3.10 on PATH, then pyenv's 3.10.x versions.
 
 SHELL := /bin/bash
@@ -11,7 +12,7 @@ PYTHON ?=
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup browser run test clean
+.PHONY: setup browser run test clean benchmark-data
 
 setup: $(STAMP)
 
@@ -58,6 +59,15 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else \
 	    echo "note: chromium is not installed; the report rendering test will be skipped (install Debian's chromium package)"; \
+	  fi; }
+
+# Fashion-MNIST for benchmarks/ (not the tests), from Debian's packages when missing.
+benchmark-data: setup
+	@test -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null; \
+	  else \
+	    echo "error: install Debian's dataset-fashion-mnist package (Fashion-MNIST under /usr/share/datasets/fashion-mnist)" >&2; exit 1; \
 	  fi; }
 
 test: setup browser

@@ -72,11 +72,13 @@ def create_pipeline(
     config: PipelineConfig,
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     runtime_parameters: Optional[Dict[str, data_types.RuntimeParameter]] = None,
+    last_component: Optional[str] = None,
 ) -> tfx.dsl.Pipeline:
     """The image-classification pipeline for `config`; nothing is read from the data here.
 
     `runtime_parameters` (orchestrators that support them: Kubeflow, Vertex) replace config
-    values with values given when a run starts; keys are in RUNTIME_PARAMETERS.
+    values with values given when a run starts; keys are in RUNTIME_PARAMETERS. `last_component`
+    (a node id) builds the DAG only up to that node, for example the data steps up to TRANSFORM.
     """
     params = runtime_parameters or {}
     unknown = set(params) - set(RUNTIME_PARAMETERS)
@@ -152,22 +154,28 @@ def create_pipeline(
         custom_executor_spec=executor_spec.ExecutorClassSpec(serving_pusher.Executor),
     ).with_id(PUSHER)
 
+    components = [
+        example_gen,
+        schema_gen,
+        statistics_gen,
+        example_validator,
+        label_balance,
+        transform,
+        trainer,
+        model_resolver,
+        evaluator,
+        promotion_gate,
+        pusher,
+    ]
+    if last_component is not None:
+        ids = [component.id for component in components]
+        if last_component not in ids:
+            raise ValueError(f"No component {last_component!r}; the pipeline has {', '.join(ids)}.")
+        components = components[: ids.index(last_component) + 1]  # listed in dependency order
     return tfx.dsl.Pipeline(
         pipeline_name=config.runtime.pipeline_name,
         pipeline_root=config.runtime.pipeline_root,
-        components=[
-            example_gen,
-            schema_gen,
-            statistics_gen,
-            example_validator,
-            label_balance,
-            transform,
-            trainer,
-            model_resolver,
-            evaluator,
-            promotion_gate,
-            pusher,
-        ],
+        components=components,
         enable_cache=config.runtime.enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=list(config.runtime.beam_args),

@@ -1,0 +1,91 @@
+"""Shared by the benchmarks: Fashion-MNIST as image folders, timing, peak memory, JSON output."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import platform
+import resource
+import struct
+import sys
+import time
+from pathlib import Path
+from typing import Dict, Optional, Sequence, Tuple
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist
+FASHION_CLASSES = (
+    "tshirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot",
+)  # fmt: skip
+
+
+def _idx(path: Path) -> np.ndarray:
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    _, _, dtype, dims = struct.unpack(">HBBB", data[:4])
+    shape = struct.unpack(">" + "I" * dims, data[4 : 4 + 4 * dims])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def load_fashion_mnist(split: str = "train") -> Tuple[np.ndarray, np.ndarray]:
+    """(images uint8 [n, 28, 28], labels uint8 [n]) from the Debian package's IDX files."""
+    prefix = "train" if split == "train" else "t10k"
+    images, labels = FASHION_DIR / f"{prefix}-images-idx3-ubyte.gz", FASHION_DIR / f"{prefix}-labels-idx1-ubyte.gz"
+    if not images.exists():
+        sys.exit(f"error: {images} is missing: install Debian's dataset-fashion-mnist (make benchmark-data).")
+    return _idx(images), _idx(labels)
+
+
+def write_image_folders(
+    root: Path, images: np.ndarray, labels: np.ndarray, majority_share: Optional[float] = None, seed: int = 0
+) -> Dict[str, int]:
+    """PNG files in root/<class>/ (made once; reused when the folder is complete). With
+    `majority_share`, class 0 is that share of the images (the imbalanced variant)."""
+    from PIL import Image
+
+    indices = np.arange(len(labels))
+    if majority_share is not None:
+        rng = np.random.RandomState(seed)
+        majority = indices[labels == 0]
+        others = indices[labels != 0]
+        n_others = int(len(majority) * (1 - majority_share) / majority_share)
+        indices = np.concatenate([majority, rng.choice(others, size=min(n_others, len(others)), replace=False)])
+    done = root / ".complete"
+    counts = {name: int((labels[indices] == i).sum()) for i, name in enumerate(FASHION_CLASSES)}
+    if done.exists():
+        return counts
+    for index in indices:
+        path = root / FASHION_CLASSES[labels[index]] / f"{index:05d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(images[index]).save(path)
+    done.write_text(json.dumps(counts))
+    return counts
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+
+
+def peak_rss_mib(children: bool = False) -> float:
+    """Peak resident memory of this process (or of its finished children), in MiB."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF)
+    return usage.ru_maxrss / 1024  # kilobytes on Linux
+
+
+def machine() -> Dict:
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+
+
+def emit(result: Dict, how: str, argv: Sequence[str]) -> None:
+    """Prints the result as JSON with how it was run."""
+    print(json.dumps({**result, "how": how, "command": " ".join(["python", *argv]), "machine": machine()}, indent=2))

@@ -1,0 +1,94 @@
+"""Figure 3: ExampleGen + StatisticsGen + Transform wall time and peak memory at 2k, 10k and 50k images.
+
+    .venv/bin/python benchmarks/scale.py                 # 2000 10000 50000
+    .venv/bin/python benchmarks/scale.py --sizes 2000 10000
+
+Each size runs in a fresh process (so its peak memory is its own) with the real components through
+LocalDagRunner, no cache, on Fashion-MNIST PNGs (28x28) in class folders. Targets: time per image
+at 50k <= 1.1x that at 2k; peak memory at 50k <= 1.5x that at 2k.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from common import REPO_ROOT, Timer, emit, load_fashion_mnist, peak_rss_mib, write_image_folders
+
+CACHE = Path(tempfile.gettempdir()) / "image-pipeline-benchmarks"
+
+
+def one_size(n: int, beam_args) -> dict:
+    """Runs in its own process: the data steps on n images."""
+    from pipeline import config as config_lib
+    from pipeline import console
+
+    console.quiet_libraries(verbose=False)
+    from tfx import v1 as tfx
+
+    from pipeline import dag, summary
+
+    images, labels = load_fashion_mnist("train")
+    data_dir = CACHE / f"fashion-{n}"
+    write_image_folders(data_dir, images[:n], labels[:n])
+    out = Path(tempfile.mkdtemp(prefix=f"scale-{n}-"))
+    config = config_lib.PipelineConfig(
+        data=config_lib.DataConfig(data_dir=str(data_dir), image_size=28),
+        runtime=config_lib.RuntimeConfig(output_dir=str(out), enable_cache=False, beam_args=tuple(beam_args)),
+    )
+    pipeline = dag.create_pipeline(
+        config,
+        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
+            config.runtime.metadata_path
+        ),
+        last_component=dag.TRANSFORM,
+    )
+    with Timer() as timer:
+        tfx.orchestration.LocalDagRunner().run(pipeline)
+    record = summary.read_run(summary.open_store(config.runtime.metadata_path), config.runtime.pipeline_name)
+    states = {node: run.state for node, run in record.nodes.items()}
+    return {"images": n, "seconds": round(timer.seconds, 1), "peak_rss_mib": round(peak_rss_mib(), 0), "states": states}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000, 50000])
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--beam-arg", action="append", default=[])
+    args = parser.parse_args(argv)
+    from pipeline.config import DEFAULT_BEAM_ARGS
+
+    beam_args = list(DEFAULT_BEAM_ARGS) + args.beam_arg
+    if args.one:
+        print(json.dumps(one_size(args.one, beam_args)))
+        return
+    runs = []
+    for n in args.sizes:
+        command = [sys.executable, __file__, "--one", str(n), *(f"--beam-arg={a}" for a in args.beam_arg)]
+        result = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
+        if result.returncode:
+            sys.exit(f"size {n} failed:\n{result.stderr[-3000:]}")
+        runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
+        print(f"{n} images: {runs[-1]['seconds']} s, peak {runs[-1]['peak_rss_mib']} MiB", file=sys.stderr)
+    small, large = runs[0], runs[-1]
+    per_image = [r["seconds"] / r["images"] for r in runs]
+    emit(
+        {
+            "figure": "scale: ExampleGen + StatisticsGen + Transform",
+            "runs": runs,
+            "ms_per_image": [round(x * 1000, 3) for x in per_image],
+            "time_per_image_ratio_largest_vs_smallest": round(per_image[-1] / per_image[0], 3),
+            "peak_memory_ratio_largest_vs_smallest": round(large["peak_rss_mib"] / small["peak_rss_mib"], 3),
+            "targets": {"time_per_image_ratio": "<= 1.1", "peak_memory_ratio": "<= 1.5"},
+        },
+        "LocalDagRunner, cache off, each size in a fresh process; Fashion-MNIST train images as 28x28 PNG "
+        "class folders (written once under the temp dir); beam args: " + " ".join(beam_args),
+        sys.argv,
+    )
+
+
+if __name__ == "__main__":
+    main()
