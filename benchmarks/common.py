@@ -27,7 +27,7 @@ FASHION_CLASSES = (
 def _idx(path: Path) -> np.ndarray:
     with gzip.open(path, "rb") as f:
         data = f.read()
-    _, _, dtype, dims = struct.unpack(">HBBB", data[:4])
+    _, _, dims = struct.unpack(">HBB", data[:4])
     shape = struct.unpack(">" + "I" * dims, data[4 : 4 + 4 * dims])
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 

@@ -32,7 +32,6 @@ def main() -> None:
         seed=0,
         image_size=(args.image_size, args.image_size),
         batch_size=args.batch_size,
-        verbose=False,
     )
     classes = len(train.class_names)
     train = train.map(lambda x, y: (x / 255.0, y)).cache().prefetch(tf.data.AUTOTUNE)

@@ -12,6 +12,7 @@ with and without the balanced class weights LabelBalance derives, scored on the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 import time
@@ -52,11 +53,12 @@ def main(argv=None) -> None:
         ds = tf.data.Dataset.from_tensor_slices((x, y.astype("int64"))).shuffle(60_000, seed=0).batch(64).prefetch(2)
         val = tf.data.Dataset.from_tensor_slices((x_val, y_val.astype("int64"))).batch(512)
         start = time.perf_counter()
-        result = train(
-            ds, val, x.shape[1:], 10, tempfile.mkdtemp(prefix="quality-"), args.epochs, 1e-3,
-            early_stopping_patience=max(3, args.epochs // 3), class_weight=weights,
-            architecture=architecture, augment=True,
-        )  # fmt: skip
+        with contextlib.redirect_stdout(sys.stderr):  # Keras' epoch lines; stdout carries the JSON only
+            result = train(
+                ds, val, x.shape[1:], 10, tempfile.mkdtemp(prefix="quality-"), args.epochs, 1e-3,
+                early_stopping_patience=max(3, args.epochs // 3), class_weight=weights,
+                architecture=architecture, augment=True,
+            )  # fmt: skip
         return {
             **scores(result.model, x_test, y_test),
             "epochs_run": len(result.history["loss"]),
