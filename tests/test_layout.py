@@ -7,22 +7,20 @@ from components.image_example_gen.layout import (
     check_every_class_has_images,
     detect_layout,
     hash_split,
-    pattern_subdir,
     split_assignment,
-    split_pattern,
 )
 from conftest import make_class_folders, write_image
 
 
-def candidates(data_dir, pattern="*/*"):
-    return take_inventory(detect_layout(str(data_dir))).candidates[pattern]
+def candidates(data_dir, subdir=""):
+    return take_inventory(detect_layout(str(data_dir))).candidates[subdir]
 
 
 def test_class_folders_are_classes_in_sorted_order(image_dir):
     layout = detect_layout(str(image_dir))
     assert layout.class_names == ("cat", "dog", "owl")
     assert not layout.has_split_folders
-    assert layout.input_patterns() == {"single_split": "*/*"}
+    assert layout.class_roots() == {"": str(image_dir)}
 
 
 def test_lists_every_supported_format_with_its_class(image_dir):
@@ -59,14 +57,9 @@ def test_train_and_eval_folders_are_taken_as_splits(tmp_path, eval_name):
     assert layout.has_split_folders
     # Classes are the union over splits, so labels mean the same in both.
     assert layout.class_names == ("cat", "dog", "owl")
-    patterns = layout.input_patterns()
-    assert patterns == {"train": "train/*/*", "eval": f"{eval_name}/*/*"}
-    assert take_inventory(layout).candidates[patterns["eval"]] == [(f"{eval_name}/cat/2.png", "cat"), (f"{eval_name}/owl/2.png", "owl")]
-
-
-def test_split_pattern_round_trip():
-    for subdir in ("", "train", "val"):
-        assert pattern_subdir(split_pattern(subdir)) == subdir
+    assert layout.split_dirs == (("train", "train"), ("eval", eval_name))
+    assert layout.class_roots() == {"train": str(tmp_path / "train"), eval_name: str(tmp_path / eval_name)}
+    assert take_inventory(layout).candidates[eval_name] == [(f"{eval_name}/cat/2.png", "cat"), (f"{eval_name}/owl/2.png", "owl")]
 
 
 def test_missing_data_dir_is_named(tmp_path):

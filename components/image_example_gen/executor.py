@@ -21,7 +21,7 @@ from tfx.utils import proto_utils
 
 from components import features
 from components.image_example_gen import ingestion, inventory
-from components.image_example_gen.layout import DataLayout, detect_layout, split_assignment, split_pattern
+from components.image_example_gen.layout import DataLayout, detect_layout, split_assignment
 
 # What `Do` hands the per-split PTransform, so both see the same classes and files.
 _LAYOUT_KEY = "_image_data_layout"
@@ -161,12 +161,12 @@ class Executor(BaseExampleGenExecutor):
         splits = [split.name for split in output_config.split_config.splits]
         if layout.has_split_folders:
             images, assignment = [], {}
-            for split, pattern in layout.input_patterns().items():
-                for rel_path, class_name in listing.candidates[pattern]:
+            for split, subdir in layout.split_dirs:
+                for rel_path, class_name in listing.candidates[subdir]:
                     images.append((rel_path, class_name))
                     assignment[rel_path] = splits.index(split)
         else:
-            images = listing.candidates[split_pattern("")]
+            images = listing.candidates[""]
             assignment = split_assignment(images, [s.hash_buckets for s in output_config.split_config.splits])
         partitions = (
             pipeline

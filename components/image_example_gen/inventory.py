@@ -106,9 +106,11 @@ def class_folders(path: str) -> List[str]:
 
 @dataclasses.dataclass
 class Inventory:
-    """What a walk of the data dir found: image candidates per ExampleGen input pattern, and rejects."""
+    """What a walk of the data dir found: image candidates per split folder (or '' for class
+    folders directly in the data dir), and rejects."""
 
-    candidates: Dict[str, List[Tuple[str, str]]]  # pattern -> [(path relative to data dir, class)]
+    # sub-folder holding class folders ('' for the data dir) -> [(path relative to data dir, class)]
+    candidates: Dict[str, List[Tuple[str, str]]]
     rejected: List[Tuple[str, str]]  # (path relative to the data dir, reason), sorted by path
 
     @property
@@ -205,8 +207,8 @@ def take_inventory(layout) -> Inventory:
                 names = ", ".join(f"{s}/" for s in sorted(split_subdirs))
                 reason = f"not a split folder ({names}), not read; move its class folders into one"
             walker.reject(entry, reason or "not inside a split folder; move it into a class folder of one")
-    for pattern, root in layout.input_roots().items():
-        candidates[pattern] = walker.walk_class_root(root, layout.class_names)
+    for subdir, root in layout.class_roots().items():
+        candidates[subdir] = walker.walk_class_root(root, layout.class_names)
     return Inventory(candidates=candidates, rejected=sorted(walker.rejected))
 
 

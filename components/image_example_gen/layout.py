@@ -26,24 +26,8 @@ SPLIT_FOLDER_NAMES = {
     features.TRAIN_SPLIT: ("train",),
     features.EVAL_SPLIT: ("eval", "val", "validation"),
 }
-# ExampleGen's input split name when the data dir has class folders only (then hashed into splits).
-SINGLE_SPLIT = "single_split"
-
-
 class DataLayoutError(ValueError):
     """The data dir cannot be read as image folders; the message says what to change."""
-
-
-def split_pattern(subdir: str) -> str:
-    """The ExampleGen input pattern for the class folders under `subdir` ('' for the data dir)."""
-    return f"{subdir}/*/*" if subdir else "*/*"
-
-
-def pattern_subdir(pattern: str) -> str:
-    """Inverse of `split_pattern`."""
-    if not pattern.endswith("*/*"):
-        raise ValueError(f"Unexpected split pattern {pattern!r}: expected '<subdir>/*/*' or '*/*'.")
-    return pattern[: -len("*/*")].rstrip("/")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,19 +40,10 @@ class DataLayout:
     def has_split_folders(self) -> bool:
         return bool(self.split_dirs)
 
-    def input_patterns(self) -> Dict[str, str]:
-        """ExampleGen input split name -> pattern relative to the data dir."""
-        if not self.split_dirs:
-            return {SINGLE_SPLIT: split_pattern("")}
-        return {split: split_pattern(subdir) for split, subdir in self.split_dirs}
-
-    def input_roots(self) -> Dict[str, str]:
-        """ExampleGen input pattern -> the folder holding its class folders."""
-        roots = {}
-        for pattern in self.input_patterns().values():
-            subdir = pattern_subdir(pattern)
-            roots[pattern] = posixpath.join(self.data_dir, subdir) if subdir else self.data_dir
-        return roots
+    def class_roots(self) -> Dict[str, str]:
+        """Sub-folder ('' for the data dir itself) -> the folder holding its class folders."""
+        subdirs = [subdir for _, subdir in self.split_dirs] or [""]
+        return {subdir: posixpath.join(self.data_dir, subdir) if subdir else self.data_dir for subdir in subdirs}
 
 
 def detect_layout(data_dir: str) -> DataLayout:
@@ -156,13 +131,13 @@ def check_every_class_has_images(layout: DataLayout, listing: "inventory.Invento
     problems = []
     if layout.has_split_folders:
         for split, subdir in layout.split_dirs:
-            present = {class_name for _, class_name in listing.candidates[split_pattern(subdir)]}
+            present = {class_name for _, class_name in listing.candidates[subdir]}
             for class_name in layout.class_names:
                 if class_name not in present:
                     problems.append(f"{subdir}/{class_name}/ has no image files")
         fix = "Put images of every class in both split folders, or remove the class."
     else:
-        counts = collections.Counter(class_name for _, class_name in listing.candidates[split_pattern("")])
+        counts = collections.Counter(class_name for _, class_name in listing.candidates[""])
         for class_name in layout.class_names:
             if counts[class_name] < 2:
                 problems.append(f"{class_name}/ has {counts[class_name] or 'no'} image file{'' if counts[class_name] == 1 else 's'}")
