@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 import tensorflow_model_analysis as tfma
 from ml_metadata.proto import metadata_store_pb2
@@ -38,6 +38,16 @@ PUSHER = "Pusher"
 # Values a Kubeflow / Vertex run can be started with (name -> type); the rest is fixed at compile time.
 DATA_ROOT_PARAMETER = "data_root"
 RUNTIME_PARAMETERS = {DATA_ROOT_PARAMETER: str, "majority_margin": float, "chance_margin": float, "max_regression": float}
+
+
+def runtime_parameter_defaults(config: PipelineConfig) -> Dict[str, Any]:
+    """Each runtime parameter's value from `config`: what a run uses when it does not set one."""
+    return {
+        DATA_ROOT_PARAMETER: config.data.data_dir,
+        "majority_margin": config.gate.majority_margin,
+        "chance_margin": config.gate.chance_margin,
+        "max_regression": config.gate.max_regression,
+    }
 
 
 def eval_config() -> tfma.EvalConfig:
@@ -80,12 +90,12 @@ def create_pipeline(
     values with values given when a run starts; keys are in RUNTIME_PARAMETERS. `last_component`
     (a node id) builds the DAG only up to that node, for example the data steps up to TRANSFORM.
     """
-    params = runtime_parameters or {}
-    unknown = set(params) - set(RUNTIME_PARAMETERS)
+    unknown = set(runtime_parameters or {}) - set(RUNTIME_PARAMETERS)
     if unknown:
         raise ValueError(f"Unknown runtime parameters {sorted(unknown)}; known: {', '.join(RUNTIME_PARAMETERS)}.")
+    params = {**runtime_parameter_defaults(config), **(runtime_parameters or {})}
     example_gen = image_example_gen(
-        params.get(DATA_ROOT_PARAMETER, config.data.data_dir),
+        params[DATA_ROOT_PARAMETER],
         config.data.hash_buckets,
         config.data.max_image_pixels,
         config.data.max_rejected_fraction,
@@ -141,9 +151,9 @@ def create_pipeline(
         evaluation=evaluator.outputs["evaluation"],
         balance=label_balance.outputs["balance"],
         model=trainer.outputs["model"],
-        majority_margin=params.get("majority_margin", config.gate.majority_margin),
-        chance_margin=params.get("chance_margin", config.gate.chance_margin),
-        max_regression=params.get("max_regression", config.gate.max_regression),
+        majority_margin=params["majority_margin"],
+        chance_margin=params["chance_margin"],
+        max_regression=params["max_regression"],
     ).with_id(PROMOTION_GATE)
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"],

@@ -82,18 +82,6 @@ def build_config(args: argparse.Namespace) -> config_lib.PipelineConfig:
     )
 
 
-def runtime_defaults(config: config_lib.PipelineConfig) -> Dict:
-    """Each runtime parameter's value when a run does not set it: the compiled config's."""
-    from pipeline import dag
-
-    return {
-        dag.DATA_ROOT_PARAMETER: config.data.data_dir,
-        "majority_margin": config.gate.majority_margin,
-        "chance_margin": config.gate.chance_margin,
-        "max_regression": config.gate.max_regression,
-    }
-
-
 def compile_pipeline(config: config_lib.PipelineConfig, image: str, output_file: str) -> Dict:
     """Writes the pipeline spec to `output_file` (JSON, or YAML by extension); returns the job dict.
 
@@ -106,7 +94,7 @@ def compile_pipeline(config: config_lib.PipelineConfig, image: str, output_file:
 
     from pipeline import dag
 
-    defaults = runtime_defaults(config)
+    defaults = dag.runtime_parameter_defaults(config)
     parameters = {
         name: tfx.dsl.experimental.RuntimeParameter(name=name, ptype=ptype, default=defaults[name])
         for name, ptype in dag.RUNTIME_PARAMETERS.items()
