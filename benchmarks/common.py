@@ -8,6 +8,7 @@ import platform
 import resource
 import struct
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple
@@ -65,6 +66,37 @@ def write_image_folders(
         Image.fromarray(images[index]).save(path)
     done.write_text(json.dumps(counts))
     return counts
+
+
+CACHE = Path(tempfile.gettempdir()) / "image-pipeline-benchmarks"  # image folders, written once
+
+
+def run_data_steps(data_dir: Path, output_dir: Path, beam_args: Sequence[str] = (), enable_cache: bool = True):
+    """Runs the DAG up to Transform with LocalDagRunner; returns (seconds, the run's MLMD record)."""
+    from tfx import v1 as tfx
+
+    from pipeline import config as config_lib
+    from pipeline import dag, summary
+
+    config = config_lib.PipelineConfig(
+        data=config_lib.DataConfig(data_dir=str(data_dir), image_size=28),
+        runtime=config_lib.RuntimeConfig(
+            output_dir=str(output_dir),
+            enable_cache=enable_cache,
+            beam_args=config_lib.DEFAULT_BEAM_ARGS + tuple(beam_args),
+        ),
+    )
+    pipeline = dag.create_pipeline(
+        config,
+        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
+            config.runtime.metadata_path
+        ),
+        last_component=dag.TRANSFORM,
+    )
+    with Timer() as timer:
+        tfx.orchestration.LocalDagRunner().run(pipeline)
+    store = summary.open_store(config.runtime.metadata_path)
+    return timer.seconds, summary.read_run(store, config.runtime.pipeline_name)
 
 
 class Timer:

@@ -17,10 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import emit, load_fashion_mnist, write_image_folders
-
-CACHE = Path(tempfile.gettempdir()) / "image-pipeline-benchmarks"
-
+from common import CACHE, emit, load_fashion_mnist, run_data_steps, write_image_folders
 
 class EpochTimes:
     def __init__(self):
@@ -35,30 +32,6 @@ class EpochTimes:
 
         self.seconds = []
         self.callback = _Callback()
-
-
-def data_steps(data_dir: Path, out: Path):
-    """Runs ExampleGen..Transform; returns (transformed examples artifact, transform graph uri)."""
-    from tfx import v1 as tfx
-
-    from pipeline import config as config_lib
-    from pipeline import dag, summary
-
-    config = config_lib.PipelineConfig(
-        data=config_lib.DataConfig(data_dir=str(data_dir), image_size=28),
-        runtime=config_lib.RuntimeConfig(output_dir=str(out)),
-    )
-    tfx.orchestration.LocalDagRunner().run(
-        dag.create_pipeline(
-            config,
-            metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-                config.runtime.metadata_path
-            ),
-            last_component=dag.TRANSFORM,
-        )
-    )
-    record = summary.read_run(summary.open_store(config.runtime.metadata_path), config.runtime.pipeline_name)
-    return record.artifact(dag.TRANSFORM, "transformed_examples"), record.artifact(dag.TRANSFORM, "transform_graph").uri
 
 
 def main(argv=None) -> None:
@@ -81,11 +54,14 @@ def main(argv=None) -> None:
     from components import features
     from components.trainer.model import build_model
     from components.trainer.train import make_dataset
+    from pipeline import dag
 
     images, labels = load_fashion_mnist("train")
     data_dir = CACHE / f"fashion-{args.images}"
     write_image_folders(data_dir, images[: args.images], labels[: args.images])
-    examples_proto, transform_uri = data_steps(data_dir, Path(tempfile.mkdtemp(prefix="input-")))
+    _, record = run_data_steps(data_dir, Path(tempfile.mkdtemp(prefix="input-")))
+    examples_proto = record.artifact(dag.TRANSFORM, "transformed_examples")
+    transform_uri = record.artifact(dag.TRANSFORM, "transform_graph").uri
     examples = standard_artifacts.Examples()
     examples.uri = examples_proto.uri
     examples.split_names = examples_proto.properties["split_names"].string_value

@@ -16,41 +16,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import REPO_ROOT, Timer, emit, load_fashion_mnist, peak_rss_mib, write_image_folders
-
-CACHE = Path(tempfile.gettempdir()) / "image-pipeline-benchmarks"
-
+from common import CACHE, REPO_ROOT, emit, load_fashion_mnist, peak_rss_mib, run_data_steps, write_image_folders
 
 def one_size(n: int, beam_args) -> dict:
     """Runs in its own process: the data steps on n images."""
-    from pipeline import config as config_lib
     from pipeline import console
 
     console.quiet_libraries(verbose=False)
-    from tfx import v1 as tfx
-
-    from pipeline import dag, summary
-
     images, labels = load_fashion_mnist("train")
     data_dir = CACHE / f"fashion-{n}"
     write_image_folders(data_dir, images[:n], labels[:n])
-    out = Path(tempfile.mkdtemp(prefix=f"scale-{n}-"))
-    config = config_lib.PipelineConfig(
-        data=config_lib.DataConfig(data_dir=str(data_dir), image_size=28),
-        runtime=config_lib.RuntimeConfig(output_dir=str(out), enable_cache=False, beam_args=tuple(beam_args)),
-    )
-    pipeline = dag.create_pipeline(
-        config,
-        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            config.runtime.metadata_path
-        ),
-        last_component=dag.TRANSFORM,
-    )
-    with Timer() as timer:
-        tfx.orchestration.LocalDagRunner().run(pipeline)
-    record = summary.read_run(summary.open_store(config.runtime.metadata_path), config.runtime.pipeline_name)
+    seconds, record = run_data_steps(data_dir, Path(tempfile.mkdtemp(prefix=f"scale-{n}-")), beam_args, enable_cache=False)
     states = {node: run.state for node, run in record.nodes.items()}
-    return {"images": n, "seconds": round(timer.seconds, 1), "peak_rss_mib": round(peak_rss_mib(), 0), "states": states}
+    return {"images": n, "seconds": round(seconds, 1), "peak_rss_mib": round(peak_rss_mib(), 0), "states": states}
 
 
 def main(argv=None) -> None:
@@ -63,7 +41,7 @@ def main(argv=None) -> None:
 
     beam_args = list(DEFAULT_BEAM_ARGS) + args.beam_arg
     if args.one:
-        print(json.dumps(one_size(args.one, beam_args)))
+        print(json.dumps(one_size(args.one, args.beam_arg)))
         return
     runs = []
     for n in args.sizes:

@@ -10,6 +10,21 @@ from typing import Dict, Sequence  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
+# The pipeline's node ids, as ML Metadata, the run summary and the compiled specs name them.
+PIPELINE_NODES = {
+    "ImageExampleGen",
+    "ImportSchemaGen",
+    "StatisticsGen",
+    "ExampleValidator",
+    "LabelBalance",
+    "Transform",
+    "Trainer",
+    "LatestBlessedModelResolver",
+    "Evaluator",
+    "PromotionGate",
+    "Pusher",
+}
+
 # Distinct colours so a test can tell classes apart after decoding.
 COLOURS = {"cat": (200, 30, 30), "dog": (30, 200, 30), "owl": (30, 30, 200)}
 PIL_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".bmp": "BMP"}

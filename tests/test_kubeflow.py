@@ -10,27 +10,16 @@ import yaml
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
+from conftest import PIPELINE_NODES
 from pipeline import run_kubeflow
 from pipeline.config import REPO_ROOT
 
 RUN_KUBEFLOW = str(REPO_ROOT / "pipeline" / "run_kubeflow.py")
 IMAGE = "us-docker.pkg.dev/my-project/pipelines/image-pipeline:1"
 BASE_FLAGS = ["--image", IMAGE, "--pipeline-root", "gs://bucket/root", "--data-root", "gs://bucket/images"]
-# The pipeline's nodes; the resolver compiles to two tasks (model, then its blessing).
-TASKS = {
-    "ImageExampleGen",
-    "ImportSchemaGen",
-    "StatisticsGen",
-    "ExampleValidator",
-    "LabelBalance",
-    "Transform",
-    "Trainer",
-    "LatestBlessedModelResolver-model-resolver",
-    "LatestBlessedModelResolver-model-blessing-resolver",
-    "Evaluator",
-    "PromotionGate",
-    "Pusher",
-}
+# The resolver compiles to two tasks (model, then its blessing).
+RESOLVER_TASKS = {"LatestBlessedModelResolver-model-resolver", "LatestBlessedModelResolver-model-blessing-resolver"}
+TASKS = PIPELINE_NODES - {"LatestBlessedModelResolver"} | RESOLVER_TASKS
 
 
 def compile_to(path, *flags):
@@ -51,10 +40,7 @@ def test_every_component_is_in_the_spec_and_runs_in_the_image(compiled):
     _, _, spec = compiled
     assert set(spec.root.dag.tasks) == TASKS
     containers = {name: e["container"] for name, e in spec.deployment_spec["executors"].items() if "container" in e}
-    assert {name.rsplit("_executor", 1)[0] for name in containers} == TASKS - {
-        "LatestBlessedModelResolver-model-resolver",
-        "LatestBlessedModelResolver-model-blessing-resolver",
-    }
+    assert {name.rsplit("_executor", 1)[0] for name in containers} == TASKS - RESOLVER_TASKS
     for name, container in containers.items():
         assert container["image"] == IMAGE, name
         assert list(container["command"]) == ["python", "-m", "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"]

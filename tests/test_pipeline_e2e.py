@@ -12,22 +12,10 @@ import pytest
 import tensorflow as tf
 
 from components import features
+from conftest import PIPELINE_NODES
 from pipeline.config import REPO_ROOT
 
 RUN_LOCAL = str(REPO_ROOT / "pipeline" / "run_local.py")
-PIPELINE_NODES = {
-    "ImageExampleGen",
-    "ImportSchemaGen",
-    "StatisticsGen",
-    "ExampleValidator",
-    "LabelBalance",
-    "Transform",
-    "Trainer",
-    "LatestBlessedModelResolver",
-    "Evaluator",
-    "PromotionGate",
-    "Pusher",
-}
 
 
 SHOW_RUN = str(REPO_ROOT / "pipeline" / "show_run.py")
