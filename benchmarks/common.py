@@ -83,7 +83,7 @@ def run_data_steps(data_dir: Path, output_dir: Path, beam_args: Sequence[str] = 
         runtime=config_lib.RuntimeConfig(
             output_dir=str(output_dir),
             enable_cache=enable_cache,
-            beam_args=config_lib.DEFAULT_BEAM_ARGS + tuple(beam_args),
+            beam_args=config_lib.beam_args(beam_args),
         ),
     )
     pipeline = dag.create_pipeline(

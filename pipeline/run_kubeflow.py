@@ -26,6 +26,7 @@ from pipeline import console
 
 IMAGE_PROJECT_ROOT = "/pipeline"  # where the Dockerfile puts the project inside the image
 IMAGE_SCHEMA_FILE = f"{IMAGE_PROJECT_ROOT}/schemas/schema.pbtxt"
+IMAGE_SETUP_FILE = f"{IMAGE_PROJECT_ROOT}/setup.py"
 
 
 class SubmitError(RuntimeError):
@@ -77,6 +78,7 @@ def build_config(args: argparse.Namespace) -> config_lib.PipelineConfig:
     pipeline_root = args.pipeline_root.rstrip("/")
     return config_lib.from_args(
         args,
+        setup_file=IMAGE_SETUP_FILE,
         pipeline_root_dir=pipeline_root,
         serving_base_dir=args.serving_dir or f"{pipeline_root}/serving",
     )

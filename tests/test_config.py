@@ -50,11 +50,27 @@ def test_eval_fraction_becomes_hash_buckets(fraction, buckets):
 
 def test_beam_args_follow_the_defaults_so_they_win():
     cfg = parse("--beam-arg=--direct_running_mode=multi_processing", "--beam-arg=--direct_num_workers=4")
-    assert cfg.runtime.beam_args[-2:] == ("--direct_running_mode=multi_processing", "--direct_num_workers=4")
+    assert cfg.runtime.beam_args[-3:-1] == ("--direct_running_mode=multi_processing", "--direct_num_workers=4")
     from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
 
     options = PipelineOptions(list(cfg.runtime.beam_args)).view_as(DirectOptions)
     assert (options.direct_running_mode, options.direct_num_workers) == ("multi_processing", 4)
+
+
+def test_beam_steps_ship_this_project_instead_of_a_repackaged_tfx():
+    """Without a dependency option TFX copies its whole installation into an sdist for every Beam
+    component (seconds each, left in the temp dir) and Dataflow workers would lack our code."""
+    from tfx.utils import dependency_utils
+
+    beam_args = list(parse().runtime.beam_args)
+    assert f"--setup_file={config.SETUP_FILE}" in beam_args and config.SETUP_FILE.is_file()
+    assert dependency_utils.make_beam_dependency_flags(beam_args) == beam_args  # no tfx_ephemeral build
+
+
+def test_a_beam_arg_that_ships_code_replaces_the_setup_file():
+    cfg = parse("--beam-arg=--sdk_container_image=gcr.io/p/image:1")
+    assert not [arg for arg in cfg.runtime.beam_args if arg.startswith("--setup_file")]
+    assert cfg.runtime.beam_args[-1] == "--sdk_container_image=gcr.io/p/image:1"
 
 
 def test_a_runner_can_put_artifacts_and_served_models_elsewhere():

@@ -81,7 +81,11 @@ def test_beam_arguments_reach_every_beam_component(compiled):
     _, _, spec = compiled
     for name in ("ImageExampleGen", "StatisticsGen", "Transform", "Evaluator"):
         args = list(spec.deployment_spec["executors"][f"{name}_executor"]["container"]["args"])
-        assert args[-2:] == ["--runner=DataflowRunner", "--temp_location=gs://bucket/tmp"], name
+        assert args[-3:] == [
+            "--runner=DataflowRunner",
+            "--temp_location=gs://bucket/tmp",
+            "--setup_file=/pipeline/setup.py",  # Dataflow workers install this project from the image's copy
+        ], name
 
 
 @pytest.mark.parametrize("name", ["pipeline.json", "pipeline.yaml"])
@@ -159,6 +163,7 @@ def test_the_dockerfile_installs_what_the_components_import():
         assert f"COPY {folder} {folder}" in text
     # The schema path the compiled pipeline names is where the image puts it.
     assert "WORKDIR /pipeline" in text and run_kubeflow.IMAGE_SCHEMA_FILE == "/pipeline/schemas/schema.pbtxt"
+    assert "COPY setup.py" in text and run_kubeflow.IMAGE_SETUP_FILE == "/pipeline/setup.py"
 
 
 def test_the_dag_is_built_without_reading_the_data_and_can_stop_after_a_node(tmp_path):
