@@ -17,6 +17,8 @@ setup(
         "tfx[kfp]==1.16.0",
         # Beam 2.7x no longer pulls in dill, which TFDV imports.
         "apache-beam[gcp,dill]",
+        # Beam packs this project with `python -m build` for its workers when given --setup_file.
+        "build",
         "matplotlib",
         "pillow",
         "scikit-learn",

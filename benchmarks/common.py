@@ -73,7 +73,8 @@ CACHE = Path(tempfile.gettempdir()) / "image-pipeline-benchmarks"  # image folde
 
 def run_data_steps(data_dir: Path, output_dir: Path, beam_args: Sequence[str] = (), enable_cache: bool = True):
     """Runs the DAG up to Transform with LocalDagRunner; returns (seconds, the run's MLMD record)."""
-    from tfx import v1 as tfx
+    from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+    from tfx.orchestration.metadata import sqlite_metadata_connection_config
 
     from pipeline import config as config_lib
     from pipeline import dag, summary
@@ -88,13 +89,11 @@ def run_data_steps(data_dir: Path, output_dir: Path, beam_args: Sequence[str] = 
     )
     pipeline = dag.create_pipeline(
         config,
-        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            config.runtime.metadata_path
-        ),
+        metadata_connection_config=sqlite_metadata_connection_config(config.runtime.metadata_path),
         last_component=dag.TRANSFORM,
     )
     with Timer() as timer:
-        tfx.orchestration.LocalDagRunner().run(pipeline)
+        LocalDagRunner().run(pipeline)
     store = summary.open_store(config.runtime.metadata_path)
     return timer.seconds, summary.read_run(store, config.runtime.pipeline_name)
 

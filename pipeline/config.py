@@ -22,11 +22,11 @@ SCHEMA_FILE = REPO_ROOT / "schemas" / "schema.pbtxt"
 SETUP_FILE = REPO_ROOT / "setup.py"
 DEFAULT_PIPELINE_NAME = "image-classification"
 
-# Beam's in-process runner: no worker start-up cost, right for data that fits one machine.
-DEFAULT_BEAM_ARGS = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
-# The Beam options that ship code to remote workers (Dataflow). When none is given, TFX packs its own
-# installation into an sdist for every Beam component (about 2.3 s each, even for the in-process
-# runner), and that package lacks this project's components; so the pipeline names its setup.py.
+# With no Beam options the Beam steps run on Beam's defaults: the DirectRunner with one in-process
+# worker (--direct_running_mode=in_memory --direct_num_workers=1), no start-up cost, right for data
+# that fits one machine. Options are left empty then on purpose: given any Beam option and none of
+# BEAM_DEPENDENCY_OPTIONS, TFX copies its whole installation into an sdist for every Beam component
+# (2.3 s each, about 50 MB left in the temp dir each time), a package that lacks this project's code.
 BEAM_DEPENDENCY_OPTIONS = (
     "--extra_package",
     "--extra_packages",
@@ -38,11 +38,13 @@ BEAM_DEPENDENCY_OPTIONS = (
 
 
 def beam_args(extra: Sequence[str] = (), setup_file: str = str(SETUP_FILE)) -> Tuple[str, ...]:
-    """DEFAULT_BEAM_ARGS, then `extra` (later options win in Beam's parser), then `--setup_file`
-    unless `extra` already says how workers get the code."""
+    """The Beam options of the Beam steps: none by default (Beam's in-process runner); else `extra`
+    followed by `--setup_file=setup_file`, so that workers (Dataflow) install this project, unless
+    `extra` already says how they get the code (an --sdk_container_image, say)."""
+    if not extra:
+        return ()
     given = {option.split("=", 1)[0] for option in extra}
-    dependency = () if given & set(BEAM_DEPENDENCY_OPTIONS) else (f"--setup_file={setup_file}",)
-    return DEFAULT_BEAM_ARGS + tuple(extra) + dependency
+    return tuple(extra) if given & set(BEAM_DEPENDENCY_OPTIONS) else (*extra, f"--setup_file={setup_file}")
 
 
 class ConfigError(ValueError):

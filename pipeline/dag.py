@@ -6,9 +6,20 @@ from typing import Any, Dict, Optional
 
 import tensorflow_model_analysis as tfma
 from ml_metadata.proto import metadata_store_pb2
-from tfx import v1 as tfx
+from tfx.components.evaluator.component import Evaluator
+from tfx.components.example_validator.component import ExampleValidator
+from tfx.components.pusher.component import Pusher
+from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
+from tfx.components.statistics_gen.component import StatisticsGen
+from tfx.components.trainer.component import Trainer
+from tfx.components.transform.component import Transform
 from tfx.dsl.components.base import executor_spec
+from tfx.dsl.components.common.resolver import Resolver
+from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import LatestBlessedModelStrategy
 from tfx.orchestration import data_types
+from tfx.orchestration.pipeline import Pipeline
+from tfx.proto import pusher_pb2
+from tfx.types import Channel, standard_artifacts
 
 from components import features
 from components.image_example_gen.component import image_example_gen
@@ -83,7 +94,7 @@ def create_pipeline(
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     runtime_parameters: Optional[Dict[str, data_types.RuntimeParameter]] = None,
     last_component: Optional[str] = None,
-) -> tfx.dsl.Pipeline:
+) -> Pipeline:
     """The image-classification pipeline for `config`; nothing is read from the data here.
 
     `runtime_parameters` (orchestrators that support them: Kubeflow, Vertex) replace config
@@ -100,11 +111,11 @@ def create_pipeline(
         config.data.max_image_pixels,
         config.data.max_rejected_fraction,
     ).with_id(EXAMPLE_GEN)
-    schema_gen = tfx.components.ImportSchemaGen(schema_file=config.data.schema_file).with_id(SCHEMA_GEN)
-    statistics_gen = tfx.components.StatisticsGen(
+    schema_gen = ImportSchemaGen(schema_file=config.data.schema_file).with_id(SCHEMA_GEN)
+    statistics_gen = StatisticsGen(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"]
     ).with_id(STATISTICS_GEN)
-    example_validator = tfx.components.ExampleValidator(
+    example_validator = ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     ).with_id(EXAMPLE_VALIDATOR)
     label_balance = LabelBalance(
@@ -118,7 +129,7 @@ def create_pipeline(
         class_weighting=config.balance.class_weights,
         fail_on_imbalance=config.balance.fail_on_imbalance,
     ).with_id(LABEL_BALANCE)
-    transform = tfx.components.Transform(
+    transform = Transform(
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN,
@@ -129,19 +140,19 @@ def create_pipeline(
             preprocessing.CHANNELS_CONFIG: config.data.channels,
         },
     ).with_id(TRANSFORM)
-    trainer = tfx.components.Trainer(
+    trainer = Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         hyperparameters=label_balance.outputs["training_hints"],
         custom_config=dataclasses.asdict(config.training),
     ).with_id(TRAINER)
-    model_resolver = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    model_resolver = Resolver(
+        strategy_class=LatestBlessedModelStrategy,
+        model=Channel(type=standard_artifacts.Model),
+        model_blessing=Channel(type=standard_artifacts.ModelBlessing),
     ).with_id(MODEL_RESOLVER)
-    evaluator = tfx.components.Evaluator(
+    evaluator = Evaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         baseline_model=model_resolver.outputs["model"],
@@ -155,11 +166,11 @@ def create_pipeline(
         chance_margin=params["chance_margin"],
         max_regression=params["max_regression"],
     ).with_id(PROMOTION_GATE)
-    pusher = tfx.components.Pusher(
+    pusher = Pusher(
         model=trainer.outputs["model"],
         model_blessing=promotion_gate.outputs["blessing"],
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.runtime.serving_dir)
+        push_destination=pusher_pb2.PushDestination(
+            filesystem=pusher_pb2.PushDestination.Filesystem(base_directory=config.runtime.serving_dir)
         ),
         custom_executor_spec=executor_spec.ExecutorClassSpec(serving_pusher.Executor),
     ).with_id(PUSHER)
@@ -182,7 +193,7 @@ def create_pipeline(
         if last_component not in ids:
             raise ValueError(f"No component {last_component!r}; the pipeline has {', '.join(ids)}.")
         components = components[: ids.index(last_component) + 1]  # listed in dependency order
-    return tfx.dsl.Pipeline(
+    return Pipeline(
         pipeline_name=config.runtime.pipeline_name,
         pipeline_root=config.runtime.pipeline_root,
         components=components,

@@ -92,19 +92,20 @@ def compile_pipeline(config: config_lib.PipelineConfig, image: str, output_file:
     """
     import tensorflow as tf
     import yaml
-    from tfx import v1 as tfx
+    from tfx.orchestration.data_types import RuntimeParameter
+    from tfx.orchestration.kubeflow.v2.kubeflow_v2_dag_runner import KubeflowV2DagRunner, KubeflowV2DagRunnerConfig
 
     from pipeline import dag
 
     defaults = dag.runtime_parameter_defaults(config)
     parameters = {
-        name: tfx.dsl.experimental.RuntimeParameter(name=name, ptype=ptype, default=defaults[name])
+        name: RuntimeParameter(name=name, ptype=ptype, default=defaults[name])
         for name, ptype in dag.RUNTIME_PARAMETERS.items()
     }
     pipeline = dag.create_pipeline(config, runtime_parameters=parameters)
-    runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
+    runner = KubeflowV2DagRunner(
         # Schema 2.1 (typed parameters with defaults) is what the KFP v2 SDK writes; Vertex reads both.
-        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=image, use_pipeline_spec_2_1=True)
+        config=KubeflowV2DagRunnerConfig(default_image=image, use_pipeline_spec_2_1=True)
     )
     job = runner.run(pipeline, parameter_values=defaults, write_out=False)
     for name, spec in job["pipelineSpec"]["root"]["inputDefinitions"]["parameters"].items():

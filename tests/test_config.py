@@ -48,29 +48,43 @@ def test_eval_fraction_becomes_hash_buckets(fraction, buckets):
     assert config.DataConfig(eval_fraction=fraction).hash_buckets == buckets
 
 
-def test_beam_args_follow_the_defaults_so_they_win():
-    cfg = parse("--beam-arg=--direct_running_mode=multi_processing", "--beam-arg=--direct_num_workers=4")
-    assert cfg.runtime.beam_args[-3:-1] == ("--direct_running_mode=multi_processing", "--direct_num_workers=4")
-    from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
+def test_without_beam_args_the_beam_steps_run_in_process_and_nothing_is_packed():
+    """Given any Beam option and no dependency option, TFX copies its installation into an sdist
+    for every Beam component: seconds each, and ~50 MB left in the temp dir."""
+    from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+    from tfx.components.statistics_gen.executor import Executor
+    from tfx.dsl.components.base.base_beam_executor import BaseBeamExecutor
 
-    options = PipelineOptions(list(cfg.runtime.beam_args)).view_as(DirectOptions)
+    beam_args = list(parse().runtime.beam_args)
+    assert beam_args == []
+    options = PipelineOptions(beam_args)
+    assert options.view_as(StandardOptions).runner in (None, "DirectRunner")
+    direct = options.view_as(DirectOptions)
+    assert (direct.direct_running_mode, direct.direct_num_workers) == ("in_memory", 1)
+    executor = Executor(BaseBeamExecutor.Context(beam_pipeline_args=beam_args))
+    assert executor._beam_pipeline_args == []  # noqa: SLF001 - no tfx_ephemeral package added
+
+
+def test_beam_args_ship_this_project_to_the_workers():
+    from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
+    from tfx.utils import dependency_utils
+
+    cfg = parse("--beam-arg=--direct_running_mode=multi_processing", "--beam-arg=--direct_num_workers=4")
+    beam_args = list(cfg.runtime.beam_args)
+    assert beam_args == [
+        "--direct_running_mode=multi_processing",
+        "--direct_num_workers=4",
+        f"--setup_file={config.SETUP_FILE}",
+    ]
+    assert config.SETUP_FILE.is_file()
+    assert dependency_utils.make_beam_dependency_flags(beam_args) == beam_args  # no tfx_ephemeral build
+    options = PipelineOptions(beam_args).view_as(DirectOptions)
     assert (options.direct_running_mode, options.direct_num_workers) == ("multi_processing", 4)
 
 
-def test_beam_steps_ship_this_project_instead_of_a_repackaged_tfx():
-    """Without a dependency option TFX copies its whole installation into an sdist for every Beam
-    component (seconds each, left in the temp dir) and Dataflow workers would lack our code."""
-    from tfx.utils import dependency_utils
-
-    beam_args = list(parse().runtime.beam_args)
-    assert f"--setup_file={config.SETUP_FILE}" in beam_args and config.SETUP_FILE.is_file()
-    assert dependency_utils.make_beam_dependency_flags(beam_args) == beam_args  # no tfx_ephemeral build
-
-
 def test_a_beam_arg_that_ships_code_replaces_the_setup_file():
-    cfg = parse("--beam-arg=--sdk_container_image=gcr.io/p/image:1")
-    assert not [arg for arg in cfg.runtime.beam_args if arg.startswith("--setup_file")]
-    assert cfg.runtime.beam_args[-1] == "--sdk_container_image=gcr.io/p/image:1"
+    cfg = parse("--beam-arg=--runner=DataflowRunner", "--beam-arg=--sdk_container_image=gcr.io/p/image:1")
+    assert cfg.runtime.beam_args == ("--runner=DataflowRunner", "--sdk_container_image=gcr.io/p/image:1")
 
 
 def test_a_runner_can_put_artifacts_and_served_models_elsewhere():

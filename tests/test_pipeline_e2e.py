@@ -293,7 +293,7 @@ def test_beam_steps_run_sharded_on_the_multi_processing_runner_with_the_same_res
     """Beam's multi-processing DirectRunner pickles the transforms and shards the work over worker
     processes, as Dataflow and Flink do; the data must come out the same as in-process."""
     _, _, in_process, _ = first_run
-    sharded, _ = run_pipeline(
+    sharded, stdout = run_pipeline(
         first_run[0],
         tmp_path / "out",
         "--epochs",
@@ -301,6 +301,7 @@ def test_beam_steps_run_sharded_on_the_multi_processing_runner_with_the_same_res
         "--beam-arg=--direct_running_mode=multi_processing",
         "--beam-arg=--direct_num_workers=2",
     )
+    assert "sdist" not in stdout  # the project is packaged for the workers once, quietly
     for node in ("ImageExampleGen", "StatisticsGen", "Transform", "Evaluator"):
         assert sharded["components"][node] == "COMPLETE", node
     assert sharded["ingestion"] == in_process["ingestion"]

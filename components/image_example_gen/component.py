@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Iterable, Optional, Tuple, Union
 
-from tfx import v1 as tfx
 from tfx.components import FileBasedExampleGen
 from tfx.components.example_gen import driver, input_processor
 from tfx.dsl.components.base import executor_spec
@@ -61,12 +60,12 @@ def image_example_gen(
         input_base=input_base,
         # One input split over the whole data dir (its pattern only feeds TFX's own fingerprint);
         # the executor decides each image's split.
-        input_config=tfx.proto.Input(splits=[tfx.proto.Input.Split(name="images", pattern="*/*")]),
-        output_config=tfx.proto.Output(
-            split_config=tfx.proto.SplitConfig(
+        input_config=example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name="images", pattern="*/*")]),
+        output_config=example_gen_pb2.Output(
+            split_config=example_gen_pb2.SplitConfig(
                 splits=[
-                    tfx.proto.SplitConfig.Split(name=features.TRAIN_SPLIT, hash_buckets=train_buckets),
-                    tfx.proto.SplitConfig.Split(name=features.EVAL_SPLIT, hash_buckets=eval_buckets),
+                    example_gen_pb2.SplitConfig.Split(name=features.TRAIN_SPLIT, hash_buckets=train_buckets),
+                    example_gen_pb2.SplitConfig.Split(name=features.EVAL_SPLIT, hash_buckets=eval_buckets),
                 ],
                 partition_feature_name=features.PATH_KEY,
             )

@@ -5,8 +5,9 @@ import os
 import tensorflow as tf
 import tensorflow_data_validation as tfdv
 from tensorflow_metadata.proto.v0 import anomalies_pb2
-from tfx import v1 as tfx
-from tfx.types import Artifact, artifact_utils
+from tfx.dsl.component.experimental import annotations
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types import Artifact, artifact_utils, standard_artifacts
 
 from components import features
 from components.image_example_gen import ingestion
@@ -21,9 +22,9 @@ from components.label_balance.balance import (
 )
 from components.label_balance.report import anomaly_lines, image_summary, render_data_report
 
-InputArtifact = tfx.dsl.components.InputArtifact
-OutputArtifact = tfx.dsl.components.OutputArtifact
-Parameter = tfx.dsl.components.Parameter
+InputArtifact = annotations.InputArtifact
+OutputArtifact = annotations.OutputArtifact
+Parameter = annotations.Parameter
 
 STATISTICS_FILE = "FeatureStats.pb"  # what StatisticsGen writes in each split folder
 ANOMALIES_FILE = "SchemaDiff.pb"  # what ExampleValidator writes in each split folder
@@ -63,14 +64,14 @@ def _write(directory: str, filename: str, text: str) -> str:
     return path
 
 
-@tfx.dsl.components.component
+@component
 def LabelBalance(
-    examples: InputArtifact[tfx.types.standard_artifacts.Examples],
-    statistics: InputArtifact[tfx.types.standard_artifacts.ExampleStatistics],
-    schema: InputArtifact[tfx.types.standard_artifacts.Schema],
-    anomalies: InputArtifact[tfx.types.standard_artifacts.ExampleAnomalies],
+    examples: InputArtifact[standard_artifacts.Examples],
+    statistics: InputArtifact[standard_artifacts.ExampleStatistics],
+    schema: InputArtifact[standard_artifacts.Schema],
+    anomalies: InputArtifact[standard_artifacts.ExampleAnomalies],
     balance: OutputArtifact[LabelBalanceReport],
-    training_hints: OutputArtifact[tfx.types.standard_artifacts.HyperParameters],
+    training_hints: OutputArtifact[standard_artifacts.HyperParameters],
     imbalance_ratio: Parameter[float],
     severe_ratio: Parameter[float],
     train_eval_distance: Parameter[float],

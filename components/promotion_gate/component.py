@@ -11,15 +11,17 @@ from typing import Dict, Optional, Tuple
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.writers import eval_config_writer
-from tfx import v1 as tfx
+from tfx.dsl.component.experimental import annotations
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types import standard_artifacts
 
 from components import features
 from components.label_balance.component import LabelBalanceReport
 from components.promotion_gate.gate import GateThresholds, decide, metrics_from_confusion
 
-InputArtifact = tfx.dsl.components.InputArtifact
-OutputArtifact = tfx.dsl.components.OutputArtifact
-Parameter = tfx.dsl.components.Parameter
+InputArtifact = annotations.InputArtifact
+OutputArtifact = annotations.OutputArtifact
+Parameter = annotations.Parameter
 
 DECISION_FILE = "decision.json"
 _CONFUSION_PLOT = "multiClassConfusionMatrixAtThresholds"
@@ -53,12 +55,12 @@ def _baseline_metrics(evaluation_uri: str, model_name: Optional[str], class_name
     return metrics_from_confusion(confusion_matrix(evaluation_uri, model_name), class_names)
 
 
-@tfx.dsl.components.component
+@component
 def PromotionGate(
-    evaluation: InputArtifact[tfx.types.standard_artifacts.ModelEvaluation],
+    evaluation: InputArtifact[standard_artifacts.ModelEvaluation],
     balance: InputArtifact[LabelBalanceReport],
-    model: InputArtifact[tfx.types.standard_artifacts.Model],
-    blessing: OutputArtifact[tfx.types.standard_artifacts.ModelBlessing],
+    model: InputArtifact[standard_artifacts.Model],
+    blessing: OutputArtifact[standard_artifacts.ModelBlessing],
     majority_margin: Parameter[float],
     chance_margin: Parameter[float],
     max_regression: Parameter[float],

@@ -6,7 +6,7 @@ import os
 
 import tensorflow as tf
 import tensorflow_transform as tft
-from tfx import v1 as tfx
+from tfx.components.trainer.fn_args_utils import FnArgs
 
 from components import features
 from components.trainer.curves import plot_training
@@ -17,7 +17,7 @@ from pipeline.config import TrainingConfig
 
 
 # TFX Trainer will call this function.
-def run_fn(fn_args: tfx.components.FnArgs) -> None:
+def run_fn(fn_args: FnArgs) -> None:
     """Trains on the transformed train split, validates on eval, exports the best epoch.
 
     `fn_args.custom_config` holds a `TrainingConfig` as a dict; `fn_args.hyperparameters` holds the

@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
-from tfx import v1 as tfx
+from tfx.components.trainer.fn_args_utils import DataAccessor
 from tfx_bsl.public import tfxio
 
 from components import features
@@ -19,7 +19,7 @@ _SHUFFLE_BUFFER = 10_000
 
 def make_dataset(
     file_pattern: List[str],
-    data_accessor: tfx.components.DataAccessor,
+    data_accessor: DataAccessor,
     schema,
     batch_size: int,
     shuffle: bool,
