@@ -5,6 +5,7 @@ import dataclasses
 from typing import Any, Dict, Optional
 
 import tensorflow_model_analysis as tfma
+from google.protobuf.wrappers_pb2 import BoolValue
 from ml_metadata.proto import metadata_store_pb2
 from tfx.components.evaluator.component import Evaluator
 from tfx.components.example_validator.component import ExampleValidator
@@ -31,7 +32,7 @@ from pipeline.config import SCHEMA_FILE, PipelineConfig  # noqa: F401 - SCHEMA_F
 PREPROCESSING_FN = "components.transform.preprocessing.preprocessing_fn"
 RUN_FN = "components.trainer.run.run_fn"
 ACCURACY_METRIC = "sparse_categorical_accuracy"
-BALANCED_ACCURACY_MODULE = "components.promotion_gate.tfma_metrics"
+TFMA_METRICS_MODULE = "components.promotion_gate.tfma_metrics"
 
 # Node ids: the names components have in ML Metadata, the run summary and the output folders.
 EXAMPLE_GEN = "ImageExampleGen"
@@ -65,7 +66,8 @@ def eval_config() -> tfma.EvalConfig:
     """What TFMA computes for the candidate and the last blessed model; the PromotionGate decides.
 
     The confusion matrix gives per-class recall and precision and the balanced accuracy without
-    knowing the number of classes when the pipeline is built.
+    knowing the number of classes when the pipeline is built. TFMA's default metrics (the model's
+    compiled ones) are off: the loss comes from our own metric, without reloading the model.
     """
     return tfma.EvalConfig(
         model_specs=[
@@ -82,10 +84,12 @@ def eval_config() -> tfma.EvalConfig:
                     tfma.MetricConfig(class_name="ExampleCount"),
                     tfma.MetricConfig(class_name="SparseCategoricalAccuracy"),
                     tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
-                    tfma.MetricConfig(class_name="MacroAveragedRecall", module=BALANCED_ACCURACY_MODULE),
+                    tfma.MetricConfig(class_name="MacroAveragedRecall", module=TFMA_METRICS_MODULE),
+                    tfma.MetricConfig(class_name="SparseCategoricalCrossentropy", module=TFMA_METRICS_MODULE),
                 ]
             )
         ],
+        options=tfma.Options(include_default_metrics=BoolValue(value=False)),
     )
 
 

@@ -65,6 +65,34 @@ def test_margins_are_configurable():
     assert decide(metrics, None, 0.66, 3, GateThresholds(majority_margin=0.05))[0] is False
 
 
+def test_tfma_loss_matches_the_keras_loss_the_model_is_trained_with():
+    """The Evaluator's loss comes from our TFMA metric instead of reloading the Keras model."""
+    import numpy as np
+    import tensorflow as tf
+    import tensorflow_model_analysis as tfma
+    from tensorflow_model_analysis.metrics import metric_types
+
+    from components.promotion_gate.tfma_metrics import SparseCategoricalCrossentropy
+
+    labels = np.array([0, 2, 1, 2, 0])
+    probabilities = tf.nn.softmax(np.random.default_rng(0).normal(size=(5, 3)) * 3).numpy()
+    probabilities[4] = [0.0, 0.5, 0.5]  # a confident mistake: clipped as Keras clips it, not infinite
+    weights = np.array([1.0, 2.0, 1.0, 0.5, 1.0])
+    eval_config = tfma.EvalConfig(model_specs=[tfma.ModelSpec(label_key="label")])
+    (computation,) = SparseCategoricalCrossentropy().computations(eval_config=eval_config, example_weighted=True)
+    combiner = computation.combiner
+    first, second = combiner.create_accumulator(), combiner.create_accumulator()
+    for i, (label, prediction, weight) in enumerate(zip(labels, probabilities, weights)):
+        inputs = metric_types.StandardMetricInputs(
+            labels=np.array([label]), predictions=prediction, example_weights=np.array([weight])
+        )
+        combiner.add_input(first if i % 2 else second, inputs)
+    (loss,) = combiner.extract_output(combiner.merge_accumulators([first, second])).values()
+    keras_loss = tf.keras.losses.SparseCategoricalCrossentropy(reduction="sum")(labels, probabilities, weights)
+    assert loss == pytest.approx(keras_loss.numpy() / weights.sum(), rel=1e-5)
+    assert 3 < loss < 5  # the clipped mistake dominates: -log(1e-7) / 5.5 = 2.9, plus the rest
+
+
 def test_tfma_macro_recall_matches_the_gates_balanced_accuracy():
     from tensorflow_model_analysis.metrics.multi_class_confusion_matrix_metrics import MatrixEntryKey
 
