@@ -25,6 +25,7 @@ from tfx.types import Channel, standard_artifacts
 from components import features
 from components.image_example_gen.component import image_example_gen
 from components.label_balance.component import LabelBalance
+from components.promotion_gate import baseline
 from components.promotion_gate.component import PromotionGate
 from components.serving_pusher import executor as serving_pusher
 from components.transform import preprocessing
@@ -98,12 +99,17 @@ def create_pipeline(
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     runtime_parameters: Optional[Dict[str, data_types.RuntimeParameter]] = None,
     last_component: Optional[str] = None,
+    baseline_before_candidate: bool = True,
 ) -> Pipeline:
     """The image-classification pipeline for `config`; nothing is read from the data here.
 
     `runtime_parameters` (orchestrators that support them: Kubeflow, Vertex) replace config
     values with values given when a run starts; keys are in RUNTIME_PARAMETERS. `last_component`
     (a node id) builds the DAG only up to that node, for example the data steps up to TRANSFORM.
+    The candidate is compared with the latest blessed model older than itself, so that a re-run
+    with nothing changed is cached through the Pusher (components/promotion_gate/baseline.py);
+    `baseline_before_candidate=False` takes TFX's LatestBlessedModelStrategy instead, the only
+    one KubeflowV2DagRunner compiles, which compares a cached candidate with itself.
     """
     unknown = set(runtime_parameters or {}) - set(RUNTIME_PARAMETERS)
     if unknown:
@@ -151,15 +157,22 @@ def create_pipeline(
         hyperparameters=label_balance.outputs["training_hints"],
         custom_config=dataclasses.asdict(config.training),
     ).with_id(TRAINER)
-    model_resolver = Resolver(
-        strategy_class=LatestBlessedModelStrategy,
-        model=Channel(type=standard_artifacts.Model),
-        model_blessing=Channel(type=standard_artifacts.ModelBlessing),
-    ).with_id(MODEL_RESOLVER)
+    blessed_models = {
+        baseline.MODEL_KEY: Channel(type=standard_artifacts.Model),
+        baseline.BLESSING_KEY: Channel(type=standard_artifacts.ModelBlessing),
+    }
+    if baseline_before_candidate:
+        model_resolver = Resolver(
+            strategy_class=baseline.LatestBlessedBeforeCandidateStrategy,
+            **blessed_models,
+            **{baseline.CANDIDATE_KEY: trainer.outputs["model"]},
+        ).with_id(MODEL_RESOLVER)
+    else:
+        model_resolver = Resolver(strategy_class=LatestBlessedModelStrategy, **blessed_models).with_id(MODEL_RESOLVER)
     evaluator = Evaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
-        baseline_model=model_resolver.outputs["model"],
+        baseline_model=model_resolver.outputs[baseline.MODEL_KEY],
         eval_config=eval_config(),
     ).with_id(EVALUATOR)
     promotion_gate = PromotionGate(

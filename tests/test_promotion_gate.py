@@ -101,3 +101,29 @@ def test_tfma_macro_recall_matches_the_gates_balanced_accuracy():
     matrix = {(0, 0): 8, (0, 1): 2, (1, 1): 3, (1, 0): 1, (2, 2): 1}
     tfma_matrix = {MatrixEntryKey(a, p): n for (a, p), n in matrix.items()}
     assert macro_recall(tfma_matrix) == pytest.approx(metrics_from_confusion(matrix, CLASSES)["balanced_accuracy"])
+
+
+def test_the_baseline_is_the_latest_model_blessed_before_the_candidate():
+    from tfx.types import standard_artifacts
+
+    from components.promotion_gate.baseline import latest_blessed_before
+
+    def model(artifact_id):
+        artifact = standard_artifacts.Model()
+        artifact.id = artifact_id
+        return artifact
+
+    def blessing(model_id, blessed):
+        artifact = standard_artifacts.ModelBlessing()
+        artifact.set_int_custom_property("current_model_id", model_id)
+        artifact.set_int_custom_property("blessed", int(blessed))
+        return artifact
+
+    models = [model(i) for i in (3, 7, 5, 9)]
+    blessings = [blessing(3, True), blessing(5, True), blessing(7, False), blessing(9, True)]
+    # A new candidate is compared with the last promoted model before it.
+    assert latest_blessed_before(11, models, blessings) == (models[3], blessings[3])
+    # The cached candidate 9, itself blessed, gets the baseline it had when it was first evaluated:
+    # 5 (7 was rejected), not itself.
+    assert latest_blessed_before(9, models, blessings) == (models[2], blessings[1])
+    assert latest_blessed_before(3, models, blessings) is None
