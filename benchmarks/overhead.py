@@ -1,6 +1,7 @@
 """Figure 2: the pipeline's end-to-end cost against a plain Keras script, and a cached re-run.
 
     .venv/bin/python benchmarks/overhead.py                      # the built-in sample, 10 epochs
+    .venv/bin/python benchmarks/overhead.py --fashion 10000      # 10,000 Fashion-MNIST images
     .venv/bin/python benchmarks/overhead.py --data-dir DIR --epochs 5
 
 Three processes timed from start to exit, on the same image folders and the same model for the
@@ -18,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import REPO_ROOT, emit
+from common import CACHE, REPO_ROOT, emit, load_fashion_mnist, write_image_folders
 
 
 def timed(command) -> tuple:
@@ -33,8 +34,15 @@ def timed(command) -> tuple:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=str(REPO_ROOT / "data" / "sample"))
+    parser.add_argument(
+        "--fashion", type=int, metavar="N", help="instead of --data-dir: the first N Fashion-MNIST training images"
+    )
     parser.add_argument("--epochs", type=int, default=10)
     args = parser.parse_args(argv)
+    if args.fashion:
+        images, labels = load_fashion_mnist("train")
+        args.data_dir = str(CACHE / f"fashion-{args.fashion}")
+        write_image_folders(Path(args.data_dir), images[: args.fashion], labels[: args.fashion])
     python = sys.executable
     out = Path(tempfile.mkdtemp(prefix="overhead-"))
     flags = ["--data-dir", args.data_dir, "--output-dir", str(out / "outputs"), "--epochs", str(args.epochs)]
