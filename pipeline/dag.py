@@ -99,16 +99,16 @@ def create_pipeline(
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     runtime_parameters: Optional[Dict[str, data_types.RuntimeParameter]] = None,
     last_component: Optional[str] = None,
-    baseline_before_candidate: bool = True,
+    baseline_excludes_candidate: bool = True,
 ) -> Pipeline:
     """The image-classification pipeline for `config`; nothing is read from the data here.
 
     `runtime_parameters` (orchestrators that support them: Kubeflow, Vertex) replace config
     values with values given when a run starts; keys are in RUNTIME_PARAMETERS. `last_component`
     (a node id) builds the DAG only up to that node, for example the data steps up to TRANSFORM.
-    The candidate is compared with the latest blessed model older than itself, so that a re-run
+    The candidate is compared with the latest blessed model other than itself, so that a re-run
     with nothing changed is cached through the Pusher (components/promotion_gate/baseline.py);
-    `baseline_before_candidate=False` takes TFX's LatestBlessedModelStrategy instead, the only
+    `baseline_excludes_candidate=False` takes TFX's LatestBlessedModelStrategy instead, the only
     one KubeflowV2DagRunner compiles, which compares a cached candidate with itself.
     """
     unknown = set(runtime_parameters or {}) - set(RUNTIME_PARAMETERS)
@@ -161,9 +161,9 @@ def create_pipeline(
         baseline.MODEL_KEY: Channel(type=standard_artifacts.Model),
         baseline.BLESSING_KEY: Channel(type=standard_artifacts.ModelBlessing),
     }
-    if baseline_before_candidate:
+    if baseline_excludes_candidate:
         model_resolver = Resolver(
-            strategy_class=baseline.LatestBlessedBeforeCandidateStrategy,
+            strategy_class=baseline.LatestBlessedExceptCandidateStrategy,
             **blessed_models,
             **{baseline.CANDIDATE_KEY: trainer.outputs["model"]},
         ).with_id(MODEL_RESOLVER)

@@ -88,9 +88,15 @@ def test_tfma_result_holds_the_metrics_the_gate_used(first_run):
         for name, value in tfma.load_eval_result(evaluation_dir).slicing_metrics[0][1][""][""].items()
     }
     assert metrics["balanced_accuracy"] == pytest.approx(summary["evaluation"]["balanced_accuracy"])
-    assert metrics["accuracy"] == pytest.approx(metrics["sparse_categorical_accuracy"])
-    assert metrics["accuracy"] == pytest.approx(summary["evaluation"]["accuracy"])
-    assert "loss" in metrics and metrics["example_count"] == summary["data"]["split_sizes"]["eval"]
+    assert metrics["sparse_categorical_accuracy"] == pytest.approx(summary["evaluation"]["accuracy"])
+    assert metrics["example_count"] == summary["data"]["split_sizes"]["eval"]
+    # Our TFMA loss equals the validation loss Keras measured on the same eval split at the epoch
+    # that was kept.
+    assert metrics["loss"] == pytest.approx(summary["evaluation"]["loss"])
+    (history_file,) = glob.glob(os.path.join(str(output_dir), "pipeline_root", "Trainer", "model_run", "*", "history.json"))
+    with open(history_file) as f:
+        val_loss = json.load(f)["history"]["val_loss"]
+    assert metrics["loss"] == pytest.approx(val_loss[summary["training"]["best_epoch"] - 1], rel=1e-4)
 
 
 @pytest.mark.e2e
@@ -218,7 +224,7 @@ def test_second_run_is_served_from_the_cache_and_pushes_nothing_new(first_run):
     sample_dir, output_dir, first, _ = first_run
     second, stdout = run_pipeline(sample_dir, output_dir)
     assert second["run_id"] != first["run_id"]
-    # Every step, the Evaluator included: the baseline is the last model blessed before the
+    # Every step, the Evaluator included: the baseline is the latest blessed model other than the
     # candidate, so the cached candidate is not evaluated again against itself.
     for node in PIPELINE_NODES - {"LatestBlessedModelResolver"}:
         assert second["components"][node] == "CACHED", node

@@ -103,10 +103,10 @@ def test_tfma_macro_recall_matches_the_gates_balanced_accuracy():
     assert macro_recall(tfma_matrix) == pytest.approx(metrics_from_confusion(matrix, CLASSES)["balanced_accuracy"])
 
 
-def test_the_baseline_is_the_latest_model_blessed_before_the_candidate():
+def test_the_baseline_is_the_latest_blessed_model_other_than_the_candidate():
     from tfx.types import standard_artifacts
 
-    from components.promotion_gate.baseline import latest_blessed_before
+    from components.promotion_gate.baseline import latest_blessed_other_than
 
     def model(artifact_id):
         artifact = standard_artifacts.Model()
@@ -121,9 +121,12 @@ def test_the_baseline_is_the_latest_model_blessed_before_the_candidate():
 
     models = [model(i) for i in (3, 7, 5, 9)]
     blessings = [blessing(3, True), blessing(5, True), blessing(7, False), blessing(9, True)]
-    # A new candidate is compared with the last promoted model before it.
-    assert latest_blessed_before(11, models, blessings) == (models[3], blessings[3])
-    # The cached candidate 9, itself blessed, gets the baseline it had when it was first evaluated:
-    # 5 (7 was rejected), not itself.
-    assert latest_blessed_before(9, models, blessings) == (models[2], blessings[1])
-    assert latest_blessed_before(3, models, blessings) is None
+    # A new candidate is compared with the last promoted model.
+    assert latest_blessed_other_than(11, models, blessings) == (models[3], blessings[3])
+    # The cached candidate 9, itself the latest blessed, gets the baseline it had when it was first
+    # evaluated: 5 (7 was rejected), not itself.
+    assert latest_blessed_other_than(9, models, blessings) == (models[2], blessings[1])
+    # An old model back from the cache (a re-run with earlier settings) faces the latest promoted
+    # one, so it cannot replace a newer model unchecked.
+    assert latest_blessed_other_than(3, models, blessings) == (models[3], blessings[3])
+    assert latest_blessed_other_than(3, models[:1], blessings[:1]) is None

@@ -1,15 +1,16 @@
-"""The baseline a candidate is compared with: the latest blessed model older than the candidate.
+"""The baseline a candidate is compared with: the latest blessed model other than the candidate.
 
 TFX's LatestBlessedModelStrategy takes the latest blessed model of all. After a run blesses model
 M, a re-run with nothing changed gets M back from the Trainer's cache as the candidate and M again
 as the baseline: the Evaluator's inputs differ from the first run's, so it evaluates M against
-itself and the gate and Pusher run again, for nothing. Taking the latest blessed model *older than
-the candidate* gives a cached re-run the very baseline of its first run, so every step is cached,
-and a new candidate is still compared with the last model promoted before it.
+itself and the gate and Pusher run again, for nothing. Leaving the candidate out gives a cached
+re-run the very baseline of its first run, so every step is cached. Any other candidate, new or an
+older model the cache brings back (a re-run with earlier settings), is compared with the latest
+blessed model, as with TFX's strategy: an old model cannot replace a newer, better one unchecked.
 
 Use it as a Resolver with the candidate as a third input (the DAG in pipeline/dag.py does):
 
-    Resolver(strategy_class=LatestBlessedBeforeCandidateStrategy, model=Channel(type=Model),
+    Resolver(strategy_class=LatestBlessedExceptCandidateStrategy, model=Channel(type=Model),
              model_blessing=Channel(type=ModelBlessing), candidate=trainer.outputs["model"])
 """
 from typing import Dict, List, Optional
@@ -22,10 +23,10 @@ BLESSING_KEY = "model_blessing"
 CANDIDATE_KEY = "candidate"
 
 
-def latest_blessed_before(
+def latest_blessed_other_than(
     candidate_id: int, models: List[types.Artifact], blessings: List[types.Artifact]
 ) -> Optional[tuple]:
-    """(model, blessing) of the blessed model with the highest id below `candidate_id`, or None.
+    """(model, blessing) of the blessed model with the highest id except `candidate_id`, or None.
 
     A blessing names its model by the custom properties `blessed` and `current_model_id`, which the
     PromotionGate writes as TFX's Evaluator does."""
@@ -35,19 +36,19 @@ def latest_blessed_before(
         if blessing.get_int_custom_property("blessed") == 1
     }
     for model in sorted(models, key=lambda artifact: artifact.id, reverse=True):
-        if model.id < candidate_id and model.id in blessing_by_model:
+        if model.id != candidate_id and model.id in blessing_by_model:
             return model, blessing_by_model[model.id]
     return None
 
 
-class LatestBlessedBeforeCandidateStrategy(resolver.ResolverStrategy):
-    """Resolves `model` and `model_blessing` to the latest blessed model older than `candidate`."""
+class LatestBlessedExceptCandidateStrategy(resolver.ResolverStrategy):
+    """Resolves `model` and `model_blessing` to the latest blessed model that is not `candidate`."""
 
     def resolve_artifacts(self, store, input_dict: Dict[str, List[types.Artifact]]) -> Dict[str, List[types.Artifact]]:
         del store  # every artifact needed is in input_dict
         if set(input_dict) != {MODEL_KEY, BLESSING_KEY, CANDIDATE_KEY}:
             raise ValueError(f"Expected the inputs {MODEL_KEY}, {BLESSING_KEY} and {CANDIDATE_KEY}; got {sorted(input_dict)}.")
         candidates = input_dict[CANDIDATE_KEY]
-        found = latest_blessed_before(candidates[0].id, input_dict[MODEL_KEY], input_dict[BLESSING_KEY]) if candidates else None
+        found = latest_blessed_other_than(candidates[0].id, input_dict[MODEL_KEY], input_dict[BLESSING_KEY]) if candidates else None
         model, blessing = ([found[0]], [found[1]]) if found else ([], [])
         return {MODEL_KEY: model, BLESSING_KEY: blessing, CANDIDATE_KEY: candidates}
