@@ -181,7 +181,7 @@ class RuntimeConfig:
     output_dir: str = "outputs"
     pipeline_name: str = DEFAULT_PIPELINE_NAME
     enable_cache: bool = True
-    beam_args: Tuple[str, ...] = dataclasses.field(default_factory=beam_args)
+    beam_args: Tuple[str, ...] = ()  # see beam_args()
     pipeline_root_dir: Optional[str] = None  # default <output_dir>/pipeline_root; gs:// on Kubeflow/Vertex
     serving_base_dir: Optional[str] = None  # default <output_dir>/serving
 
