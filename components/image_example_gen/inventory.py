@@ -45,7 +45,8 @@ def is_local(path: str) -> bool:
     return "://" not in path
 
 
-def _local_entry(dir_entry: os.DirEntry) -> Entry:
+def _local_entry(dir_entry: os.DirEntry, real_folder: str) -> Entry:
+    """`real_folder`: the real path of the folder that holds the entry (links resolved)."""
     name, valid = dir_entry.name, True
     try:
         name.encode("utf-8")
@@ -65,7 +66,8 @@ def _local_entry(dir_entry: os.DirEntry) -> Entry:
         path=dir_entry.path,
         kind=kind,
         valid_name=valid,
-        real_path=os.path.realpath(dir_entry.path),
+        # Resolving every path component costs five lstat calls per file; only a link needs it.
+        real_path=os.path.realpath(dir_entry.path) if link_target is not None else os.path.join(real_folder, dir_entry.name),
         link_target=link_target,
     )
 
@@ -73,8 +75,9 @@ def _local_entry(dir_entry: os.DirEntry) -> Entry:
 def list_entries(path: str) -> List[Entry]:
     """The entries of one folder, sorted by name; raises OSError when it cannot be read."""
     if is_local(path):
+        real_folder = os.path.realpath(path)
         with os.scandir(path) as entries:
-            return sorted((_local_entry(e) for e in entries), key=lambda e: e.name)
+            return sorted((_local_entry(e, real_folder) for e in entries), key=lambda e: e.name)
     import tensorflow as tf
 
     entries = []
@@ -163,6 +166,7 @@ class _Walker:
         except OSError as error:
             self.reject(folder, f"folder cannot be read ({error.strerror or error}); check its permissions")
             return
+        folder_rel = self.rel(folder.path)
         for entry in entries:
             reason = _rejection(entry)
             if reason:
@@ -173,7 +177,7 @@ class _Walker:
                 else:
                     self.walk_class(entry, class_name, inside | {entry.real_path or entry.path}, images)
             else:
-                rel_path = posixpath.join(self.rel(folder.path), entry.name)
+                rel_path = posixpath.join(folder_rel, entry.name)
                 first = self._first_path.setdefault(entry.real_path or entry.path, rel_path)
                 if first != rel_path:
                     self.reject(entry, f"the same file as {first} (through a symbolic link); read once, there")
