@@ -47,7 +47,7 @@ def main(argv=None) -> None:
     import numpy as np
     import tensorflow as tf
     import tensorflow_transform as tft
-    from tfx import v1 as tfx
+    from tfx.components.trainer.fn_args_utils import DataAccessor
     from tfx.components.util import tfxio_utils
     from tfx.types import artifact_utils, standard_artifacts
 
@@ -65,7 +65,7 @@ def main(argv=None) -> None:
     examples = standard_artifacts.Examples()
     examples.uri = examples_proto.uri
     examples.split_names = examples_proto.properties["split_names"].string_value
-    accessor = tfx.components.DataAccessor(
+    accessor = DataAccessor(
         tf_dataset_factory=tfxio_utils.get_tf_dataset_factory_from_artifact([examples], []),
         record_batch_factory=None,
         data_view_decode_fn=None,

@@ -29,7 +29,8 @@ from components.promotion_gate import baseline
 from components.promotion_gate.component import PromotionGate
 from components.serving_pusher import executor as serving_pusher
 from components.transform import preprocessing
-from pipeline.config import SCHEMA_FILE, PipelineConfig  # noqa: F401 - SCHEMA_FILE is re-exported
+from pipeline.config import PipelineConfig
+
 PREPROCESSING_FN = "components.transform.preprocessing.preprocessing_fn"
 RUN_FN = "components.trainer.run.run_fn"
 ACCURACY_METRIC = "sparse_categorical_accuracy"

@@ -14,7 +14,7 @@ from components.label_balance.balance import (
     missing_class_problem,
     split_summary,
 )
-from pipeline.dag import SCHEMA_FILE
+from pipeline.config import SCHEMA_FILE
 
 
 def statistics_for(labels, schema):

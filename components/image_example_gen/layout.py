@@ -26,6 +26,8 @@ SPLIT_FOLDER_NAMES = {
     features.TRAIN_SPLIT: ("train",),
     features.EVAL_SPLIT: ("eval", "val", "validation"),
 }
+
+
 class DataLayoutError(ValueError):
     """The data dir cannot be read as image folders; the message says what to change."""
 

@@ -22,23 +22,22 @@ from typing import Optional, Sequence
 import tensorflow as tf
 from tensorflow.python.autograph.core import config as _autograph_config
 
+from components import features
+from components.trainer.options import ARCHITECTURES, FLIP_MODES
+
+BACKBONE_LAYER = "backbone"
+
 
 def _skip_autograph_for_tf_keras() -> None:
     """AutoGraph leaves the `keras` package alone (it needs no conversion) but not `tf_keras`, the
     same Keras 2 code under another name: it rewrote all of Keras' training step, about 12 s of
     the first epoch on every run. Same rule for tf_keras; measured 14.3 s -> 1.6 s for 3 epochs."""
-    rule = _autograph_config.DoNotConvert("tf_keras")
     rules = tuple(_autograph_config.CONVERSION_RULES)
     if not any(getattr(r, "_prefix", None) == "tf_keras" for r in rules):
-        _autograph_config.CONVERSION_RULES = (rule,) + rules
+        _autograph_config.CONVERSION_RULES = (_autograph_config.DoNotConvert("tf_keras"),) + rules
 
 
 _skip_autograph_for_tf_keras()
-
-from components import features
-from components.trainer.options import ARCHITECTURES, FLIP_MODES
-
-BACKBONE_LAYER = "backbone"
 
 
 def augmentation(flip: str = "none", rotation: float = 0.05, zoom: float = 0.1, contrast: float = 0.1) -> tf.keras.Sequential:
