@@ -343,7 +343,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="OPTION",
         help="a Beam pipeline option for the data steps, repeatable; write it with '=': "
         "--beam-arg=--direct_running_mode=multi_processing --beam-arg=--direct_num_workers=4, or "
-        "--beam-arg=--runner=DataflowRunner … (default: one in-process worker)",
+        "--beam-arg=--runner=DataflowRunner …; this project's setup.py goes with them unless an option "
+        "ships the code (--sdk_container_image, --extra_package) (default: none, one in-process worker)",
     )
     group.add_argument(
         "--no-cache", action="store_true", help="re-run every component even when its inputs have not changed"

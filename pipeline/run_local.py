@@ -30,7 +30,8 @@ def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Outputs: <output-dir>/run_summary.json, <output-dir>/serving/<version>/ (the pushed model), "
-        "<output-dir>/pipeline_root/ (every artifact), <output-dir>/metadata.sqlite (ML Metadata).",
+        "<output-dir>/pipeline_root/ (every artifact), <output-dir>/metadata.sqlite (ML Metadata), "
+        "<output-dir>/beam_package/ (with --beam-arg: this project as an sdist for Beam's workers).",
     )
     config_lib.add_arguments(parser)
     parser.add_argument(
