@@ -76,15 +76,18 @@ def run_data_steps(data_dir: Path, output_dir: Path, beam_args: Sequence[str] = 
     from tfx.orchestration.local.local_dag_runner import LocalDagRunner
     from tfx.orchestration.metadata import sqlite_metadata_connection_config
 
+    from components.transform.options import ImageOptions
     from pipeline import config as config_lib
-    from pipeline import dag, summary
+    from pipeline import dag, run_record
+    from pipeline.beam_packaging import beam_args as all_beam_args
 
     config = config_lib.PipelineConfig(
-        data=config_lib.DataConfig(data_dir=str(data_dir), image_size=28),
+        data=config_lib.DataConfig(data_dir=str(data_dir)),
+        image=ImageOptions(image_size=28),
         runtime=config_lib.RuntimeConfig(
             output_dir=str(output_dir),
             enable_cache=enable_cache,
-            beam_args=config_lib.beam_args(beam_args),
+            beam_args=all_beam_args(beam_args, str(config_lib.SETUP_FILE)),
         ),
     )
     pipeline = dag.create_pipeline(
@@ -94,8 +97,8 @@ def run_data_steps(data_dir: Path, output_dir: Path, beam_args: Sequence[str] = 
     )
     with Timer() as timer:
         LocalDagRunner().run(pipeline)
-    store = summary.open_store(config.runtime.metadata_path)
-    return timer.seconds, summary.read_run(store, config.runtime.pipeline_name)
+    store = run_record.open_store(config.runtime.metadata_path)
+    return timer.seconds, run_record.read_run(store, config.runtime.pipeline_name)
 
 
 class Timer:

@@ -40,7 +40,8 @@ def main(argv=None) -> None:
     console.quiet_libraries(verbose=False)
     import tensorflow as tf
 
-    from components.label_balance.balance import class_weights
+    from components.label_balance.balance import balanced_class_weights
+    from components.trainer.options import TrainingOptions
     from components.trainer.train import train
 
     x_train, y_train = load_fashion_mnist("train")
@@ -54,11 +55,11 @@ def main(argv=None) -> None:
         val = tf.data.Dataset.from_tensor_slices((x_val, y_val.astype("int64"))).batch(512)
         start = time.perf_counter()
         with contextlib.redirect_stdout(sys.stderr):  # Keras' epoch lines; stdout carries the JSON only
-            result = train(
-                ds, val, x.shape[1:], 10, tempfile.mkdtemp(prefix="quality-"), args.epochs, 1e-3,
-                early_stopping_patience=max(3, args.epochs // 3), class_weight=weights,
+            options = TrainingOptions(
+                epochs=args.epochs, learning_rate=1e-3, early_stopping_patience=max(3, args.epochs // 3),
                 architecture=architecture, augment=True,
             )  # fmt: skip
+            result = train(ds, val, x.shape[1:], 10, tempfile.mkdtemp(prefix="quality-"), options, class_weight=weights)
         return {
             **scores(result.model, x_test, y_test),
             "epochs_run": len(result.history["loss"]),
@@ -74,7 +75,7 @@ def main(argv=None) -> None:
         others = rng.choice(np.flatnonzero(y_fit != 0), size=len(majority) // 2, replace=False)
         keep = rng.permutation(np.concatenate([majority, others]))
         counts = np.bincount(y_fit[keep], minlength=10)
-        weights = dict(enumerate(class_weights(counts.tolist())))
+        weights = dict(enumerate(balanced_class_weights(counts.tolist())))
         imbalanced = {
             "train_counts": dict(zip(FASHION_CLASSES, counts.tolist())),
             "majority_share": round(float(counts[0] / counts.sum()), 3),

@@ -37,9 +37,10 @@ def main(argv=None) -> None:
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--beam-arg", action="append", default=[])
     args = parser.parse_args(argv)
-    from pipeline.config import beam_args as all_beam_args
+    from pipeline.beam_packaging import beam_args as all_beam_args
+    from pipeline.config import SETUP_FILE
 
-    beam_args = list(all_beam_args(args.beam_arg))
+    beam_args = list(all_beam_args(args.beam_arg, str(SETUP_FILE)))
     if args.one:
         print(json.dumps(one_size(args.one, args.beam_arg)))
         return

@@ -1,4 +1,7 @@
-"""Feature keys, split names and artifact file names: the one place they are spelled."""
+"""Feature keys, split names and serving signatures: the one place they are spelled.
+
+Artifact file names, artifact types and the records steps hand each other are in `artifacts.py`.
+"""
 
 # Raw tf.Example features written by the image ExampleGen.
 IMAGE_KEY = "image_bytes"  # encoded image file bytes (PNG, JPEG, GIF or BMP)
@@ -15,16 +18,6 @@ TRANSFORMED_LABEL_KEY = "label"
 
 TRAIN_SPLIT = "train"
 EVAL_SPLIT = "eval"
-
-# Files inside artifacts.
-CLASS_NAMES_FILE = "class_names.json"  # in the Examples artifact and in the served model
-LABEL_BALANCE_FILE = "label_balance.json"
-DATA_REPORT_FILE = "data_report.html"
-TRAINING_HINTS_FILE = "training_hints.json"
-BEST_MODEL_FILE = "best_model.keras"
-HISTORY_FILE = "history.json"
-HISTORY_CSV_FILE = "history.csv"
-TRAINING_FILE = "training.json"  # the training summary: best epoch, findings, plots
 
 # Serving signatures.
 SERVING_SIGNATURE = "serving_default"  # serialized tf.Example -> probabilities

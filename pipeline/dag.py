@@ -1,7 +1,6 @@
 """create_pipeline(config): the only definition of the DAG, shared by every runner."""
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Dict, Optional
 
 import tensorflow_model_analysis as tfma
@@ -27,8 +26,8 @@ from components.image_example_gen.component import image_example_gen
 from components.label_balance.component import LabelBalance
 from components.promotion_gate import baseline
 from components.promotion_gate.component import PromotionGate
+from components.promotion_gate.gate import GateThresholds
 from components.serving_pusher import executor as serving_pusher
-from components.transform import preprocessing
 from pipeline.config import PipelineConfig
 
 PREPROCESSING_FN = "components.transform.preprocessing.preprocessing_fn"
@@ -49,19 +48,15 @@ EVALUATOR = "Evaluator"
 PROMOTION_GATE = "PromotionGate"
 PUSHER = "Pusher"
 
-# Values a Kubeflow / Vertex run can be started with (name -> type); the rest is fixed at compile time.
+# Values a Kubeflow / Vertex run can be started with (name -> type): the data root and the gate's
+# thresholds (GateThresholds' fields); the rest is fixed at compile time.
 DATA_ROOT_PARAMETER = "data_root"
-RUNTIME_PARAMETERS = {DATA_ROOT_PARAMETER: str, "majority_margin": float, "chance_margin": float, "max_regression": float}
+RUNTIME_PARAMETERS = {DATA_ROOT_PARAMETER: str, **{name: float for name in GateThresholds().parameters()}}
 
 
 def runtime_parameter_defaults(config: PipelineConfig) -> Dict[str, Any]:
     """Each runtime parameter's value from `config`: what a run uses when it does not set one."""
-    return {
-        DATA_ROOT_PARAMETER: config.data.data_dir,
-        "majority_margin": config.gate.majority_margin,
-        "chance_margin": config.gate.chance_margin,
-        "max_regression": config.gate.max_regression,
-    }
+    return {DATA_ROOT_PARAMETER: config.data.data_dir, **config.gate.parameters()}
 
 
 def eval_config() -> tfma.EvalConfig:
@@ -117,10 +112,7 @@ def create_pipeline(
         raise ValueError(f"Unknown runtime parameters {sorted(unknown)}; known: {', '.join(RUNTIME_PARAMETERS)}.")
     params = {**runtime_parameter_defaults(config), **(runtime_parameters or {})}
     example_gen = image_example_gen(
-        params[DATA_ROOT_PARAMETER],
-        config.data.hash_buckets,
-        config.data.max_image_pixels,
-        config.data.max_rejected_fraction,
+        params[DATA_ROOT_PARAMETER], config.data.hash_buckets, config.ingestion
     ).with_id(EXAMPLE_GEN)
     schema_gen = ImportSchemaGen(schema_file=config.data.schema_file).with_id(SCHEMA_GEN)
     statistics_gen = StatisticsGen(
@@ -134,11 +126,7 @@ def create_pipeline(
         statistics=statistics_gen.outputs["statistics"],
         schema=schema_gen.outputs["schema"],
         anomalies=example_validator.outputs["anomalies"],
-        imbalance_ratio=config.balance.imbalance_ratio,
-        severe_ratio=config.balance.severe_ratio,
-        train_eval_distance=config.balance.train_eval_distance,
-        class_weighting=config.balance.class_weights,
-        fail_on_imbalance=config.balance.fail_on_imbalance,
+        **config.balance.parameters(),
     ).with_id(LABEL_BALANCE)
     transform = Transform(
         examples=example_gen.outputs["examples"],
@@ -146,17 +134,14 @@ def create_pipeline(
         preprocessing_fn=PREPROCESSING_FN,
         # StatisticsGen already describes the raw data; per-pixel statistics would only cost time.
         disable_statistics=True,
-        custom_config={
-            preprocessing.IMAGE_SIZE_CONFIG: config.data.image_size,
-            preprocessing.CHANNELS_CONFIG: config.data.channels,
-        },
+        custom_config=config.image.to_custom_config(),
     ).with_id(TRANSFORM)
     trainer = Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         hyperparameters=label_balance.outputs["training_hints"],
-        custom_config=dataclasses.asdict(config.training),
+        custom_config=config.training.to_custom_config(),
     ).with_id(TRAINER)
     blessed_models = {
         baseline.MODEL_KEY: Channel(type=standard_artifacts.Model),
@@ -180,9 +165,7 @@ def create_pipeline(
         evaluation=evaluator.outputs["evaluation"],
         balance=label_balance.outputs["balance"],
         model=trainer.outputs["model"],
-        majority_margin=params["majority_margin"],
-        chance_margin=params["chance_margin"],
-        max_regression=params["max_regression"],
+        **{name: params[name] for name in config.gate.parameters()},
     ).with_id(PROMOTION_GATE)
     pusher = Pusher(
         model=trainer.outputs["model"],

@@ -42,9 +42,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     from components import features
 
     # tf.io.gfile throughout, so the model and the images may be gs:// URIs.
-    model_dir = args.model or latest_model(os.path.join(args.output_dir, "serving"))
+    serving_dir = RuntimeConfig(output_dir=args.output_dir).serving_dir
+    model_dir = args.model or latest_model(serving_dir)
     if not model_dir or not tf.io.gfile.exists(os.path.join(model_dir, "saved_model.pb")):
-        where = args.model or os.path.join(args.output_dir, "serving")
+        where = args.model or serving_dir
         print(f"error: no served model in {where}: run the pipeline first, or name one with --model.", file=sys.stderr)
         return 2
     missing = [path for path in args.images if not tf.io.gfile.exists(path) or tf.io.gfile.isdir(path)]

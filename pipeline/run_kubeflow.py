@@ -21,8 +21,8 @@ import sys
 import tempfile
 from typing import Dict, List, Optional
 
-from pipeline import config as config_lib
-from pipeline import console
+from pipeline import cli, console
+from pipeline.config import PipelineConfig
 
 IMAGE_PROJECT_ROOT = "/pipeline"  # where the Dockerfile puts the project inside the image
 IMAGE_SCHEMA_FILE = f"{IMAGE_PROJECT_ROOT}/schemas/schema.pbtxt"
@@ -63,7 +63,7 @@ def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     group.add_argument("--service-account", help="service account the Vertex AI run uses")
     group.add_argument("--kfp-host", help="Kubeflow Pipelines endpoint: submit there instead of Vertex AI")
     group.add_argument("--experiment", help="Kubeflow Pipelines experiment name")
-    config_lib.add_arguments(parser)
+    cli.add_arguments(parser)
     parser.add_argument("--verbose", action="store_true", help="show library logs and tracebacks")
     args = parser.parse_args(argv)
     if args.submit and not (args.project or args.kfp_host):
@@ -71,12 +71,12 @@ def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     return args
 
 
-def build_config(args: argparse.Namespace) -> config_lib.PipelineConfig:
+def build_config(args: argparse.Namespace) -> PipelineConfig:
     """The pipeline config for a cluster run: remote locations replace the local output dir."""
     args.data_dir = args.data_root
     args.schema_file = args.image_schema_file
     pipeline_root = args.pipeline_root.rstrip("/")
-    return config_lib.from_args(
+    return cli.from_args(
         args,
         setup_file=IMAGE_SETUP_FILE,
         pipeline_root_dir=pipeline_root,
@@ -84,7 +84,7 @@ def build_config(args: argparse.Namespace) -> config_lib.PipelineConfig:
     )
 
 
-def compile_pipeline(config: config_lib.PipelineConfig, image: str, output_file: str) -> Dict:
+def compile_pipeline(config: PipelineConfig, image: str, output_file: str) -> Dict:
     """Writes the pipeline spec to `output_file` (JSON, or YAML by extension); returns the job dict.
 
     The JSON is a PipelineJob (pipelineSpec plus runtimeConfig); the YAML is the bare PipelineSpec,
@@ -123,7 +123,7 @@ def compile_pipeline(config: config_lib.PipelineConfig, image: str, output_file:
     return job
 
 
-def submit_vertex(output_file: str, config: config_lib.PipelineConfig, args: argparse.Namespace) -> str:
+def submit_vertex(output_file: str, config: PipelineConfig, args: argparse.Namespace) -> str:
     """Starts a Vertex AI Pipelines run; returns its resource name."""
     import google.auth.exceptions
     from google.api_core import exceptions as api_exceptions
@@ -154,7 +154,7 @@ def submit_vertex(output_file: str, config: config_lib.PipelineConfig, args: arg
     return job.resource_name
 
 
-def submit_kfp(job: Dict, config: config_lib.PipelineConfig, args: argparse.Namespace) -> str:
+def submit_kfp(job: Dict, config: PipelineConfig, args: argparse.Namespace) -> str:
     """Starts a Kubeflow Pipelines run from the compiled spec; returns its run id."""
     import kfp
 
@@ -189,7 +189,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = _parse_args(argv)
     try:
         config = build_config(args)
-    except config_lib.ConfigError as error:
+    except cli.ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     console.quiet_libraries(args.verbose)

@@ -5,13 +5,12 @@ from components.label_balance.report import data_sections
 from components.promotion_gate.report import evaluation_section
 from components.reporting import html
 from components.trainer.report import training_section
-from pipeline.summary import RunArtifacts, describe
-
-REPORT_FILE = "report.html"
+from pipeline.run_record import RunArtifacts
+from pipeline.summary import describe
 
 
 def render_run_report(summary: dict, artifacts: RunArtifacts, summary_path: str) -> str:
-    outcome = "none" if summary["pushed_model"] else "severe"
+    outcome = html.GOOD if summary["pushed_model"] else html.BAD
     sections = [html.section("Outcome", html.verdict_box(outcome, describe(summary, summary_path)))]
     if artifacts.balance:
         sections += data_sections(artifacts.balance)
@@ -20,4 +19,3 @@ def render_run_report(summary: dict, artifacts: RunArtifacts, summary_path: str)
     if artifacts.decision and artifacts.balance:
         sections.append(evaluation_section(artifacts.decision, artifacts.balance["class_names"]))
     return html.page("Run report", f"Run {summary['run_id']}", sections)
-

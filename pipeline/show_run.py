@@ -13,31 +13,35 @@ import sys
 from typing import List, Optional
 
 from pipeline import console
-from pipeline.config import DEFAULT_PIPELINE_NAME
+from pipeline.config import RuntimeConfig
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    defaults = RuntimeConfig()
     parser = argparse.ArgumentParser(prog="show_run.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--output-dir", default="outputs", help="the run command's --output-dir (default: %(default)s)")
-    parser.add_argument("--pipeline-name", default=DEFAULT_PIPELINE_NAME, help="(default: %(default)s)")
+    parser.add_argument(
+        "--output-dir", default=defaults.output_dir, help="the run command's --output-dir (default: %(default)s)"
+    )
+    parser.add_argument("--pipeline-name", default=defaults.pipeline_name, help="(default: %(default)s)")
     parser.add_argument("--run-id", help="a run id from run_summary.json (default: the latest run)")
     parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
     args = parser.parse_args(argv)
 
     console.quiet_libraries(verbose=False)
-    from pipeline import summary
+    from pipeline import run_record, summary
 
-    metadata_path = os.path.join(os.path.abspath(args.output_dir), "metadata.sqlite")
+    layout = RuntimeConfig(output_dir=args.output_dir, pipeline_name=args.pipeline_name)
     try:
-        record = summary.read_run(summary.open_store(metadata_path), args.pipeline_name, args.run_id)
-    except summary.NoRunError as error:
+        store = run_record.open_store(os.path.abspath(layout.metadata_path))
+        record = run_record.read_run(store, layout.pipeline_name, args.run_id)
+    except run_record.NoRunError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    run_summary = summary.build_summary(record, summary.collect(record), data_dir=None, report_html=None)
+    run_summary = summary.build_summary(record, run_record.collect(record), data_dir=None, report_html=None)
     if args.json:
         print(json.dumps(run_summary, indent=2))
         return 0
-    for line in summary.describe(run_summary, os.path.join(args.output_dir, "run_summary.json")):
+    for line in summary.describe(run_summary, layout.summary_path):
         print(line)
     balance = run_summary.get("balance")
     if balance and len(balance["findings"]) > 1:

@@ -1,154 +1,19 @@
-"""Reads one pipeline run back from ML Metadata and turns it into run_summary.json.
+"""The run_summary.json contract and the console lines of one run.
 
 The summary is a contract other programs read (README: "run_summary.json"); fields are only added.
+It is built from what `run_record` read of the run from ML Metadata and its artifacts.
 """
 from __future__ import annotations
 
-import dataclasses
-import json
-import os
 from typing import Dict, List, Optional
 
 import tensorflow as tf
-from ml_metadata import metadata_store
-from ml_metadata.proto import metadata_store_pb2
 
 from components import features
-from components.image_example_gen import ingestion
-from components.promotion_gate.component import DECISION_FILE
 from pipeline import dag
+from pipeline.run_record import RunArtifacts, RunRecord
 
 SUMMARY_VERSION = 1
-_OUTPUT_EVENTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
-
-
-class NoRunError(LookupError):
-    """ML Metadata holds no run of the pipeline."""
-
-
-@dataclasses.dataclass
-class NodeRun:
-    state: str  # COMPLETE, CACHED, FAILED, ... (MLMD's execution state)
-    outputs: Dict[str, List[metadata_store_pb2.Artifact]]
-
-
-@dataclasses.dataclass
-class RunRecord:
-    run_id: str
-    nodes: Dict[str, NodeRun]
-
-    def artifact(self, node_id: str, key: str) -> Optional[metadata_store_pb2.Artifact]:
-        node = self.nodes.get(node_id)
-        artifacts = node.outputs.get(key, []) if node else []
-        return artifacts[0] if artifacts else None
-
-
-def open_store(metadata_path: str) -> metadata_store.MetadataStore:
-    if not os.path.exists(metadata_path):
-        raise NoRunError(f"No ML Metadata store at {metadata_path}: has the pipeline run with this --output-dir?")
-    config = metadata_store_pb2.ConnectionConfig()
-    config.sqlite.filename_uri = metadata_path
-    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
-    return metadata_store.MetadataStore(config)
-
-
-def read_run(store: metadata_store.MetadataStore, pipeline_name: str, run_id: Optional[str] = None) -> RunRecord:
-    """The executions and output artifacts of one run (the newest when `run_id` is None)."""
-    pipeline_context = store.get_context_by_type_and_name("pipeline", pipeline_name)
-    if pipeline_context is None:
-        raise NoRunError(f"ML Metadata has no pipeline named {pipeline_name!r}.")
-    pipeline_executions = {e.id for e in store.get_executions_by_context(pipeline_context.id)}
-    runs = sorted(store.get_contexts_by_type("pipeline_run"), key=lambda c: c.create_time_since_epoch, reverse=True)
-    for run in runs:
-        if run_id is not None and run.name != run_id:
-            continue
-        executions = [e for e in store.get_executions_by_context(run.id) if e.id in pipeline_executions]
-        if executions:
-            return RunRecord(run_id=run.name, nodes=_node_runs(store, pipeline_name, executions))
-    which = f"run {run_id}" if run_id else "run"
-    raise NoRunError(f"ML Metadata has no {which} of pipeline {pipeline_name!r}.")
-
-
-def _node_runs(store, pipeline_name: str, executions) -> Dict[str, NodeRun]:
-    events = store.get_events_by_execution_ids([e.id for e in executions])
-    artifacts = {a.id: a for a in store.get_artifacts_by_id({e.artifact_id for e in events})}
-    nodes = {}
-    for execution in executions:
-        node_contexts = [
-            c.name for c in store.get_contexts_by_execution(execution.id) if c.name.startswith(pipeline_name + ".")
-        ]
-        if not node_contexts:
-            continue
-        outputs: Dict[str, List[metadata_store_pb2.Artifact]] = {}
-        for event in events:
-            if event.execution_id == execution.id and event.type in _OUTPUT_EVENTS:
-                outputs.setdefault(event.path.steps[0].key, []).append(artifacts[event.artifact_id])
-        node_id = node_contexts[0][len(pipeline_name) + 1 :]
-        nodes[node_id] = NodeRun(state=metadata_store_pb2.Execution.State.Name(execution.last_known_state), outputs=outputs)
-    return nodes
-
-
-def _read_json(directory: str, filename: str):
-    with tf.io.gfile.GFile(os.path.join(directory, filename)) as f:
-        return json.load(f)
-
-
-def _custom_int(artifact: Optional[metadata_store_pb2.Artifact], name: str) -> Optional[int]:
-    if artifact is None or name not in artifact.custom_properties:
-        return None
-    return artifact.custom_properties[name].int_value
-
-
-def read_overall_metrics(evaluation_uri: str) -> Dict[str, float]:
-    """TFMA's overall-slice metrics of the candidate model, by metric name."""
-    import tensorflow_model_analysis as tfma
-
-    result = tfma.load_eval_result(evaluation_uri)
-    metrics: Dict[str, float] = {}
-    for slice_key, slice_metrics in result.slicing_metrics:
-        if slice_key != ():
-            continue
-        for name, value in slice_metrics.get("", {}).get("", {}).items():
-            if "doubleValue" in value:
-                metrics[name] = float(value["doubleValue"])
-    return metrics
-
-
-@dataclasses.dataclass
-class RunArtifacts:
-    """What one run's artifacts say, read once for both the summary and the report."""
-
-    balance: Optional[Dict]  # label_balance.json
-    training: Optional[Dict]  # the Trainer's training.json
-    metrics: Dict[str, float]  # TFMA overall metrics of the candidate
-    decision: Optional[Dict]  # the PromotionGate's decision.json
-    blessed: bool
-    pushed_model: Optional[str]
-    ingestion: Optional[Dict] = None  # the ExampleGen's ingestion.json
-
-
-def collect(record: RunRecord) -> RunArtifacts:
-    balance_artifact = record.artifact(dag.LABEL_BALANCE, "balance")
-    model_run = record.artifact(dag.TRAINER, "model_run")
-    training = None
-    if model_run and tf.io.gfile.exists(os.path.join(model_run.uri, features.TRAINING_FILE)):
-        training = _read_json(model_run.uri, features.TRAINING_FILE)
-    evaluation_artifact = record.artifact(dag.EVALUATOR, "evaluation")
-    pushed_artifact = record.artifact(dag.PUSHER, "pushed_model")
-    pushed_model = None
-    if _custom_int(pushed_artifact, "pushed") == 1:
-        pushed_model = pushed_artifact.custom_properties["pushed_destination"].string_value
-    blessing = record.artifact(dag.PROMOTION_GATE, "blessing")
-    examples = record.artifact(dag.EXAMPLE_GEN, "examples")
-    return RunArtifacts(
-        ingestion=ingestion.read(examples.uri) if examples else None,
-        balance=_read_json(balance_artifact.uri, features.LABEL_BALANCE_FILE) if balance_artifact else None,
-        training=training,
-        metrics=read_overall_metrics(evaluation_artifact.uri) if evaluation_artifact else {},
-        decision=_read_json(blessing.uri, DECISION_FILE) if blessing else None,
-        blessed=_custom_int(blessing, "blessed") == 1,
-        pushed_model=pushed_model,
-    )
 
 
 def build_summary(

@@ -1,33 +1,12 @@
-"""Shared fixtures: tiny image folders made on the fly, and the built-in sample."""
+"""Shared fixtures: tiny image folders, the built-in sample, and one pipeline run on it."""
 import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from pathlib import Path  # noqa: E402
-from typing import Dict, Sequence  # noqa: E402
-
 import pytest  # noqa: E402
-from PIL import Image  # noqa: E402
 
-# The pipeline's node ids, as ML Metadata, the run summary and the compiled specs name them.
-PIPELINE_NODES = {
-    "ImageExampleGen",
-    "ImportSchemaGen",
-    "StatisticsGen",
-    "ExampleValidator",
-    "LabelBalance",
-    "Transform",
-    "Trainer",
-    "LatestBlessedModelResolver",
-    "Evaluator",
-    "PromotionGate",
-    "Pusher",
-}
-
-# Distinct colours so a test can tell classes apart after decoding.
-COLOURS = {"cat": (200, 30, 30), "dog": (30, 200, 30), "owl": (30, 30, 200)}
-PIL_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".bmp": "BMP"}
+from helpers import make_class_folders, run_pipeline  # noqa: E402
 
 
 def pytest_configure(config):
@@ -35,24 +14,6 @@ def pytest_configure(config):
     # Deprecation notices from Google client libraries and TensorFlow say nothing about this project.
     for category in ("FutureWarning", "DeprecationWarning", "PendingDeprecationWarning"):
         config.addinivalue_line("filterwarnings", f"ignore::{category}")
-
-
-def write_image(path: Path, colour=(128, 128, 128), size=(12, 10), mode="RGB") -> Path:
-    """A small solid-colour image in the format its extension names."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image = Image.new("RGB", size, colour)
-    if mode != "RGB":
-        image = image.convert(mode)
-    image.save(path, format=PIL_FORMATS[path.suffix.lower()])
-    return path
-
-
-def make_class_folders(root: Path, files_per_class: Dict[str, Sequence[str]]) -> Path:
-    """root/<class>/<file> for each class and file name; colour follows the class."""
-    for class_name, names in files_per_class.items():
-        for name in names:
-            write_image(root / class_name / name, COLOURS.get(class_name, (128, 128, 128)))
-    return root
 
 
 @pytest.fixture
@@ -78,19 +39,9 @@ def sample_dir(tmp_path_factory):
     return out
 
 
-def raw_image_metadata():
-    """tf.Transform metadata for raw examples holding image bytes and a label, as the schema has them."""
-    import tensorflow as tf
-    from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
-
-    from components import features
-
-    return dataset_metadata.DatasetMetadata(
-        schema_utils.schema_from_feature_spec(
-            {
-                features.IMAGE_KEY: tf.io.FixedLenFeature([1], tf.string),
-                features.LABEL_KEY: tf.io.FixedLenFeature([1], tf.int64),
-            }
-        )
-    )
-
+@pytest.fixture(scope="session")
+def first_run(sample_dir, tmp_path_factory):
+    """One default run of the pipeline on the sample: (sample dir, output dir, summary, stdout)."""
+    output_dir = tmp_path_factory.mktemp("e2e") / "out"
+    summary, stdout = run_pipeline(sample_dir, output_dir)
+    return sample_dir, output_dir, summary, stdout

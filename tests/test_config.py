@@ -3,13 +3,13 @@ import argparse
 
 import pytest
 
-from pipeline import config
+from pipeline import cli, config
 
 
 def parse(*argv):
     parser = argparse.ArgumentParser()
-    config.add_arguments(parser)
-    return config.from_args(parser.parse_args(list(argv)))
+    cli.add_arguments(parser)
+    return cli.from_args(parser.parse_args(list(argv)))
 
 
 def test_defaults_run_on_the_sample():
@@ -21,7 +21,7 @@ def test_defaults_run_on_the_sample():
 
 def test_flags_reach_the_config():
     cfg = parse("--epochs", "3", "--image-size", "64", "--batch-size", "8", "--learning-rate", "0", "--no-cache")
-    assert (cfg.training.epochs, cfg.data.image_size, cfg.training.batch_size) == (3, 64, 8)
+    assert (cfg.training.epochs, cfg.image.image_size, cfg.training.batch_size) == (3, 64, 8)
     assert cfg.training.learning_rate == 0.0 and not cfg.runtime.enable_cache
 
 
@@ -39,7 +39,7 @@ def test_flags_reach_the_config():
     ],
 )
 def test_nonsense_settings_name_the_flag(argv, flag):
-    with pytest.raises(config.ConfigError, match=flag):
+    with pytest.raises(cli.ConfigError, match=flag):
         parse(*argv)
 
 
@@ -48,12 +48,16 @@ def test_eval_fraction_becomes_hash_buckets(fraction, buckets):
     assert config.DataConfig(eval_fraction=fraction).hash_buckets == buckets
 
 
-def test_without_beam_args_the_beam_steps_run_in_process_and_nothing_is_packed():
+def test_without_beam_args_the_beam_steps_run_in_process_and_nothing_is_packed(monkeypatch):
     """Given any Beam option and no dependency option, TFX copies its installation into an sdist
     for every Beam component: seconds each, and ~50 MB left in the temp dir."""
     from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
     from tfx.components.statistics_gen.executor import Executor
     from tfx.dsl.components.base.base_beam_executor import BaseBeamExecutor
+    from tfx.utils import dependency_utils
+
+    packed = []
+    monkeypatch.setattr(dependency_utils, "build_ephemeral_package", lambda: packed.append(1) or "tfx_ephemeral.tar.gz")
 
     beam_args = list(parse().runtime.beam_args)
     assert beam_args == []
@@ -61,8 +65,10 @@ def test_without_beam_args_the_beam_steps_run_in_process_and_nothing_is_packed()
     assert options.view_as(StandardOptions).runner in (None, "DirectRunner")
     direct = options.view_as(DirectOptions)
     assert (direct.direct_running_mode, direct.direct_num_workers) == ("in_memory", 1)
-    executor = Executor(BaseBeamExecutor.Context(beam_pipeline_args=beam_args))
-    assert executor._beam_pipeline_args == []  # noqa: SLF001 - no tfx_ephemeral package added
+    Executor(BaseBeamExecutor.Context(beam_pipeline_args=beam_args))
+    assert packed == []  # a Beam executor made with these options builds no tfx_ephemeral package
+    Executor(BaseBeamExecutor.Context(beam_pipeline_args=["--direct_num_workers=1"]))
+    assert packed == [1]  # ... as it would with any option that ships no code
 
 
 def test_beam_args_ship_this_project_to_the_workers():
@@ -88,10 +94,10 @@ def test_a_beam_arg_that_ships_code_replaces_the_setup_file():
 
 
 def test_a_runner_can_put_artifacts_and_served_models_elsewhere():
-    from pipeline.config import from_args
+    from pipeline.cli import from_args
 
     parser = argparse.ArgumentParser()
-    config.add_arguments(parser)
+    cli.add_arguments(parser)
     args = parser.parse_args(["--output-dir", "/tmp/out"])
     default = from_args(args).runtime
     assert (default.pipeline_root, default.serving_dir) == ("/tmp/out/pipeline_root", "/tmp/out/serving")

@@ -6,19 +6,19 @@ import pytest
 import tensorflow as tf
 from tfx.proto import example_gen_pb2
 from tfx.types import standard_artifacts, standard_component_specs
-from tfx.utils import proto_utils
 
-from components import features
+from components import artifacts, features
 from components.image_example_gen import executor
 from components.image_example_gen.component import image_example_gen
+from components.image_example_gen.ingestion import IngestionLimits
 from components.image_example_gen.inventory import take_inventory
 from components.image_example_gen.layout import detect_layout
-from conftest import make_class_folders, write_image
+from helpers import make_class_folders, write_image
 
 
 def run_example_gen(data_dir, output_dir, hash_buckets=(80, 20), max_rejected_fraction=0.05):
     """Runs the executor the way the pipeline configures it; returns {split: [tf.Example]}."""
-    component = image_example_gen(str(data_dir), hash_buckets, max_rejected_fraction=max_rejected_fraction)
+    component = image_example_gen(str(data_dir), hash_buckets, IngestionLimits(max_rejected_fraction=max_rejected_fraction))
     exec_properties = {
         standard_component_specs.INPUT_BASE_KEY: str(data_dir),
         standard_component_specs.INPUT_CONFIG_KEY: component.exec_properties[standard_component_specs.INPUT_CONFIG_KEY],
@@ -61,7 +61,7 @@ def test_every_image_becomes_one_example_with_bytes_label_class_and_path(image_d
 
 def test_class_names_are_recorded_in_label_order(image_dir, tmp_path):
     _, examples = run_example_gen(image_dir, tmp_path / "out")
-    assert executor.read_class_names(examples.uri) == ["cat", "dog", "owl"]
+    assert artifacts.read_class_names(examples.uri) == ["cat", "dog", "owl"]
     assert json.loads(examples.get_string_custom_property("class_names")) == ["cat", "dog", "owl"]
 
 
@@ -96,14 +96,14 @@ def test_train_and_eval_folders_keep_their_split_and_share_labels(tmp_path, eval
     ]
     eval_labels = {value(e, features.PATH_KEY).decode(): value(e, features.LABEL_KEY) for e in splits["eval"]}
     assert eval_labels == {f"{eval_name}/dog/3.png": 1, f"{eval_name}/owl/4.gif": 2}
-    assert executor.read_class_names(examples.uri) == ["cat", "dog", "owl"]
+    assert artifacts.read_class_names(examples.uri) == ["cat", "dog", "owl"]
 
 
 def test_cache_sees_renamed_class_folders(tmp_path):
     """Renaming a class folder relabels its images, so ExampleGen must not come from the cache."""
     from tfx import v1 as tfx
 
-    from pipeline import summary
+    from pipeline import run_record
 
     data = make_class_folders(tmp_path / "data", {"cat": ["1.png", "2.png"], "dog": ["1.png"]})
     metadata_path = str(tmp_path / "metadata.sqlite")
@@ -119,7 +119,7 @@ def test_cache_sees_renamed_class_folders(tmp_path):
                 metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path),
             )
         )
-        record = summary.read_run(summary.open_store(metadata_path), "cache-test")
+        record = run_record.read_run(run_record.open_store(metadata_path), "cache-test")
         return record.nodes["ImageExampleGen"].state
 
     assert run_once() == "COMPLETE"
@@ -141,4 +141,4 @@ def test_a_data_dir_on_a_remote_file_system_is_read_through_gfile(image_dir, tmp
     assert sorted(by_path(splits)) == sorted(str(p.relative_to(image_dir)) for p in image_dir.rglob("*") if p.is_file())
     account = json.loads((tmp_path / "out" / "ingestion.json").read_text())
     assert [r["path"] for r in account["rejected"]] == ["cat/notes.txt"]
-    assert executor.read_class_names(examples.uri) == ["cat", "dog", "owl"]
+    assert artifacts.read_class_names(examples.uri) == ["cat", "dog", "owl"]

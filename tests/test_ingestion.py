@@ -9,12 +9,12 @@ import pytest
 import tensorflow as tf
 
 import bad_files
-from components import features
+from components import artifacts
 from components.image_example_gen import ingestion
 from components.image_example_gen.inventory import take_inventory
 from components.image_example_gen.layout import detect_layout
 from components.transform.preprocessing import decode_image
-from conftest import make_class_folders, write_image
+from helpers import make_class_folders, write_image
 from test_image_example_gen import by_path, run_example_gen
 
 
@@ -179,7 +179,7 @@ def test_example_gen_accounts_for_every_file_and_writes_the_rest(tmp_path):
     with pytest.raises(ingestion.RejectedFilesError):  # 12 of 46 rejected: over the default 5%
         run_example_gen(data, tmp_path / "strict")
     splits, examples = run_example_gen(data, tmp_path / "out", max_rejected_fraction=0.5)
-    with open(tmp_path / "out" / ingestion.INGESTION_FILE) as f:
+    with open(tmp_path / "out" / artifacts.INGESTION_FILE) as f:
         account = json.load(f)
     ingested = by_path(splits)
     rejected = {r["path"]: r["reason"] for r in account["rejected"]}
@@ -210,8 +210,8 @@ def test_too_many_rejects_stop_naming_the_share_and_the_first_offenders(tmp_path
     assert message.startswith("2 of 12 files (16.7%) were rejected, over the 5.0% limit (--max-rejected-fraction).")
     assert "dog/empty.png: empty file (0 bytes)" in message and "dog/x.txt: .txt: not an image" in message
     # The full list is on disk for the person to read.
-    assert message.endswith(str(tmp_path / "out" / ingestion.INGESTION_FILE))
-    assert len(json.loads((tmp_path / "out" / ingestion.INGESTION_FILE).read_text())["rejected"]) == 2
+    assert message.endswith(str(tmp_path / "out" / artifacts.INGESTION_FILE))
+    assert len(json.loads((tmp_path / "out" / artifacts.INGESTION_FILE).read_text())["rejected"]) == 2
 
 
 def test_a_folder_of_nothing_but_bad_files_stops_even_with_no_limit(tmp_path):

@@ -10,7 +10,7 @@ import yaml
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from conftest import PIPELINE_NODES
+from helpers import PIPELINE_NODES
 from pipeline import run_kubeflow
 from pipeline.config import REPO_ROOT
 
@@ -165,18 +165,3 @@ def test_the_dockerfile_installs_what_the_components_import():
     assert "WORKDIR /pipeline" in text and run_kubeflow.IMAGE_SCHEMA_FILE == "/pipeline/schemas/schema.pbtxt"
     assert "COPY setup.py" in text and run_kubeflow.IMAGE_SETUP_FILE == "/pipeline/setup.py"
 
-
-def test_the_dag_is_built_without_reading_the_data_and_can_stop_after_a_node(tmp_path):
-    from pipeline import dag
-    from pipeline.config import DataConfig, PipelineConfig, RuntimeConfig
-
-    config = PipelineConfig(
-        data=DataConfig(data_dir=str(tmp_path / "not_there_yet")), runtime=RuntimeConfig(output_dir=str(tmp_path))
-    )
-    assert [c.id for c in dag.create_pipeline(config).components][0] == dag.EXAMPLE_GEN
-    data_steps = dag.create_pipeline(config, last_component=dag.TRANSFORM).components
-    assert {c.id for c in data_steps} == {
-        "ImageExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator", "LabelBalance", "Transform",
-    }  # fmt: skip
-    with pytest.raises(ValueError, match="No component 'Nope'"):
-        dag.create_pipeline(config, last_component="Nope")

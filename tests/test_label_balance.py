@@ -6,10 +6,10 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 
 from components import features
 from components.label_balance.balance import (
-    BalanceThresholds,
+    BalanceOptions,
     LabelStatisticsError,
     analyze,
-    class_weights,
+    balanced_class_weights,
     label_counts,
     missing_class_problem,
     split_summary,
@@ -99,12 +99,12 @@ def test_a_class_missing_from_train_makes_the_imbalance_severe():
 def test_thresholds_decide_the_severity():
     counts = {"train": [30, 10]}
     assert analyze(["a", "b"], counts)["severity"] == "moderate"
-    assert analyze(["a", "b"], counts, BalanceThresholds(imbalance_ratio=4, severe_ratio=10))["severity"] == "none"
-    assert analyze(["a", "b"], counts, BalanceThresholds(imbalance_ratio=2, severe_ratio=3))["severity"] == "severe"
+    assert analyze(["a", "b"], counts, BalanceOptions(imbalance_ratio=4, severe_ratio=10))["severity"] == "none"
+    assert analyze(["a", "b"], counts, BalanceOptions(imbalance_ratio=2, severe_ratio=3))["severity"] == "severe"
 
 
 def test_balanced_class_weights_are_as_documented():
-    weights = class_weights(SAMPLE_TRAIN)
+    weights = balanced_class_weights(SAMPLE_TRAIN)
     # n_images / (n_classes * n_class_images)
     assert weights == pytest.approx([223 / (10 * n) for n in SAMPLE_TRAIN])
     # every class carries the same total weight, and the weights average 1 over training images
@@ -113,6 +113,6 @@ def test_balanced_class_weights_are_as_documented():
 
 
 def test_no_class_weights_when_turned_off():
-    report = analyze(CLASSES, {"train": SAMPLE_TRAIN, "eval": SAMPLE_EVAL}, class_weighting="none")
+    report = analyze(CLASSES, {"train": SAMPLE_TRAIN, "eval": SAMPLE_EVAL}, BalanceOptions(class_weighting="none"))
     assert report["class_weights"] is None
     assert report["findings"][-1].startswith("Class weights are off")

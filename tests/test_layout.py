@@ -9,7 +9,7 @@ from components.image_example_gen.layout import (
     hash_split,
     split_assignment,
 )
-from conftest import make_class_folders, write_image
+from helpers import make_class_folders, write_image
 
 
 def candidates(data_dir, subdir=""):

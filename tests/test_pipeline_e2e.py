@@ -1,8 +1,7 @@
-"""The whole pipeline through its real command, twice, on the built-in sample."""
+"""The whole pipeline through its real command on the built-in sample: what one run produces."""
 import glob
 import json
 import os
-import signal
 import subprocess
 import sys
 
@@ -11,48 +10,16 @@ import pytest
 import tensorflow as tf
 
 from components import features
-from conftest import PIPELINE_NODES
+from helpers import PIPELINE_NODES, RUN_LOCAL, run_pipeline
 from pipeline.config import REPO_ROOT
 
-RUN_LOCAL = str(REPO_ROOT / "pipeline" / "run_local.py")
-
-
 SHOW_RUN = str(REPO_ROOT / "pipeline" / "show_run.py")
-
-
-def run_pipeline(data_dir, output_dir, *flags):
-    result = subprocess.run(
-        [sys.executable, RUN_LOCAL, "--data-dir", str(data_dir), "--output-dir", str(output_dir), *flags],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    with open(os.path.join(output_dir, "run_summary.json")) as f:
-        return json.load(f), result.stdout
-
-
-def served_files(output_dir):
-    """{path: bytes} of everything in the serving folder."""
-    root = os.path.join(str(output_dir), "serving")
-    return {
-        os.path.relpath(os.path.join(d, name), root): open(os.path.join(d, name), "rb").read()
-        for d, _, names in os.walk(root)
-        for name in names
-    }
 
 
 def eval_examples(output_dir):
     pattern = os.path.join(str(output_dir), "pipeline_root", "ImageExampleGen", "examples", "*", "Split-eval", "*")
     records = tf.data.TFRecordDataset(glob.glob(pattern), compression_type="GZIP")
     return [r.numpy() for r in records]
-
-
-@pytest.fixture(scope="module")
-def first_run(sample_dir, tmp_path_factory):
-    output_dir = tmp_path_factory.mktemp("e2e") / "out"
-    summary, stdout = run_pipeline(sample_dir, output_dir)
-    return sample_dir, output_dir, summary, stdout
 
 
 @pytest.mark.e2e
@@ -216,103 +183,3 @@ def test_fail_on_imbalance_stops_before_training(sample_dir, tmp_path):
     assert "data_report.html" in result.stderr and "Traceback" not in result.stderr
     assert "[Trainer]" not in result.stdout
     assert not (output_dir / "serving").exists()
-
-
-@pytest.mark.e2e
-def test_second_run_is_served_from_the_cache_and_pushes_nothing_new(first_run):
-    sample_dir, output_dir, first, _ = first_run
-    second, stdout = run_pipeline(sample_dir, output_dir)
-    assert second["run_id"] != first["run_id"]
-    # Every step, the Evaluator included: the baseline is the latest blessed model other than the
-    # candidate, so the cached candidate is not evaluated again against itself.
-    for node in PIPELINE_NODES - {"LatestBlessedModelResolver"}:
-        assert second["components"][node] == "CACHED", node
-    assert second["evaluation"] == first["evaluation"]
-    assert second["pushed_model"] == first["pushed_model"]
-    assert os.listdir(os.path.join(str(output_dir), "serving")) == [os.path.basename(first["pushed_model"])]
-
-
-@pytest.mark.e2e
-def test_the_gate_blesses_only_a_model_that_learned_and_never_touches_the_served_one(sample_dir, tmp_path):
-    output_dir = tmp_path / "out"
-    # 1. A model that cannot learn is not blessed, and nothing is pushed.
-    dead, stdout = run_pipeline(sample_dir, output_dir, "--learning-rate", "0")
-    assert dead["blessed"] is False and dead["pushed_model"] is None
-    assert not os.path.exists(os.path.join(str(output_dir), "serving"))
-    assert dead["evaluation"]["baseline_model"] is None
-    assert dead["evaluation"]["reasons"][0].startswith("accuracy ")
-    assert "does not beat the majority-class baseline 0.622 + 0.02" in dead["evaluation"]["reasons"][0]
-    assert "Model NOT blessed" in stdout
-
-    # 2. A normal run is blessed and pushed; there was no blessed model to compare with.
-    good, _ = run_pipeline(sample_dir, output_dir)
-    assert good["blessed"] is True and good["pushed_model"]
-    evaluation = good["evaluation"]
-    assert evaluation["accuracy"] > evaluation["majority_baseline"]["accuracy"] + 0.02
-    assert evaluation["balanced_accuracy"] > 0.1 + 0.05
-    assert set(evaluation["per_class_recall"]) <= set(good["data"]["class_names"])
-    assert evaluation["baseline_model"] is None
-    served = served_files(output_dir)
-
-    # 3. A dead model after that is rejected against the blessed one; the served model is untouched.
-    again, _ = run_pipeline(sample_dir, output_dir, "--learning-rate", "0")
-    assert again["blessed"] is False and again["pushed_model"] is None
-    assert again["evaluation"]["baseline_model"]["accuracy"] == pytest.approx(evaluation["accuracy"])
-    assert any("against the last blessed model" in r and "more than the 0.01 tolerance" in r for r in again["evaluation"]["reasons"])
-    assert served_files(output_dir) == served
-
-
-@pytest.mark.e2e
-def test_a_run_killed_during_training_resumes_from_the_cache_to_a_pushed_model(sample_dir, tmp_path):
-    output_dir = tmp_path / "out"
-    run = subprocess.Popen(
-        [sys.executable, RUN_LOCAL, "--data-dir", str(sample_dir), "--output-dir", str(output_dir)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        # Killed as epoch 3 starts: epochs 1 and 2 have written checkpoints and logs, and training
-        # is under way (the whole Trainer takes only seconds on the sample, so no fixed sleep).
-        for line in run.stdout:
-            if line.startswith("Epoch 3/"):
-                break
-        else:
-            pytest.fail("the run ended before its third epoch")
-        os.killpg(run.pid, signal.SIGKILL)
-    finally:
-        if run.poll() is None:
-            os.killpg(run.pid, signal.SIGKILL)
-        run.wait(timeout=60)
-    assert run.returncode == -signal.SIGKILL
-    assert not os.path.exists(os.path.join(str(output_dir), "serving"))
-
-    resumed, _ = run_pipeline(sample_dir, output_dir)
-    for node in ("ImageExampleGen", "StatisticsGen", "LabelBalance", "Transform"):
-        assert resumed["components"][node] == "CACHED", node
-    assert resumed["components"]["Trainer"] == "COMPLETE"
-    assert resumed["blessed"] is True and resumed["pushed_model"]
-    assert os.listdir(os.path.join(str(output_dir), "serving")) == [os.path.basename(resumed["pushed_model"])]
-    assert tf.saved_model.load(resumed["pushed_model"]).signatures["serving_images"] is not None
-
-
-@pytest.mark.e2e
-def test_beam_steps_run_sharded_on_the_multi_processing_runner_with_the_same_result(first_run, tmp_path):
-    """Beam's multi-processing DirectRunner pickles the transforms and shards the work over worker
-    processes, as Dataflow and Flink do; the data must come out the same as in-process."""
-    _, _, in_process, _ = first_run
-    sharded, stdout = run_pipeline(
-        first_run[0],
-        tmp_path / "out",
-        "--epochs",
-        "2",
-        "--beam-arg=--direct_running_mode=multi_processing",
-        "--beam-arg=--direct_num_workers=2",
-    )
-    assert "sdist" not in stdout  # the project is packaged for the workers once, quietly
-    for node in ("ImageExampleGen", "StatisticsGen", "Transform", "Evaluator"):
-        assert sharded["components"][node] == "COMPLETE", node
-    assert sharded["ingestion"] == in_process["ingestion"]
-    assert sharded["data"]["class_counts"] == in_process["data"]["class_counts"]
-    assert sharded["evaluation"]["example_count"] == in_process["evaluation"]["example_count"] == 45

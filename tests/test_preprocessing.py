@@ -8,8 +8,8 @@ import tensorflow_transform.beam as tft_beam
 from PIL import Image
 
 from components import features
-from conftest import raw_image_metadata
 from components.transform.preprocessing import decode_image, decode_images, preprocessing_fn
+from helpers import raw_image_metadata
 
 RED = (200, 30, 30)
 
@@ -62,8 +62,8 @@ def test_preprocessing_fn_runs_in_tf_transform(tmp_path):
     ]
     with tft_beam.Context(temp_dir=str(tmp_path)):
         (transformed, _), _ = (raw, raw_metadata) | tft_beam.AnalyzeAndTransformDataset(
-            lambda inputs: preprocessing_fn(inputs, {"image_size": 6, "channels": 1}), output_record_batches=False
+            lambda inputs: preprocessing_fn(inputs, {"image_size": 8, "channels": 1}), output_record_batches=False
         )
     assert [int(t[features.TRANSFORMED_LABEL_KEY]) for t in transformed] == [0, 1]
-    images = [np.asarray(t[features.TRANSFORMED_IMAGE_KEY]).reshape(6, 6, 1) for t in transformed]
+    images = [np.asarray(t[features.TRANSFORMED_IMAGE_KEY]).reshape(8, 8, 1) for t in transformed]
     assert images[0].max() < 0.01 and images[1].min() > 0.97

@@ -3,10 +3,8 @@ import os
 import subprocess
 import sys
 
-from conftest import make_class_folders
+from helpers import RUN_LOCAL, make_class_folders
 from pipeline.config import REPO_ROOT
-
-RUN_LOCAL = str(REPO_ROOT / "pipeline" / "run_local.py")
 
 
 def run_local(*argv, timeout=300):
@@ -104,7 +102,7 @@ def test_a_local_run_does_not_import_the_cloud_sdks():
     """TFX's `tfx.v1` facade imports the Google Cloud AI Platform SDK: 2.5 s of every run."""
     code = (
         "import sys\n"
-        "from pipeline import dag, run_local, run_report, summary\n"
+        "from pipeline import dag, run_local, run_record, run_report, summary\n"
         "from components.trainer import run\n"
         "from components.serving_pusher import executor\n"
         "from tfx.orchestration.local.local_dag_runner import LocalDagRunner\n"
@@ -121,12 +119,12 @@ def test_beam_workers_get_this_project_as_one_package_built_per_run(tmp_path):
     import argparse
     import tarfile
 
-    from pipeline import config, run_local
+    from pipeline import beam_packaging, cli
 
     parser = argparse.ArgumentParser()
-    config.add_arguments(parser)
+    cli.add_arguments(parser)
     args = parser.parse_args(["--output-dir", str(tmp_path), "--beam-arg=--direct_num_workers=2"])
-    cfg = run_local.package_for_beam_workers(config.from_args(args))
+    cfg = beam_packaging.package_for_beam_workers(cli.from_args(args))
     assert cfg.runtime.beam_args[0] == "--direct_num_workers=2"
     option, package = cfg.runtime.beam_args[1].split("=", 1)
     assert option == "--extra_package" and package.startswith(str(tmp_path)) and len(cfg.runtime.beam_args) == 2
@@ -134,4 +132,4 @@ def test_beam_workers_get_this_project_as_one_package_built_per_run(tmp_path):
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     # What the workers import: the executors and the preprocessing_fn.
     assert {"components/image_example_gen/executor.py", "components/transform/preprocessing.py", "setup.py"} <= names
-    assert run_local.package_for_beam_workers(config.from_args(parser.parse_args([]))).runtime.beam_args == ()
+    assert beam_packaging.package_for_beam_workers(cli.from_args(parser.parse_args([]))).runtime.beam_args == ()

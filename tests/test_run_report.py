@@ -7,8 +7,8 @@ from PIL import Image
 from components.label_balance.balance import analyze
 from components.trainer.curves import plot_training
 from components.trainer.dynamics import analyze_history
+from pipeline.run_record import RunArtifacts
 from pipeline.run_report import render_run_report
-from pipeline.summary import RunArtifacts
 
 MAJORITY_RED = np.array([0xCF, 0x22, 0x2E])
 

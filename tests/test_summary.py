@@ -1,7 +1,7 @@
 """Run summaries: what a person reads at the end of a run, and a clear error when there is no run."""
 import pytest
 
-from pipeline import summary
+from pipeline import run_record, summary
 
 
 def a_summary(**overrides):
@@ -31,5 +31,5 @@ def test_pushed_model_is_named():
 
 
 def test_missing_store_is_explained(tmp_path):
-    with pytest.raises(summary.NoRunError, match="No ML Metadata store at .*--output-dir"):
-        summary.open_store(str(tmp_path / "metadata.sqlite"))
+    with pytest.raises(run_record.NoRunError, match="No ML Metadata store at .*--output-dir"):
+        run_record.open_store(str(tmp_path / "metadata.sqlite"))

@@ -13,12 +13,13 @@ import tensorflow_transform.beam as tft_beam
 from PIL import Image
 from tensorflow_transform.tf_metadata import metadata_io
 
-from components import features
-from conftest import raw_image_metadata
+from components import artifacts, features
 from components.trainer.export import export_serving_model
 from components.trainer.model import BACKBONE_LAYER, augmentation, build_model
+from components.trainer.options import TrainingOptions
 from components.trainer.train import train
 from components.transform.preprocessing import preprocessing_fn
+from helpers import raw_image_metadata
 
 SIZE = 8
 
@@ -65,15 +66,18 @@ def test_transfer_loads_a_local_weights_file_and_trains_frozen_then_fine_tuned(t
         input_shape=(32, 32, 3),
         num_classes=2,
         model_dir=str(tmp_path / "run"),
-        epochs=2,
-        learning_rate=1e-3,
-        early_stopping_patience=2,
-        architecture="transfer",
-        pretrained_weights=weights,
+        options=TrainingOptions(
+            epochs=2,
+            learning_rate=1e-3,
+            early_stopping_patience=2,
+            architecture="transfer",
+            augment=False,
+            pretrained_weights=weights,
+        ),
     )
     # One frozen epoch at the learning rate, then one fine-tuning epoch at a tenth of it.
     assert result.history["learning_rate"] == pytest.approx([1e-3, 1e-4])
-    assert os.path.exists(result.best_model_path)
+    assert os.path.exists(os.path.join(tmp_path / "run", artifacts.BEST_MODEL_FILE))
 
 
 def test_model_needs_two_classes():
@@ -89,9 +93,7 @@ def test_training_learns_and_returns_the_best_epochs_model(tmp_path):
         input_shape=(SIZE, SIZE, 3),
         num_classes=2,
         model_dir=str(tmp_path),
-        epochs=6,
-        learning_rate=3e-3,
-        early_stopping_patience=6,
+        options=TrainingOptions(epochs=6, learning_rate=3e-3, early_stopping_patience=6, augment=False),
     )
     val_accuracy = result.history["val_accuracy"]
     assert result.best_epoch == val_accuracy.index(max(val_accuracy)) + 1
@@ -99,8 +101,8 @@ def test_training_learns_and_returns_the_best_epochs_model(tmp_path):
     # The returned model is the checkpointed best epoch: it scores that epoch's validation accuracy.
     _, accuracy = result.model.evaluate(eval_data, verbose=0)
     assert accuracy == pytest.approx(max(val_accuracy), abs=1e-6)
-    assert os.path.exists(os.path.join(tmp_path, features.BEST_MODEL_FILE))
-    with open(os.path.join(tmp_path, features.HISTORY_FILE)) as f:
+    assert os.path.exists(os.path.join(tmp_path, artifacts.BEST_MODEL_FILE))
+    with open(os.path.join(tmp_path, artifacts.HISTORY_FILE)) as f:
         saved = json.load(f)
     assert saved["best_epoch"] == result.best_epoch and saved["epochs_run"] == len(val_accuracy)
 
@@ -133,9 +135,7 @@ def test_exported_model_classifies_raw_images_through_both_signatures(tmp_path, 
         input_shape=(SIZE, SIZE, 3),
         num_classes=2,
         model_dir=str(tmp_path / "run"),
-        epochs=6,
-        learning_rate=3e-3,
-        early_stopping_patience=6,
+        options=TrainingOptions(epochs=6, learning_rate=3e-3, early_stopping_patience=6, augment=False),
     )
     export_dir = str(tmp_path / "serving")
     export_serving_model(result.model, transform_output, ["dark", "bright"], export_dir)
@@ -158,7 +158,7 @@ def test_exported_model_classifies_raw_images_through_both_signatures(tmp_path, 
     np.testing.assert_allclose(
         by_example[features.PROBABILITIES_OUTPUT].numpy(), by_image[features.PROBABILITIES_OUTPUT].numpy(), rtol=1e-5
     )
-    with open(os.path.join(export_dir, "assets.extra", features.CLASS_NAMES_FILE)) as f:
+    with open(os.path.join(export_dir, "assets.extra", artifacts.CLASS_NAMES_FILE)) as f:
         assert json.load(f) == ["dark", "bright"]
 
     # TensorFlow's own tool sees both signatures and runs them on raw bytes (fed as .npy files).

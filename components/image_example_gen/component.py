@@ -10,7 +10,8 @@ from tfx.orchestration import data_types
 from tfx.proto import example_gen_pb2, range_config_pb2
 
 from components import features
-from components.image_example_gen import executor, ingestion, inventory
+from components.image_example_gen import executor, inventory
+from components.image_example_gen.ingestion import IngestionLimits
 from components.image_example_gen.layout import detect_layout
 
 
@@ -42,8 +43,7 @@ class ImageExampleGen(FileBasedExampleGen):
 def image_example_gen(
     input_base: Union[str, data_types.RuntimeParameter],
     hash_buckets: Tuple[int, int],
-    max_image_pixels: int = ingestion.DEFAULT_MAX_IMAGE_PIXELS,
-    max_rejected_fraction: float = ingestion.DEFAULT_MAX_REJECTED_FRACTION,
+    limits: IngestionLimits = IngestionLimits(),
 ) -> ImageExampleGen:
     """ExampleGen over the image folders at `input_base` (a path, or a runtime parameter).
 
@@ -53,7 +53,7 @@ def image_example_gen(
     = train, eval), so a file stays in its split across runs and when other files are added.
 
     Files that cannot be ingested are rejected one by one (see `ingestion`); more than
-    `max_rejected_fraction` of them stops the run.
+    `limits.max_rejected_fraction` of them stops the run.
     """
     train_buckets, eval_buckets = hash_buckets
     return ImageExampleGen(
@@ -70,6 +70,6 @@ def image_example_gen(
                 partition_feature_name=features.PATH_KEY,
             )
         ),
-        custom_config=executor.settings_config(max_image_pixels, max_rejected_fraction),
+        custom_config=executor.limits_config(limits),
         custom_executor_spec=executor_spec.BeamExecutorSpec(executor.Executor),
     )

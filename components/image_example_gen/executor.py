@@ -12,24 +12,24 @@ from typing import Any, Dict, List, Mapping, Tuple
 
 import apache_beam as beam
 import tensorflow as tf
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import wrappers_pb2
 from tfx import types
 from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
-from components import features
+from components import artifacts, features
 from components.image_example_gen import ingestion, inventory
+from components.image_example_gen.ingestion import IngestionLimits
 from components.image_example_gen.layout import DataLayout, detect_layout, split_assignment
+from components.options import from_json, to_json
 
 # What `Do` hands the per-split PTransform, so both see the same classes and files.
 _LAYOUT_KEY = "_image_data_layout"
 _INVENTORY_KEY = "_image_inventory"
-_SETTINGS_KEY = "_image_settings"
+_LIMITS_KEY = "_ingestion_limits"
 _PARTS_KEY = "_ingestion_parts_dir"
-_MAX_PIXELS, _MAX_REJECTED = "max_image_pixels", "max_rejected_fraction"
-CLASS_NAMES_PROPERTY = "class_names"
 REJECTED, CONVERTED = "rejected", "converted"  # the per-file outputs besides the examples
 
 
@@ -41,25 +41,25 @@ def _int_feature(value: int) -> tf.train.Feature:
     return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
 
 
-def settings_config(max_image_pixels: int, max_rejected_fraction: float) -> example_gen_pb2.CustomConfig:
-    """ExampleGen's `custom_config` carrying this executor's settings."""
-    settings = struct_pb2.Struct()
-    settings.update({_MAX_PIXELS: max_image_pixels, _MAX_REJECTED: max_rejected_fraction})
+def limits_config(limits: IngestionLimits) -> example_gen_pb2.CustomConfig:
+    """ExampleGen's `custom_config` carrying `limits`, as JSON (a protobuf Struct would turn the
+    pixel count into a double)."""
     config = example_gen_pb2.CustomConfig()
-    config.custom_config.Pack(settings)
+    config.custom_config.Pack(wrappers_pb2.StringValue(value=json.dumps(to_json(limits))))
     return config
 
 
-def _settings(exec_properties: Dict[str, Any]) -> Dict[str, float]:
-    settings = {_MAX_PIXELS: ingestion.DEFAULT_MAX_IMAGE_PIXELS, _MAX_REJECTED: ingestion.DEFAULT_MAX_REJECTED_FRACTION}
+def limits_from(exec_properties: Dict[str, Any]) -> IngestionLimits:
+    """The IngestionLimits that `limits_config` packed into the component's `custom_config`."""
     serialized = exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY)
-    if serialized:
-        config = example_gen_pb2.CustomConfig()
-        proto_utils.json_to_proto(serialized, config)
-        struct = struct_pb2.Struct()
-        if config.custom_config.Unpack(struct):
-            settings.update(json_format.MessageToDict(struct))
-    return settings
+    if not serialized:
+        return IngestionLimits()
+    config = example_gen_pb2.CustomConfig()
+    proto_utils.json_to_proto(serialized, config)
+    packed = wrappers_pb2.StringValue()
+    if not config.custom_config.Unpack(packed):
+        raise ValueError(f"ImageExampleGen's custom_config holds {config.custom_config.type_url}, not its limits.")
+    return from_json(IngestionLimits, json.loads(packed.value))
 
 
 class _ReadImage(beam.DoFn):
@@ -116,7 +116,7 @@ def _ImagesToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any], i
         | "Distribute" >> beam.Reshuffle()
         | "ReadImages"
         >> beam.ParDo(
-            _ReadImage(layout.data_dir, class_index, int(exec_properties[_SETTINGS_KEY][_MAX_PIXELS]))
+            _ReadImage(layout.data_dir, class_index, exec_properties[_LIMITS_KEY].max_image_pixels)
         ).with_outputs(REJECTED, CONVERTED, main="examples")
     )
     # Do gathers these into ingestion.json once the pipeline is done.
@@ -183,7 +183,7 @@ class Executor(BaseExampleGenExecutor):
     ) -> None:
         layout = detect_layout(exec_properties[standard_component_specs.INPUT_BASE_KEY])
         listing = inventory.take_inventory(layout)
-        settings = _settings(exec_properties)
+        limits = limits_from(exec_properties)
         examples = artifact_utils.get_single_instance(output_dict[standard_component_specs.EXAMPLES_KEY])
         parts_dir = posixpath.join(examples.uri, ".ingestion-parts")
         super().Do(
@@ -193,7 +193,7 @@ class Executor(BaseExampleGenExecutor):
                 **exec_properties,
                 _LAYOUT_KEY: layout,
                 _INVENTORY_KEY: listing,
-                _SETTINGS_KEY: settings,
+                _LIMITS_KEY: limits,
                 _PARTS_KEY: parts_dir,
             },
         )
@@ -205,18 +205,13 @@ class Executor(BaseExampleGenExecutor):
             sum(len(images) for images in listing.candidates.values()),
             parts[REJECTED],
             parts[CONVERTED],
-            float(settings[_MAX_REJECTED]),
+            limits.max_rejected_fraction,
         )
-        ingestion_path = posixpath.join(examples.uri, ingestion.INGESTION_FILE)
-        with tf.io.gfile.GFile(ingestion_path, "w") as f:
-            json.dump(account.to_json(), f, indent=2)
+        ingestion_path = artifacts.write_json(examples.uri, artifacts.INGESTION_FILE, account.to_json())
         for name in ("files_seen", "ingested"):
             examples.set_int_custom_property(name, getattr(account, name))
         examples.set_int_custom_property("rejected", len(account.rejected))
-        class_names = json.dumps(list(layout.class_names))
-        with tf.io.gfile.GFile(posixpath.join(examples.uri, features.CLASS_NAMES_FILE), "w") as f:
-            f.write(class_names)
-        examples.set_string_custom_property(CLASS_NAMES_PROPERTY, class_names)
+        artifacts.write_class_names(examples, layout.class_names)
         problem = account.problem(ingestion_path)
         if problem:
             raise ingestion.RejectedFilesError(problem)
@@ -229,8 +224,3 @@ def _read_parts(parts_dir: str, tag: str) -> List[Dict[str, str]]:
             records.extend(json.loads(line) for line in f if line.strip())
     return records
 
-
-def read_class_names(examples_uri: str) -> List[str]:
-    """The class names an image ExampleGen recorded, in label-index order."""
-    with tf.io.gfile.GFile(posixpath.join(examples_uri, features.CLASS_NAMES_FILE)) as f:
-        return json.load(f)

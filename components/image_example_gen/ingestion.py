@@ -10,20 +10,36 @@ to RGB, 16-bit samples are reduced to 8 bits, transparency is dropped, an animat
 first frame. Grayscale and palette images are simply expanded to RGB and get no note.
 
 `Ingestion` is the account written to `ingestion.json`; `files_seen == ingested + len(rejected)`.
+`IngestionLimits` holds the ExampleGen's settings: the pixel limit, and the share of rejects that
+stops the run.
 """
 from __future__ import annotations
 
 import dataclasses
 import io
-import json
-import posixpath
 from typing import Dict, List, Optional, Tuple
 
+from components.options import require
+
 SUPPORTED_FORMATS = ("PNG", "JPEG", "GIF", "BMP")
-DEFAULT_MAX_IMAGE_PIXELS = 50_000_000  # 50 megapixels: a 48 MP phone photo still passes
-DEFAULT_MAX_REJECTED_FRACTION = 0.05
-INGESTION_FILE = "ingestion.json"
 _SHOWN_IN_ERROR = 5  # offenders the stop message names
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestionLimits:
+    """What the image ExampleGen accepts before it stops the run."""
+
+    # 50 megapixels: a 48 MP phone photo still passes; larger images are rejected as decompression bombs.
+    max_image_pixels: int = 50_000_000
+    max_rejected_fraction: float = 0.05  # a larger share of rejected files stops the run
+
+    def __post_init__(self):
+        require(
+            0.0 <= self.max_rejected_fraction <= 1.0,
+            "{max_rejected_fraction} {value} must be between 0 and 1 (for example 0.05).",
+            value=self.max_rejected_fraction,
+        )
+        require(self.max_image_pixels >= 1, "{max_image_pixels} {value} must be positive.", value=self.max_image_pixels)
 
 
 class RejectedFilesError(ValueError):
@@ -41,7 +57,8 @@ class Inspection:
     notes: Tuple[str, ...] = ()  # what decoding will change, for an ingested file
 
 
-def _first_line(error: Exception) -> str:
+def _error_message(error: Exception) -> str:
+    """The line of an error's text that says what went wrong: the last one."""
     text = str(error).strip().splitlines()
     message = text[-1] if text else type(error).__name__
     return message.split("]] ")[-1].strip()  # TensorFlow prefixes the op's name in {{...}}]]
@@ -60,7 +77,7 @@ def _notes(image, frames: int) -> Tuple[str, ...]:
     return tuple(notes)
 
 
-def inspect(image_bytes: bytes, max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> Inspection:
+def inspect(image_bytes: bytes, max_image_pixels: int = IngestionLimits.max_image_pixels) -> Inspection:
     """Checks one file's bytes the way ExampleGen does before writing it as an example."""
     if not image_bytes:
         return Inspection(reason="empty file (0 bytes); remove it or export the image again")
@@ -74,7 +91,7 @@ def inspect(image_bytes: bytes, max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
             notes = _notes(image, frames)
     except Exception as error:  # noqa: BLE001 - PIL raises many types for a bad file
         return Inspection(
-            reason=f"not a readable image ({_first_line(error)}); the file is damaged or not a "
+            reason=f"not a readable image ({_error_message(error)}); the file is damaged or not a "
             f"{'/'.join(SUPPORTED_FORMATS)} image: export it again or remove it"
         )
     if image_format not in SUPPORTED_FORMATS:
@@ -94,7 +111,7 @@ def inspect(image_bytes: bytes, max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
         decode_rgb(tf.constant(image_bytes))
     except tf.errors.OpError as error:
         return Inspection(
-            reason=f"cannot be decoded ({_first_line(error)}): the file is truncated or corrupt, or a "
+            reason=f"cannot be decoded ({_error_message(error)}): the file is truncated or corrupt, or a "
             f"{image_format} variant TensorFlow does not read; save it again as 8-bit PNG or JPEG"
         )
     return Inspection(image_format=image_format.lower(), width=width, height=height, notes=notes)
@@ -165,14 +182,3 @@ def build(
         converted=sorted(converted, key=lambda c: (c["path"], c["note"])),
         max_rejected_fraction=max_rejected_fraction,
     )
-
-
-def read(examples_uri: str) -> Optional[Dict]:
-    """The ingestion.json an image ExampleGen wrote with its examples, if any."""
-    import tensorflow as tf
-
-    path = posixpath.join(examples_uri, INGESTION_FILE)
-    if not tf.io.gfile.exists(path):
-        return None
-    with tf.io.gfile.GFile(path) as f:
-        return json.load(f)

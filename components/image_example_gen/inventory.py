@@ -22,6 +22,8 @@ import os
 import posixpath
 from typing import Dict, List, Optional, Set, Tuple
 
+from components.paths import is_remote
+
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 
 FILE, FOLDER, OTHER, BROKEN_LINK = "file", "folder", "other", "broken_link"
@@ -39,11 +41,6 @@ class Entry:
     @property
     def hidden(self) -> bool:
         return self.name.startswith(".")
-
-
-def is_local(path: str) -> bool:
-    return "://" not in path
-
 
 def _local_entry(dir_entry: os.DirEntry, real_folder: str) -> Entry:
     """`real_folder`: the real path of the folder that holds the entry (links resolved)."""
@@ -74,7 +71,7 @@ def _local_entry(dir_entry: os.DirEntry, real_folder: str) -> Entry:
 
 def list_entries(path: str) -> List[Entry]:
     """The entries of one folder, sorted by name; raises OSError when it cannot be read."""
-    if is_local(path):
+    if not is_remote(path):
         real_folder = os.path.realpath(path)
         with os.scandir(path) as entries:
             return sorted((_local_entry(e, real_folder) for e in entries), key=lambda e: e.name)
@@ -95,7 +92,7 @@ def list_entries(path: str) -> List[Entry]:
 
 
 def is_folder(path: str) -> bool:
-    if is_local(path):
+    if not is_remote(path):
         return os.path.isdir(path)
     import tensorflow as tf
 
@@ -142,7 +139,7 @@ def _rejection(entry: Entry) -> Optional[str]:
 
 
 def _real(path: str) -> str:
-    return os.path.realpath(path) if is_local(path) else path
+    return path if is_remote(path) else os.path.realpath(path)
 
 
 class _Walker:
@@ -152,7 +149,7 @@ class _Walker:
         self._first_path: Dict[str, str] = {}  # real path -> first relative path it was listed under
 
     def rel(self, path: str) -> str:
-        return posixpath.relpath(path, self.data_dir) if is_local(self.data_dir) else path[len(self.data_dir) + 1 :]
+        return path[len(self.data_dir) + 1 :] if is_remote(self.data_dir) else posixpath.relpath(path, self.data_dir)
 
     def reject(self, entry: Entry, reason: str) -> None:
         suffix = "/" if entry.kind == FOLDER else ""

@@ -1,4 +1,4 @@
-"""What is in a data dir: its layout, its classes and its image files. No Beam, no TFX.
+"""How a data dir is laid out, its classes, and which split each image goes to. No Beam, no TFX.
 
 Two layouts are accepted:
 
@@ -6,8 +6,9 @@ Two layouts are accepted:
 * split folders: ``<data_dir>/train/<class>/<image>`` and ``<data_dir>/eval/<class>/<image>``
   (``val/`` or ``validation/`` also name the eval split).
 
-Class indices follow the sorted class names over all splits. A data dir may be a ``gs://`` URI
-(see `inventory` for how folders are read, and which entries are rejected).
+Class indices follow the sorted class names over all splits. A data dir may be a ``gs://`` URI.
+The image files themselves are found by `inventory`'s walk, which also says which entries are
+rejected and why.
 """
 from __future__ import annotations
 

@@ -17,8 +17,9 @@ from typing import Dict, List, Optional, Sequence
 
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
+from components.options import require
+
 CLASS_WEIGHTING_CHOICES = ("balanced", "none")
-SEVERITIES = ("none", "moderate", "severe")
 
 
 class LabelStatisticsError(ValueError):
@@ -51,8 +52,8 @@ def missing_class_problem(report: Dict) -> Optional[str]:
 
 
 @dataclasses.dataclass(frozen=True)
-class BalanceThresholds:
-    """When the train split counts as imbalanced, and when badly.
+class BalanceOptions:
+    """When the train split counts as imbalanced, and badly; what training does about it.
 
     A ratio of 2 means the largest class already pulls twice as hard on the loss as the smallest;
     at 10 a model can reach a high accuracy while ignoring the small classes entirely.
@@ -61,13 +62,47 @@ class BalanceThresholds:
     imbalance_ratio: float = 2.0
     severe_ratio: float = 10.0
     train_eval_distance: float = 0.1  # above this, eval measures a different mix than train
+    class_weighting: str = "balanced"  # one of CLASS_WEIGHTING_CHOICES
+    fail_on_imbalance: bool = False  # stop the run, after the report, when labels are imbalanced
 
     def __post_init__(self):
-        if not 1.0 <= self.imbalance_ratio <= self.severe_ratio:
-            raise ValueError(
-                f"Imbalance thresholds must satisfy 1 <= ratio ({self.imbalance_ratio}) "
-                f"<= severe ratio ({self.severe_ratio})."
-            )
+        require(
+            1.0 <= self.imbalance_ratio <= self.severe_ratio,
+            "{imbalance_ratio} {value} must be at least 1 and at most {severe_ratio} {severe}.",
+            value=self.imbalance_ratio,
+            severe=self.severe_ratio,
+        )
+        require(
+            0.0 <= self.train_eval_distance <= 1.0,
+            "{train_eval_distance} {value} must be between 0 and 1.",
+            value=self.train_eval_distance,
+        )
+        require(
+            self.class_weighting in CLASS_WEIGHTING_CHOICES,
+            "{class_weighting} {value} must be one of: {choices}.",
+            value=self.class_weighting,
+            choices=", ".join(CLASS_WEIGHTING_CHOICES),
+        )
+
+    def parameters(self) -> Dict:
+        """The LabelBalance component's Parameters (one per field)."""
+        return dataclasses.asdict(self)
+
+    def thresholds(self) -> Dict[str, float]:
+        """The thresholds the verdict used, as label_balance.json records them."""
+        return {
+            "imbalance_ratio": self.imbalance_ratio,
+            "severe_ratio": self.severe_ratio,
+            "train_eval_distance": self.train_eval_distance,
+        }
+
+
+def feature_statistics(statistics: statistics_pb2.DatasetFeatureStatisticsList, name: str):
+    """The statistics of feature `name` in the first dataset, or None."""
+    for feature in statistics.datasets[0].features:
+        if (feature.name or ".".join(feature.path.step)) == name:
+            return feature
+    return None
 
 
 def label_counts(
@@ -78,27 +113,24 @@ def label_counts(
     TFDV counts values of an int feature only when the schema marks it categorical
     (`int_domain { is_categorical: true }`); that is what schemas/schema.pbtxt does.
     """
-    dataset = statistics.datasets[0]
-    for feature in dataset.features:
-        name = feature.name or ".".join(feature.path.step)
-        if name != label_key:
-            continue
-        buckets = [(b.label, b.sample_count) for b in feature.string_stats.rank_histogram.buckets]
-        if not buckets:
-            buckets = [(v.value, v.frequency) for v in feature.string_stats.top_values]
-        if not buckets:
-            raise LabelStatisticsError(
-                f"TFDV statistics have no value counts for '{label_key}': the schema given to "
-                "StatisticsGen must mark it `int_domain { is_categorical: true }`."
-            )
-        counts = [0] * num_classes
-        for value, count in buckets:
-            index = int(value)
-            if not 0 <= index < num_classes:
-                raise LabelStatisticsError(f"Label value {index} is outside the {num_classes} known classes.")
-            counts[index] += int(round(count))
-        return counts
-    raise LabelStatisticsError(f"TFDV statistics have no feature '{label_key}'.")
+    feature = feature_statistics(statistics, label_key)
+    if feature is None:
+        raise LabelStatisticsError(f"TFDV statistics have no feature '{label_key}'.")
+    buckets = [(b.label, b.sample_count) for b in feature.string_stats.rank_histogram.buckets]
+    if not buckets:
+        buckets = [(v.value, v.frequency) for v in feature.string_stats.top_values]
+    if not buckets:
+        raise LabelStatisticsError(
+            f"TFDV statistics have no value counts for '{label_key}': the schema given to "
+            "StatisticsGen must mark it `int_domain { is_categorical: true }`."
+        )
+    counts = [0] * num_classes
+    for value, count in buckets:
+        index = int(value)
+        if not 0 <= index < num_classes:
+            raise LabelStatisticsError(f"Label value {index} is outside the {num_classes} known classes.")
+        counts[index] += int(round(count))
+    return counts
 
 
 def normalised_entropy(counts: Sequence[int]) -> float:
@@ -135,26 +167,26 @@ def distribution_distance(a: Dict[str, float], b: Dict[str, float]) -> float:
     return max((abs(a[name] - b.get(name, 0.0)) for name in a), default=0.0)
 
 
-def class_weights(counts: Sequence[int]) -> List[float]:
+def balanced_class_weights(counts: Sequence[int]) -> List[float]:
     """Balanced weights (see module docstring); a class with no training image gets 1.0, unused."""
     total = sum(counts)
     present = sum(1 for c in counts if c)
     return [total / (present * c) if c else 1.0 for c in counts]
 
 
-def severity(ratio: Optional[float], missing_in_train: Sequence[str], thresholds: BalanceThresholds) -> str:
-    if missing_in_train or (ratio is not None and ratio >= thresholds.severe_ratio):
+def severity(ratio: Optional[float], missing_in_train: Sequence[str], options: BalanceOptions) -> str:
+    if missing_in_train or (ratio is not None and ratio >= options.severe_ratio):
         return "severe"
-    if ratio is not None and ratio >= thresholds.imbalance_ratio:
+    if ratio is not None and ratio >= options.imbalance_ratio:
         return "moderate"
     return "none"
 
 
-def _percent(x: float) -> str:
+def percent(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
-def findings(report: Dict, thresholds: BalanceThresholds) -> List[str]:
+def findings(report: Dict, options: BalanceOptions) -> List[str]:
     """The verdict in plain sentences, most important first."""
     splits = report["splits"]
     train, evaluation = splits.get("train"), splits.get("eval")
@@ -164,12 +196,12 @@ def findings(report: Dict, thresholds: BalanceThresholds) -> List[str]:
         if report["severity"] == "none":
             lines.append(
                 f"Labels are balanced enough: the largest train class ('{train['majority_class']}') has "
-                f"{ratio:.1f}x the images of the smallest (threshold {thresholds.imbalance_ratio:g}x)."
+                f"{ratio:.1f}x the images of the smallest (threshold {options.imbalance_ratio:g}x)."
             )
         else:
             lines.append(
                 f"Labels are {'severely' if report['severity'] == 'severe' else 'moderately'} imbalanced: "
-                f"'{train['majority_class']}' is {_percent(train['majority_fraction'])} of train images, "
+                f"'{train['majority_class']}' is {percent(train['majority_fraction'])} of train images, "
                 f"{ratio:.1f}x the smallest class ('{train['minority_class']}', {train['minority_count']} images)."
             )
     baseline = evaluation or train
@@ -177,7 +209,7 @@ def findings(report: Dict, thresholds: BalanceThresholds) -> List[str]:
         split_name = "eval" if evaluation else "train"
         lines.append(
             f"A model that always answers '{baseline['majority_class']}' scores "
-            f"{_percent(baseline['majority_fraction'])} on {split_name}; any accuracy near that means the "
+            f"{percent(baseline['majority_fraction'])} on {split_name}; any accuracy near that means the "
             "model learned nothing."
         )
     if train and train["missing_classes"]:
@@ -188,10 +220,10 @@ def findings(report: Dict, thresholds: BalanceThresholds) -> List[str]:
             "Accuracy on those classes cannot be measured."
         )
     distance = report["train_eval_distance"]
-    if distance is not None and distance > thresholds.train_eval_distance:
+    if distance is not None and distance > options.train_eval_distance:
         lines.append(
-            f"Train and eval label mixes differ by up to {_percent(distance)} of a split "
-            f"(threshold {_percent(thresholds.train_eval_distance)}): eval measures a different mix than train."
+            f"Train and eval label mixes differ by up to {percent(distance)} of a split "
+            f"(threshold {percent(options.train_eval_distance)}): eval measures a different mix than train."
         )
     weights = report["class_weights"]
     if weights:
@@ -209,30 +241,27 @@ def findings(report: Dict, thresholds: BalanceThresholds) -> List[str]:
 def analyze(
     class_names: Sequence[str],
     counts_by_split: Dict[str, Sequence[int]],
-    thresholds: BalanceThresholds = BalanceThresholds(),
-    class_weighting: str = "balanced",
+    options: BalanceOptions = BalanceOptions(),
 ) -> Dict:
     """The label-balance report (the JSON twin of the HTML report)."""
-    if class_weighting not in CLASS_WEIGHTING_CHOICES:
-        raise ValueError(f"class_weighting {class_weighting!r} must be one of {CLASS_WEIGHTING_CHOICES}.")
     splits = {split: split_summary(class_names, counts) for split, counts in counts_by_split.items()}
     train = splits.get("train")
     distance = None
     if train and "eval" in splits:
         distance = distribution_distance(train["class_fractions"], splits["eval"]["class_fractions"])
-    level = severity(train["imbalance_ratio"], train["missing_classes"], thresholds) if train else "none"
+    level = severity(train["imbalance_ratio"], train["missing_classes"], options) if train else "none"
     weights = None
-    if class_weighting == "balanced" and "train" in counts_by_split:
-        weights = dict(zip(class_names, class_weights(counts_by_split["train"])))
+    if options.class_weighting == "balanced" and "train" in counts_by_split:
+        weights = dict(zip(class_names, balanced_class_weights(counts_by_split["train"])))
     report = {
         "class_names": list(class_names),
         "splits": splits,
         "imbalanced": level != "none",
         "severity": level,
         "train_eval_distance": distance,
-        "class_weighting": class_weighting,
+        "class_weighting": options.class_weighting,
         "class_weights": weights,
-        "thresholds": dataclasses.asdict(thresholds),
+        "thresholds": options.thresholds(),
     }
-    report["findings"] = findings(report, thresholds)
+    report["findings"] = findings(report, options)
     return report

@@ -1,5 +1,4 @@
 """The label_balance pipeline step: TFX glue over `balance` and `report`."""
-import json
 import os
 
 import tensorflow as tf
@@ -9,11 +8,10 @@ from tfx.dsl.component.experimental import annotations
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import Artifact, artifact_utils, standard_artifacts
 
-from components import features
-from components.image_example_gen import ingestion
-from components.image_example_gen.executor import read_class_names
+from components import artifacts, features
+from components.artifacts import LabelBalanceReport, TrainingHints
 from components.label_balance.balance import (
-    BalanceThresholds,
+    BalanceOptions,
     ImbalanceError,
     MissingClassError,
     analyze,
@@ -28,13 +26,6 @@ Parameter = annotations.Parameter
 
 STATISTICS_FILE = "FeatureStats.pb"  # what StatisticsGen writes in each split folder
 ANOMALIES_FILE = "SchemaDiff.pb"  # what ExampleValidator writes in each split folder
-
-
-class LabelBalanceReport(Artifact):
-    """label_balance.json (the verdict and numbers) and data_report.html (the same for people)."""
-
-    # <namespace>.<Name>: the form Kubeflow Pipelines v2 and Vertex AI require of custom artifact types.
-    TYPE_NAME = "image_pipeline.LabelBalanceReport"
 
 
 def read_split_statistics(statistics: Artifact, split: str):
@@ -57,13 +48,6 @@ def _check_label_is_categorical(schema_uri: str) -> None:
         )
 
 
-def _write(directory: str, filename: str, text: str) -> str:
-    path = os.path.join(directory, filename)
-    with tf.io.gfile.GFile(path, "w") as f:
-        f.write(text)
-    return path
-
-
 @component
 def LabelBalance(
     examples: InputArtifact[standard_artifacts.Examples],
@@ -80,48 +64,48 @@ def LabelBalance(
 ) -> None:
     """Measures class balance per split from TFDV statistics, reports it, and derives class weights.
 
-    Writes label_balance.json and data_report.html into `balance`; hands the class names and class
-    weights to the Trainer through `training_hints`, a HyperParameters artifact because that is the
+    The parameters are `BalanceOptions.parameters()`. Writes label_balance.json and data_report.html
+    into `balance`; hands `artifacts.TrainingHints` (class names, class weights, the majority share)
+    to the Trainer through `training_hints`, a HyperParameters artifact because that is the
     Trainer's input for values derived upstream (its one JSON file becomes `fn_args.hyperparameters`).
     With `fail_on_imbalance`, imbalanced labels stop the run after the report is written.
     """
+    options = BalanceOptions(imbalance_ratio, severe_ratio, train_eval_distance, class_weighting, fail_on_imbalance)
     _check_label_is_categorical(schema.uri)
-    class_names = read_class_names(examples.uri)
+    class_names = artifacts.read_class_names(examples.uri)
     splits = artifact_utils.decode_split_names(statistics.split_names)
     split_statistics = {split: read_split_statistics(statistics, split) for split in splits}
-    thresholds = BalanceThresholds(imbalance_ratio, severe_ratio, train_eval_distance)
     report = analyze(
         class_names,
         {split: label_counts(stats, features.LABEL_KEY, len(class_names)) for split, stats in split_statistics.items()},
-        thresholds,
-        class_weighting,
+        options,
     )
-    report["ingestion"] = ingestion.read(examples.uri)
+    report["ingestion"] = artifacts.read_json_if_present(examples.uri, artifacts.INGESTION_FILE)
     report["images"] = {split: image_summary(stats) for split, stats in split_statistics.items()}
     report["anomalies"] = {
         split: anomaly_lines(read_split_anomalies(anomalies, split))
         for split in artifact_utils.decode_split_names(anomalies.split_names)
     }
     total = sum(s["total"] for s in report["splits"].values())
-    report_path = _write(
+    report_path = artifacts.write_text(
         balance.uri,
-        features.DATA_REPORT_FILE,
+        artifacts.DATA_REPORT_FILE,
         render_data_report(report, f"{total} images in {len(class_names)} classes, from {examples.uri}"),
     )
     report["report_html"] = report_path
-    _write(balance.uri, features.LABEL_BALANCE_FILE, json.dumps(report, indent=2))
+    artifacts.write_json(balance.uri, artifacts.LABEL_BALANCE_FILE, report)
     weights = report["class_weights"]
     baseline_split = report["splits"].get(features.EVAL_SPLIT) or report["splits"][features.TRAIN_SPLIT]
-    hints = {
-        "class_names": class_names,
-        "class_weights": [weights[n] for n in class_names] if weights else None,
+    hints = TrainingHints(
+        class_names=class_names,
+        class_weights=[weights[n] for n in class_names] if weights else None,
         # Validation accuracy of always answering the largest class: the line the curves must clear.
-        "majority_fraction": baseline_split["majority_fraction"],
-    }
-    _write(training_hints.uri, features.TRAINING_HINTS_FILE, json.dumps(hints))
+        majority_fraction=baseline_split["majority_fraction"],
+    )
+    artifacts.write_json(training_hints.uri, artifacts.TRAINING_HINTS_FILE, hints.to_json())
     balance.set_string_custom_property("severity", report["severity"])
     missing = missing_class_problem(report)
     if missing:
         raise MissingClassError(f"{missing} Report: {report_path}")
-    if fail_on_imbalance and report["imbalanced"]:
+    if options.fail_on_imbalance and report["imbalanced"]:
         raise ImbalanceError(f"{report['findings'][0]} The run stops here (--fail-on-imbalance). Report: {report_path}")

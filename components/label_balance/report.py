@@ -6,24 +6,21 @@ from typing import Dict, List
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
 from components import features
+from components.label_balance.balance import feature_statistics, percent
 from components.reporting import html
 
-
-def _feature(statistics: statistics_pb2.DatasetFeatureStatisticsList, name: str):
-    for feature in statistics.datasets[0].features:
-        if (feature.name or ".".join(feature.path.step)) == name:
-            return feature
-    return None
+# The label-balance severity -> the tone of its verdict box.
+SEVERITY_TONES = {"none": html.GOOD, "moderate": html.WARNING, "severe": html.BAD}
 
 
 def image_summary(statistics: statistics_pb2.DatasetFeatureStatisticsList) -> Dict:
     """Image formats (counts) and pixel sizes (min, mean, max) from TFDV's statistics of one split."""
     summary: Dict = {"formats": {}, "width": None, "height": None}
-    image_format = _feature(statistics, features.IMAGE_FORMAT_KEY)
+    image_format = feature_statistics(statistics, features.IMAGE_FORMAT_KEY)
     if image_format is not None:
         summary["formats"] = {v.value: int(v.frequency) for v in image_format.string_stats.top_values}
     for key, name in ((features.IMAGE_WIDTH_KEY, "width"), (features.IMAGE_HEIGHT_KEY, "height")):
-        feature = _feature(statistics, key)
+        feature = feature_statistics(statistics, key)
         if feature is not None and feature.HasField("num_stats"):
             stats = feature.num_stats
             summary[name] = {"min": stats.min, "mean": stats.mean, "max": stats.max}
@@ -38,16 +35,12 @@ def anomaly_lines(anomalies: anomalies_pb2.Anomalies) -> List[str]:
     ] + ([f"dataset: {anomalies.dataset_anomaly_info.description}"] if anomalies.HasField("dataset_anomaly_info") else [])
 
 
-def _percent(x: float) -> str:
-    return f"{100 * x:.1f}%"
-
-
 def _distribution_charts(report: Dict) -> str:
     charts = []
     for split, summary in report["splits"].items():
         names = report["class_names"]
         counts = [summary["class_counts"][n] for n in names]
-        shown = [f"{c} ({_percent(summary['class_fractions'][n])})" for n, c in zip(names, counts)]
+        shown = [f"{c} ({percent(summary['class_fractions'][n])})" for n, c in zip(names, counts)]
         charts.append(
             html.bar_chart(
                 f"{split}: {summary['total']} images", names, counts, shown, highlight=summary["majority_class"]
@@ -65,7 +58,7 @@ def _numbers(report: Dict) -> str:
     rows = []
     for name in report["class_names"]:
         row = [name] + [splits[s]["class_counts"][name] for s in splits]
-        row += [_percent(splits[s]["class_fractions"][name]) for s in splits]
+        row += [percent(splits[s]["class_fractions"][name]) for s in splits]
         if weights:
             row.append(f"{weights[name]:.3f}")
         rows.append(row)
@@ -76,7 +69,7 @@ def _numbers(report: Dict) -> str:
                 split,
                 s["total"],
                 s["majority_class"],
-                _percent(s["majority_fraction"]),
+                percent(s["majority_fraction"]),
                 "n/a" if s["imbalance_ratio"] is None else f"{s['imbalance_ratio']:.1f}x",
                 f"{s['normalized_entropy']:.3f}",
                 ", ".join(s["missing_classes"]) or "none",
@@ -133,8 +126,8 @@ def ingestion_html(account: Dict) -> str:
     rejected, converted = account["rejected"], account["converted"]
     parts = [
         f"<p>{account['files_seen']} files seen: {account['ingested']} ingested, {len(rejected)} rejected "
-        f"({_percent(account['rejected_fraction'])}; the run stops above "
-        f"{_percent(account['max_rejected_fraction'])}, --max-rejected-fraction).</p>"
+        f"({percent(account['rejected_fraction'])}; the run stops above "
+        f"{percent(account['max_rejected_fraction'])}, --max-rejected-fraction).</p>"
     ]
     if rejected:
         parts.append("<h3>Rejected files</h3>")
@@ -149,7 +142,7 @@ def data_sections(report: Dict) -> List[str]:
     """The data report's sections, also used in the run report."""
     ingestion = report.get("ingestion")
     return [
-        html.section("Label balance: verdict", html.verdict_box(report["severity"], report["findings"])),
+        html.section("Label balance: verdict", html.verdict_box(SEVERITY_TONES[report["severity"]], report["findings"])),
         *([html.section("Ingestion: every file", ingestion_html(ingestion))] if ingestion else []),
         html.section("Class distribution", _distribution_charts(report)),
         html.section("Numbers", _numbers(report)),

@@ -18,6 +18,8 @@ from typing import Dict, List, Optional
 from tfx import types
 from tfx.dsl.components.common import resolver
 
+from components import artifacts
+
 MODEL_KEY = "model"
 BLESSING_KEY = "model_blessing"
 CANDIDATE_KEY = "candidate"
@@ -28,12 +30,12 @@ def latest_blessed_other_than(
 ) -> Optional[tuple]:
     """(model, blessing) of the blessed model with the highest id except `candidate_id`, or None.
 
-    A blessing names its model by the custom properties `blessed` and `current_model_id`, which the
-    PromotionGate writes as TFX's Evaluator does."""
+    A blessing names its model by the custom properties `artifacts.BLESSED_PROPERTY` and
+    `artifacts.BLESSED_MODEL_ID_PROPERTY`, which the PromotionGate writes as TFX's Evaluator does."""
     blessing_by_model = {
-        blessing.get_int_custom_property("current_model_id"): blessing
+        blessing.get_int_custom_property(artifacts.BLESSED_MODEL_ID_PROPERTY): blessing
         for blessing in blessings
-        if blessing.get_int_custom_property("blessed") == 1
+        if blessing.get_int_custom_property(artifacts.BLESSED_PROPERTY) == 1
     }
     for model in sorted(models, key=lambda artifact: artifact.id, reverse=True):
         if model.id != candidate_id and model.id in blessing_by_model:

@@ -4,26 +4,22 @@ The Evaluator's own thresholds are fixed when the pipeline is built, but the maj
 baseline is a fact about this run's data, so the decision happens here, after the Evaluator:
 the blessing this step writes is what the Pusher and the next run's model resolver read.
 """
-import json
-import os
 from typing import Dict, Optional, Tuple
 
-import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.writers import eval_config_writer
 from tfx.dsl.component.experimental import annotations
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import standard_artifacts
 
-from components import features
-from components.label_balance.component import LabelBalanceReport
-from components.promotion_gate.gate import GateThresholds, decide, metrics_from_confusion
+from components import artifacts, features
+from components.artifacts import LabelBalanceReport
+from components.promotion_gate.gate import GateThresholds, decision_record, metrics_from_confusion
 
 InputArtifact = annotations.InputArtifact
 OutputArtifact = annotations.OutputArtifact
 Parameter = annotations.Parameter
 
-DECISION_FILE = "decision.json"
 _CONFUSION_PLOT = "multiClassConfusionMatrixAtThresholds"
 
 
@@ -67,41 +63,27 @@ def PromotionGate(
 ) -> None:
     """Blesses `model` only if it beats the majority class, chance and the last blessed model.
 
-    Writes decision.json (the decision, each rule's reason, the candidate's and the baseline's
-    metrics) and BLESSED or NOT_BLESSED into `blessing`, with the custom properties `blessed`,
-    `current_model` and `current_model_id` that TFX's LatestBlessedModelStrategy reads.
+    The parameters are `GateThresholds.parameters()`. Writes decision.json (`gate.decision_record`:
+    the decision, each rule's reason, the candidate's and the baseline's metrics) and BLESSED or
+    NOT_BLESSED into `blessing`, with the custom properties that TFX's Evaluator writes and its
+    LatestBlessedModelStrategy reads (`artifacts.BLESSED_PROPERTY` and the model's id and uri).
     """
-    with tf.io.gfile.GFile(os.path.join(balance.uri, features.LABEL_BALANCE_FILE)) as f:
-        report = json.load(f)
+    thresholds = GateThresholds(majority_margin, chance_margin, max_regression)
+    report = artifacts.read_json(balance.uri, artifacts.LABEL_BALANCE_FILE)
     class_names = report["class_names"]
     eval_split = report["splits"][features.EVAL_SPLIT]
     candidate_name, baseline_name = evaluated_models(evaluation.uri)
-    matrix = confusion_matrix(evaluation.uri, candidate_name)
-    candidate = metrics_from_confusion(matrix, class_names)
-    baseline = _baseline_metrics(evaluation.uri, baseline_name, class_names)
-    thresholds = GateThresholds(majority_margin, chance_margin, max_regression)
-    blessed, reasons = decide(candidate, baseline, eval_split["majority_fraction"], len(class_names), thresholds)
-    decision = {
-        "blessed": blessed,
-        "reasons": reasons,
-        "candidate": candidate,
-        "baseline_model": baseline,
-        "majority_baseline": {
-            "class": eval_split["majority_class"],
-            "accuracy": eval_split["majority_fraction"],
-        },
-        "chance": 1.0 / len(class_names),
-        # rows: actual class, columns: predicted class, in class-index order
-        "confusion_matrix": [
-            [matrix.get((actual, predicted), 0.0) for predicted in range(len(class_names))]
-            for actual in range(len(class_names))
-        ],
-        "thresholds": {"majority_margin": majority_margin, "chance_margin": chance_margin, "max_regression": max_regression},
-    }
-    with tf.io.gfile.GFile(os.path.join(blessing.uri, DECISION_FILE), "w") as f:
-        json.dump(decision, f, indent=2)
-    with tf.io.gfile.GFile(os.path.join(blessing.uri, "BLESSED" if blessed else "NOT_BLESSED"), "w") as f:
-        f.write("")
-    blessing.set_int_custom_property("blessed", int(blessed))
-    blessing.set_int_custom_property("current_model_id", model.id)
-    blessing.set_string_custom_property("current_model", model.uri)
+    decision = decision_record(
+        confusion_matrix(evaluation.uri, candidate_name),
+        _baseline_metrics(evaluation.uri, baseline_name, class_names),
+        class_names,
+        eval_split["majority_class"],
+        eval_split["majority_fraction"],
+        thresholds,
+    )
+    blessed = decision["blessed"]
+    artifacts.write_json(blessing.uri, artifacts.DECISION_FILE, decision)
+    artifacts.write_text(blessing.uri, artifacts.BLESSED_FILE if blessed else artifacts.NOT_BLESSED_FILE, "")
+    blessing.set_int_custom_property(artifacts.BLESSED_PROPERTY, int(blessed))
+    blessing.set_int_custom_property(artifacts.BLESSED_MODEL_ID_PROPERTY, model.id)
+    blessing.set_string_custom_property(artifacts.BLESSED_MODEL_URI_PROPERTY, model.uri)

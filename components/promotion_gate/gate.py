@@ -14,12 +14,25 @@ from __future__ import annotations
 import dataclasses
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
+from components.options import require
+
 
 @dataclasses.dataclass(frozen=True)
 class GateThresholds:
+    """The margins of rules (a) to (c). They are the PromotionGate's Parameters, one per field, and
+    runtime parameters on Kubeflow / Vertex, so they are checked again when the gate runs."""
+
     majority_margin: float = 0.02
     chance_margin: float = 0.05
     max_regression: float = 0.01
+
+    def __post_init__(self):
+        for name, value in dataclasses.asdict(self).items():
+            require(0.0 <= value <= 1.0, "{%s} {value} must be between 0 and 1." % name, value=value)
+
+    def parameters(self) -> Dict[str, float]:
+        """The PromotionGate component's Parameters."""
+        return dataclasses.asdict(self)
 
 
 def recall_by_class(matrix: Mapping[Tuple[int, int], float]) -> Dict[int, float]:
@@ -88,3 +101,31 @@ def decide(
                 + (f"within the {thresholds.max_regression:g} tolerance" if ok else f"drops by {drop:.3f}, more than the {thresholds.max_regression:g} tolerance")
             )
     return all(passed), reasons
+
+
+def decision_record(
+    confusion: Mapping[Tuple[int, int], float],
+    baseline: Optional[Mapping],
+    class_names: Sequence[str],
+    majority_class: str,
+    majority_fraction: float,
+    thresholds: GateThresholds = GateThresholds(),
+) -> Dict:
+    """The decision on a candidate, as decision.json holds it: whether it is blessed and why, the
+    candidate's metrics (from its eval confusion matrix), the baseline model's, and the matrix."""
+    candidate = metrics_from_confusion(confusion, class_names)
+    blessed, reasons = decide(candidate, baseline, majority_fraction, len(class_names), thresholds)
+    return {
+        "blessed": blessed,
+        "reasons": reasons,
+        "candidate": candidate,
+        "baseline_model": baseline,
+        "majority_baseline": {"class": majority_class, "accuracy": majority_fraction},
+        "chance": 1.0 / len(class_names),
+        # rows: actual class, columns: predicted class, in class-index order
+        "confusion_matrix": [
+            [confusion.get((actual, predicted), 0.0) for predicted in range(len(class_names))]
+            for actual in range(len(class_names))
+        ],
+        "thresholds": dataclasses.asdict(thresholds),
+    }

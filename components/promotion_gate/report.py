@@ -14,7 +14,7 @@ def evaluation_section(decision: Dict, class_names: Sequence[str]) -> str:
     """`decision` is the PromotionGate's decision.json."""
     candidate, baseline, majority = decision["candidate"], decision["baseline_model"], decision["majority_baseline"]
     verdict = html.verdict_box(
-        "none" if decision["blessed"] else "severe",
+        html.GOOD if decision["blessed"] else html.BAD,
         [("Blessed: " if decision["blessed"] else "Not blessed: ") + "every rule below must hold."]
         + [reason[0].upper() + reason[1:] + "." for reason in decision["reasons"]],
     )

@@ -14,8 +14,8 @@ h1{font-size:1.6rem;margin-bottom:.2rem} h2{font-size:1.25rem;margin-top:2rem;bo
 h3{font-size:1.05rem;margin-bottom:.3rem}
 .meta{color:#59636e;font-size:.9rem}
 .verdict{border-left:.4rem solid;padding:.6rem 1rem;margin:1rem 0;border-radius:.3rem}
-.verdict.none{border-color:#1a7f37;background:#dafbe1} .verdict.moderate{border-color:#9a6700;background:#fff8c5}
-.verdict.severe{border-color:#cf222e;background:#ffebe9}
+.verdict.good{border-color:#1a7f37;background:#dafbe1} .verdict.warning{border-color:#9a6700;background:#fff8c5}
+.verdict.bad{border-color:#cf222e;background:#ffebe9}
 .verdict ul{margin:.3rem 0;padding-left:1.2rem}
 table{border-collapse:collapse;margin:.5rem 0;font-size:.92rem}
 th,td{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:right} th{background:#f6f8fa}
@@ -26,6 +26,9 @@ svg text{font-family:inherit;font-size:12px;fill:#1f2328}
 
 BAR_COLOUR = "#0969da"
 HIGHLIGHT_COLOUR = "#cf222e"
+
+# A verdict box's tone: green, amber or red.
+GOOD, WARNING, BAD = "good", "warning", "bad"
 
 
 def escape(text) -> str:
@@ -53,9 +56,12 @@ def png(path: str, alt: str) -> str:
     return f'<img alt="{escape(alt)}" style="max-width:100%" src="data:image/png;base64,{data}">'
 
 
-def verdict_box(severity: str, lines: Sequence[str]) -> str:
+def verdict_box(tone: str, lines: Sequence[str]) -> str:
+    """The lines in a box coloured by `tone` (GOOD, WARNING or BAD)."""
+    if tone not in (GOOD, WARNING, BAD):
+        raise ValueError(f"tone {tone!r} must be one of {GOOD}, {WARNING}, {BAD}.")
     items = "".join(f"<li>{escape(line)}</li>" for line in lines)
-    return f'<div class="verdict {escape(severity)}"><ul>{items}</ul></div>'
+    return f'<div class="verdict {tone}"><ul>{items}</ul></div>'
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence], text: bool = False) -> str:

@@ -1,14 +1,13 @@
 """Export a trained model with the Transform graph inside, so clients send raw images."""
 from __future__ import annotations
 
-import json
 import os
 from typing import Sequence
 
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from components import features
+from components import artifacts, features
 
 
 def export_serving_model(
@@ -58,5 +57,4 @@ def export_serving_model(
     )
     extra = os.path.join(export_dir, "assets.extra")
     tf.io.gfile.makedirs(extra)
-    with tf.io.gfile.GFile(os.path.join(extra, features.CLASS_NAMES_FILE), "w") as f:
-        json.dump(list(class_names), f)
+    artifacts.write_json(extra, artifacts.CLASS_NAMES_FILE, list(class_names))

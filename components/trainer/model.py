@@ -1,4 +1,4 @@
-"""Model builders: pure functions from input shape and class count to an uncompiled tf.keras model.
+"""Model builders: functions from input shape and class count to an uncompiled tf.keras model.
 
 Architectures:
 
@@ -11,6 +11,9 @@ Architectures:
 
 Augmentation is a block of Keras preprocessing layers at the model's input: Keras runs them only
 in training, so evaluation and serving see the images as they are.
+
+Importing this module also tells AutoGraph to leave tf_keras alone (`_skip_autograph_for_tf_keras`),
+for every model trained in the process.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import tensorflow as tf
 from tensorflow.python.autograph.core import config as _autograph_config
 
 from components import features
+from components.paths import is_remote
 from components.trainer.options import ARCHITECTURES, FLIP_MODES
 
 BACKBONE_LAYER = "backbone"
@@ -82,7 +86,7 @@ def _deeper_cnn(x):
 
 def _local_copy(path: str) -> str:
     """Keras reads weights files with h5py, from local disk only: a gs:// file is copied first."""
-    if "://" not in path:
+    if not is_remote(path):
         return path
     local = os.path.join(tempfile.mkdtemp(prefix="weights-"), os.path.basename(path))
     tf.io.gfile.copy(path, local, overwrite=True)

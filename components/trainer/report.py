@@ -11,11 +11,11 @@ def training_section(training: Dict) -> str:
     findings = training["findings"]
     if findings:
         verdict = html.verdict_box(
-            "severe" if any(f["code"] in ("majority_class_collapse", "underfitting") for f in findings) else "moderate",
+            html.BAD if any(f["code"] in ("majority_class_collapse", "underfitting") for f in findings) else html.WARNING,
             [f"[{f['code']}] {f['message']} Try: {f['try']}" for f in findings],
         )
     else:
-        verdict = html.verdict_box("none", ["Nothing in the training curves needs explaining."])
+        verdict = html.verdict_box(html.GOOD, ["Nothing in the training curves needs explaining."])
     stop = "stopped early" if training["stopped_early"] else "ran all epochs"
     numbers = html.table(
         ["epochs run", "best epoch", "best validation accuracy", "always the largest class", "early stop"],

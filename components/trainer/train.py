@@ -11,8 +11,9 @@ import tensorflow as tf
 from tfx.components.trainer.fn_args_utils import DataAccessor
 from tfx_bsl.public import tfxio
 
-from components import features
+from components import artifacts, features
 from components.trainer.model import BACKBONE_LAYER, build_model
+from components.trainer.options import TrainingOptions
 
 _SHUFFLE_BUFFER = 10_000
 
@@ -52,7 +53,6 @@ class TrainingResult:
     model: tf.keras.Model  # the best epoch's model, reloaded from best_model.keras
     history: Dict[str, List[float]]
     best_epoch: int  # 1-based
-    best_model_path: str
     stopped_early: bool
 
 
@@ -62,17 +62,12 @@ def train(
     input_shape,
     num_classes: int,
     model_dir: str,
-    epochs: int,
-    learning_rate: float,
-    early_stopping_patience: int,
+    options: TrainingOptions,
     class_weight: Optional[Dict[int, float]] = None,
-    architecture: str = "simple_cnn",
-    augment: bool = False,
-    flip: str = "none",
-    pretrained_weights: Optional[str] = None,
     seed: int = 0,
 ) -> TrainingResult:
-    """Trains a model, keeps the epoch with the best validation accuracy, and returns that model.
+    """Trains a model as `options` say, keeps the epoch with the best validation accuracy, and
+    returns that model.
 
     `transfer` with pretrained weights trains in two phases: the backbone frozen for the first
     half of the epochs, then all layers at a tenth of the learning rate; the best epoch is kept
@@ -81,13 +76,16 @@ def train(
     """
     tf.keras.utils.set_random_seed(seed)
     tf.io.gfile.makedirs(model_dir)
-    model = build_model(architecture, input_shape, num_classes, augment, flip, pretrained_weights)
-    if architecture == "transfer" and pretrained_weights:
+    epochs, learning_rate, patience = options.epochs, options.learning_rate, options.early_stopping_patience
+    model = build_model(
+        options.architecture, input_shape, num_classes, options.augment, options.flip, options.pretrained_weights
+    )
+    if options.architecture == "transfer" and options.pretrained_weights:
         frozen_epochs = max(1, epochs // 2)
         phases = [(frozen_epochs, learning_rate, False), (epochs, learning_rate / 10, True)]
     else:
         phases = [(epochs, learning_rate, None)]
-    best_model_path = os.path.join(model_dir, features.BEST_MODEL_FILE)
+    best_model_path = os.path.join(model_dir, artifacts.BEST_MODEL_FILE)
     callbacks = [
         _LearningRateLogger(),
         tf.keras.callbacks.ModelCheckpoint(
@@ -96,13 +94,13 @@ def train(
         # Validation loss keeps falling while accuracy sits on the majority-class plateau, so it
         # is the signal that tells a slow start from a dead end.
         tf.keras.callbacks.EarlyStopping(
-            monitor="val_loss", mode="min", patience=early_stopping_patience, restore_best_weights=True
+            monitor="val_loss", mode="min", patience=patience, restore_best_weights=True
         ),
         # Halve the step when validation loss stalls, well before early stopping gives up.
         tf.keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss", factor=0.5, patience=max(1, early_stopping_patience // 3), min_lr=1e-6
+            monitor="val_loss", factor=0.5, patience=max(1, patience // 3), min_lr=1e-6
         ),
-        tf.keras.callbacks.CSVLogger(os.path.join(model_dir, features.HISTORY_CSV_FILE)),
+        tf.keras.callbacks.CSVLogger(os.path.join(model_dir, artifacts.HISTORY_CSV_FILE)),
         tf.keras.callbacks.TensorBoard(log_dir=os.path.join(model_dir, "logs"), histogram_freq=0),
     ]
     history: Dict[str, List[float]] = {}
@@ -134,14 +132,13 @@ def train(
     val_accuracy = history["val_accuracy"]
     # ModelCheckpoint saves on strict improvement only, so ties resolve to the first best epoch.
     best_epoch = val_accuracy.index(max(val_accuracy)) + 1
-    with tf.io.gfile.GFile(os.path.join(model_dir, features.HISTORY_FILE), "w") as f:
+    with tf.io.gfile.GFile(os.path.join(model_dir, artifacts.HISTORY_FILE), "w") as f:
         json.dump({"epochs_run": len(val_accuracy), "best_epoch": best_epoch, "history": history}, f, indent=2)
     best_model = tf.keras.models.load_model(best_model_path)
     return TrainingResult(
         model=best_model,
         history=history,
         best_epoch=best_epoch,
-        best_model_path=best_model_path,
         stopped_early=len(val_accuracy) < epochs,
     )
 

@@ -11,9 +11,7 @@ from typing import Any, Dict
 import tensorflow as tf
 
 from components import features
-
-IMAGE_SIZE_CONFIG = "image_size"
-CHANNELS_CONFIG = "channels"
+from components.transform.options import ImageOptions
 
 
 def decode_rgb(image_bytes: tf.Tensor) -> tf.Tensor:
@@ -54,13 +52,10 @@ def decode_images(image_bytes: tf.Tensor, image_size: int, channels: int) -> tf.
 def preprocessing_fn(inputs: Dict[str, tf.Tensor], custom_config: Dict[str, Any]) -> Dict[str, tf.Tensor]:
     """Raw features -> {'image': float [batch, H, W, C], 'label': int64 [batch]}.
 
-    `custom_config` carries the image size and channel count from the pipeline config.
+    `custom_config` is `ImageOptions.to_custom_config()`: the image size and channel count.
     """
-    outputs = {
-        features.TRANSFORMED_IMAGE_KEY: decode_images(
-            inputs[features.IMAGE_KEY], custom_config[IMAGE_SIZE_CONFIG], custom_config[CHANNELS_CONFIG]
-        )
-    }
+    options = ImageOptions.from_custom_config(custom_config)
+    outputs = {features.TRANSFORMED_IMAGE_KEY: decode_images(inputs[features.IMAGE_KEY], options.image_size, options.channels)}
     if features.LABEL_KEY in inputs:
         outputs[features.TRANSFORMED_LABEL_KEY] = tf.reshape(inputs[features.LABEL_KEY], [-1])
     return outputs

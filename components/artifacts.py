@@ -1,0 +1,111 @@
+"""What crosses component boundaries: artifact file names, artifact types, custom-property keys,
+and the records one step writes for another (training hints, class names, JSON files).
+
+A step reads another step's output only through this module, so no component imports another
+component's TFX glue (and its libraries) for a file name, and the run summary needs none of them.
+Feature keys and serving signatures live in `features.py`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import posixpath
+from typing import Any, List, Optional, Sequence
+
+import tensorflow as tf
+from tfx.components.evaluator import constants as evaluator_constants
+from tfx.types.artifact import Artifact
+
+from components.options import from_json, to_json
+
+# Files inside artifacts, by the artifact that holds them.
+# Examples (ImageExampleGen); CLASS_NAMES_FILE is also in the served model's assets.extra/.
+CLASS_NAMES_FILE = "class_names.json"
+INGESTION_FILE = "ingestion.json"  # every file seen: ingested, rejected with a reason, converted
+# LabelBalanceReport and the Trainer's hyperparameters input (LabelBalance).
+LABEL_BALANCE_FILE = "label_balance.json"
+DATA_REPORT_FILE = "data_report.html"
+TRAINING_HINTS_FILE = "training_hints.json"
+# ModelRun (Trainer).
+BEST_MODEL_FILE = "best_model.keras"
+HISTORY_FILE = "history.json"
+HISTORY_CSV_FILE = "history.csv"
+TRAINING_FILE = "training.json"  # the training summary: best epoch, findings, plots
+# ModelBlessing (PromotionGate).
+DECISION_FILE = "decision.json"
+BLESSED_FILE = evaluator_constants.BLESSED_FILE_NAME
+NOT_BLESSED_FILE = evaluator_constants.NOT_BLESSED_FILE_NAME
+
+# Custom properties of a ModelBlessing, as TFX's Evaluator writes them and its resolver strategies
+# read them: whether the model is blessed, and which model artifact it is.
+BLESSED_PROPERTY = evaluator_constants.ARTIFACT_PROPERTY_BLESSED_KEY
+BLESSED_MODEL_ID_PROPERTY = evaluator_constants.ARTIFACT_PROPERTY_CURRENT_MODEL_ID_KEY
+BLESSED_MODEL_URI_PROPERTY = evaluator_constants.ARTIFACT_PROPERTY_CURRENT_MODEL_URI_KEY
+# Custom properties of a PushedModel, as TFX's Pusher executor writes them (private names there).
+PUSHED_PROPERTY = "pushed"
+PUSHED_DESTINATION_PROPERTY = "pushed_destination"
+# The Examples artifact's class list, in label-index order (also CLASS_NAMES_FILE).
+CLASS_NAMES_PROPERTY = "class_names"
+
+
+class LabelBalanceReport(Artifact):
+    """label_balance.json (the verdict and numbers) and data_report.html (the same for people)."""
+
+    # <namespace>.<Name>: the form Kubeflow Pipelines v2 and Vertex AI require of custom artifact types.
+    TYPE_NAME = "image_pipeline.LabelBalanceReport"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingHints:
+    """What LabelBalance derives from the data for the Trainer (TRAINING_HINTS_FILE).
+
+    It travels as the Trainer's `hyperparameters` input, TFX's channel for values derived
+    upstream: the Trainer gets the file's JSON as `fn_args.hyperparameters`.
+    """
+
+    class_names: List[str]  # in label-index order
+    class_weights: Optional[List[float]]  # per class in the same order; None when weighting is off
+    majority_fraction: float  # validation accuracy of always answering the largest class
+
+    def to_json(self) -> dict:
+        return to_json(self)
+
+    @classmethod
+    def from_json(cls, values) -> "TrainingHints":
+        return from_json(cls, values)
+
+
+def read_json(directory: str, filename: str) -> Any:
+    with tf.io.gfile.GFile(posixpath.join(directory, filename)) as f:
+        return json.load(f)
+
+
+def read_json_if_present(directory: str, filename: str) -> Optional[Any]:
+    """The file's JSON, or None when the artifact has no such file (an older run, a failed step)."""
+    if not tf.io.gfile.exists(posixpath.join(directory, filename)):
+        return None
+    return read_json(directory, filename)
+
+
+def write_text(directory: str, filename: str, text: str) -> str:
+    """Writes `text` to `directory`/`filename` (local or gs://); returns the file's path."""
+    path = posixpath.join(directory, filename)
+    with tf.io.gfile.GFile(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def write_json(directory: str, filename: str, value: Any) -> str:
+    return write_text(directory, filename, json.dumps(value, indent=2))
+
+
+def write_class_names(examples: Artifact, class_names: Sequence[str]) -> None:
+    """Records the class list in the Examples artifact: CLASS_NAMES_FILE and CLASS_NAMES_PROPERTY."""
+    text = json.dumps(list(class_names))
+    write_text(examples.uri, CLASS_NAMES_FILE, text)
+    examples.set_string_custom_property(CLASS_NAMES_PROPERTY, text)
+
+
+def read_class_names(examples_uri: str) -> List[str]:
+    """The class names an image ExampleGen recorded, in label-index order."""
+    return read_json(examples_uri, CLASS_NAMES_FILE)

@@ -1,0 +1,31 @@
+"""Transform's settings, importable without TensorFlow (the command line is built from them)."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict, Mapping
+
+from components.options import from_json, require, to_json
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageOptions:
+    """What every image becomes: SIZE x SIZE pixels, with 1 (grayscale) or 3 (RGB) channels."""
+
+    image_size: int = 32
+    channels: int = 3
+
+    def __post_init__(self):
+        require(
+            8 <= self.image_size <= 1024,
+            "{image_size} {value} must be between 8 and 1024 pixels (for example 32).",
+            value=self.image_size,
+        )
+        require(self.channels in (1, 3), "{channels} {value} must be 1 (grayscale) or 3 (RGB).", value=self.channels)
+
+    def to_custom_config(self) -> Dict[str, Any]:
+        """The Transform component's `custom_config`, which TFX hands to `preprocessing_fn`."""
+        return to_json(self)
+
+    @classmethod
+    def from_custom_config(cls, custom_config: Mapping[str, Any]) -> "ImageOptions":
+        return from_json(cls, custom_config)

@@ -1,0 +1,183 @@
+"""The flags every runner shares, and the PipelineConfig they make.
+
+Defaults come from the options dataclasses themselves, so a flag's default cannot drift from the
+component's. A bad value becomes one ConfigError line that names the flag.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Callable, Type, TypeVar
+
+from components.image_example_gen.ingestion import IngestionLimits
+from components.label_balance.balance import CLASS_WEIGHTING_CHOICES, BalanceOptions
+from components.options import OptionError
+from components.promotion_gate.gate import GateThresholds
+from components.trainer.options import ARCHITECTURES, FLIP_MODES, TrainingOptions
+from components.transform.options import ImageOptions
+from pipeline import beam_packaging
+from pipeline.config import SETUP_FILE, DataConfig, PipelineConfig, RuntimeConfig
+
+T = TypeVar("T")
+
+# Options fields whose flag is not --<field-name-with-dashes>.
+_FLAGS = {"severe_ratio": "--severe-imbalance-ratio", "class_weighting": "--class-weights"}
+# Options fields no flag sets (they keep their default), as an error message names them.
+_WITHOUT_FLAG = {"train_eval_distance": "train/eval distance threshold"}
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; the message names the flag and the fix."""
+
+
+def flag(setting: str) -> str:
+    """The command-line spelling of an options field."""
+    return _WITHOUT_FLAG.get(setting) or _FLAGS.get(setting, "--" + setting.replace("_", "-"))
+
+
+def _from_flags(cls: Type[T], args: argparse.Namespace) -> T:
+    """The options dataclass `cls` with each field set from its flag."""
+    values = {}
+    for field in dataclasses.fields(cls):
+        if field.name not in _WITHOUT_FLAG:
+            values[field.name] = getattr(args, flag(field.name)[2:].replace("-", "_"))
+    return cls(**values)
+
+
+def _checked(make: Callable[[], T]) -> T:
+    try:
+        return make()
+    except OptionError as error:
+        raise ConfigError(error.spelled(flag)) from error
+
+
+def _add(group, options, setting: str, help: str, **kwargs) -> None:
+    """The flag of `options`' field `setting`, defaulting to the field's value; numbers are typed
+    by their default (0.05 takes floats, 32 ints)."""
+    default = getattr(options, setting)
+    if isinstance(default, (int, float)) and not isinstance(default, bool):
+        kwargs.setdefault("type", type(default))
+    group.add_argument(flag(setting), default=default, help=help, **kwargs)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the flags every runner shares; defaults come from the options dataclasses."""
+    data, ingestion, image, training = DataConfig(), IngestionLimits(), ImageOptions(), TrainingOptions()
+    balance, gate, runtime = BalanceOptions(), GateThresholds(), RuntimeConfig()
+    group = parser.add_argument_group("data")
+    _add(
+        group, data, "data_dir",
+        "folder of images: <class>/<image> or train/<class>/<image> + eval/<class>/<image> "
+        "(default: the built-in sample, made on first use)",
+    )  # fmt: skip
+    _add(
+        group, data, "eval_fraction",
+        "share of images held out for evaluation when there are no train/ and eval/ folders (default: %(default)s)",
+    )  # fmt: skip
+    _add(group, image, "image_size", "images are resized to SIZE x SIZE (default: %(default)s)")
+    _add(group, image, "channels", "1 = grayscale, 3 = RGB (default: %(default)s)")
+    _add(
+        group, ingestion, "max_rejected_fraction",
+        "stop when more than this share of the files is rejected (unreadable, not an image, ...); "
+        "every reject is listed either way (default: %(default)s)",
+    )  # fmt: skip
+    _add(
+        group, ingestion, "max_image_pixels",
+        "reject images with more pixels than this (decompression bombs) (default: %(default)s)",
+    )  # fmt: skip
+    _add(group, data, "schema_file", "the curated schema ImportSchemaGen imports (default: schemas/schema.pbtxt)")
+    group = parser.add_argument_group("training")
+    _add(group, training, "epochs", "maximum epochs (default: %(default)s)")
+    _add(group, training, "batch_size", "(default: %(default)s)")
+    _add(group, training, "learning_rate", "(default: %(default)s)")
+    _add(group, training, "architecture", "(default: %(default)s)", choices=ARCHITECTURES)
+    _add(
+        group, training, "augment", "random rotation, zoom and contrast (and --flip) while training",
+        action=argparse.BooleanOptionalAction,
+    )  # fmt: skip
+    _add(
+        group, training, "flip",
+        "random flips in augmentation; only where a mirrored image keeps its label (default: %(default)s)",
+        choices=tuple(FLIP_MODES),
+    )  # fmt: skip
+    _add(
+        group, training, "pretrained_weights",
+        "local weights file for the transfer backbone (MobileNetV2, include_top=False); nothing is downloaded",
+    )  # fmt: skip
+    _add(
+        group, training, "early_stopping_patience",
+        "stop after this many epochs without a lower validation loss (default: %(default)s)",
+    )  # fmt: skip
+    group = parser.add_argument_group("label balance")
+    _add(
+        group, balance, "class_weighting",
+        "balanced: weight each class by n_images / (n_classes * n_class_images); none: plain loss "
+        "(default: %(default)s)",
+        choices=CLASS_WEIGHTING_CHOICES,
+    )  # fmt: skip
+    _add(
+        group, balance, "imbalance_ratio",
+        "largest / smallest train class at which labels count as imbalanced (default: %(default)s)",
+    )  # fmt: skip
+    _add(group, balance, "severe_ratio", "ratio at which the imbalance counts as severe (default: %(default)s)")
+    _add(
+        group, balance, "fail_on_imbalance", "stop the run, after the data report, when labels are imbalanced",
+        action="store_true",
+    )  # fmt: skip
+    group = parser.add_argument_group("promotion")
+    _add(
+        group, gate, "majority_margin",
+        "accuracy must beat the eval share of the largest class by this much (default: %(default)s)",
+    )  # fmt: skip
+    _add(
+        group, gate, "chance_margin",
+        "balanced accuracy must beat 1 / number of classes by this much (default: %(default)s)",
+    )  # fmt: skip
+    _add(
+        group, gate, "max_regression",
+        "largest drop of accuracy or balanced accuracy tolerated against the last blessed model "
+        "(default: %(default)s)",
+    )  # fmt: skip
+    group = parser.add_argument_group("runtime")
+    _add(
+        group, runtime, "output_dir",
+        "pipeline artifacts, ML Metadata, served models and run_summary.json (default: %(default)s)",
+    )  # fmt: skip
+    _add(group, runtime, "pipeline_name", "(default: %(default)s)")
+    group.add_argument(
+        "--beam-arg",
+        action="append",
+        metavar="OPTION",
+        help="a Beam pipeline option for the data steps, repeatable; write it with '=': "
+        "--beam-arg=--direct_running_mode=multi_processing --beam-arg=--direct_num_workers=4, or "
+        "--beam-arg=--runner=DataflowRunner …; this project's setup.py goes with them unless an option "
+        "ships the code (--sdk_container_image, --extra_package) (default: none, one in-process worker)",
+    )
+    group.add_argument(
+        "--no-cache", action="store_true", help="re-run every component even when its inputs have not changed"
+    )
+
+
+def from_args(args: argparse.Namespace, setup_file: str = str(SETUP_FILE), **runtime_overrides) -> PipelineConfig:
+    """Builds and checks the config from parsed flags; raises ConfigError naming the flag.
+
+    `setup_file` is this project's setup.py where the Beam steps run (see `beam_packaging`);
+    `runtime_overrides` set RuntimeConfig fields the flags do not (a runner's own locations).
+    """
+    return _checked(
+        lambda: PipelineConfig(
+            data=_from_flags(DataConfig, args),
+            ingestion=_from_flags(IngestionLimits, args),
+            image=_from_flags(ImageOptions, args),
+            training=_from_flags(TrainingOptions, args),
+            balance=_from_flags(BalanceOptions, args),
+            gate=_from_flags(GateThresholds, args),
+            runtime=RuntimeConfig(
+                output_dir=args.output_dir,
+                pipeline_name=args.pipeline_name,
+                enable_cache=not args.no_cache,
+                beam_args=beam_packaging.beam_args(args.beam_arg or (), setup_file),
+                **runtime_overrides,
+            ),
+        )
+    )

@@ -1,0 +1,139 @@
+"""Reads one pipeline run back from ML Metadata, and what its artifacts say.
+
+`read_run` finds a run's executions and output artifacts; `collect` reads the files the summary
+and the report need from them, through `components.artifacts`, the components' contract.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Dict, List, Optional
+
+from ml_metadata import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+from components import artifacts
+from pipeline import dag
+
+_OUTPUT_EVENTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
+
+
+class NoRunError(LookupError):
+    """ML Metadata holds no run of the pipeline."""
+
+
+@dataclasses.dataclass
+class NodeRun:
+    state: str  # COMPLETE, CACHED, FAILED, ... (MLMD's execution state)
+    outputs: Dict[str, List[metadata_store_pb2.Artifact]]
+
+
+@dataclasses.dataclass
+class RunRecord:
+    run_id: str
+    nodes: Dict[str, NodeRun]
+
+    def artifact(self, node_id: str, key: str) -> Optional[metadata_store_pb2.Artifact]:
+        node = self.nodes.get(node_id)
+        outputs = node.outputs.get(key, []) if node else []
+        return outputs[0] if outputs else None
+
+
+def open_store(metadata_path: str) -> metadata_store.MetadataStore:
+    if not os.path.exists(metadata_path):
+        raise NoRunError(f"No ML Metadata store at {metadata_path}: has the pipeline run with this --output-dir?")
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = metadata_path
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    return metadata_store.MetadataStore(config)
+
+
+def read_run(store: metadata_store.MetadataStore, pipeline_name: str, run_id: Optional[str] = None) -> RunRecord:
+    """The executions and output artifacts of one run (the newest when `run_id` is None)."""
+    pipeline_context = store.get_context_by_type_and_name("pipeline", pipeline_name)
+    if pipeline_context is None:
+        raise NoRunError(f"ML Metadata has no pipeline named {pipeline_name!r}.")
+    pipeline_executions = {e.id for e in store.get_executions_by_context(pipeline_context.id)}
+    runs = sorted(store.get_contexts_by_type("pipeline_run"), key=lambda c: c.create_time_since_epoch, reverse=True)
+    for run in runs:
+        if run_id is not None and run.name != run_id:
+            continue
+        executions = [e for e in store.get_executions_by_context(run.id) if e.id in pipeline_executions]
+        if executions:
+            return RunRecord(run_id=run.name, nodes=_node_runs(store, pipeline_name, executions))
+    which = f"run {run_id}" if run_id else "run"
+    raise NoRunError(f"ML Metadata has no {which} of pipeline {pipeline_name!r}.")
+
+
+def _node_runs(store, pipeline_name: str, executions) -> Dict[str, NodeRun]:
+    events = store.get_events_by_execution_ids([e.id for e in executions])
+    by_id = {a.id: a for a in store.get_artifacts_by_id({e.artifact_id for e in events})}
+    nodes = {}
+    for execution in executions:
+        node_contexts = [
+            c.name for c in store.get_contexts_by_execution(execution.id) if c.name.startswith(pipeline_name + ".")
+        ]
+        if not node_contexts:
+            continue
+        outputs: Dict[str, List[metadata_store_pb2.Artifact]] = {}
+        for event in events:
+            if event.execution_id == execution.id and event.type in _OUTPUT_EVENTS:
+                outputs.setdefault(event.path.steps[0].key, []).append(by_id[event.artifact_id])
+        node_id = node_contexts[0][len(pipeline_name) + 1 :]
+        nodes[node_id] = NodeRun(state=metadata_store_pb2.Execution.State.Name(execution.last_known_state), outputs=outputs)
+    return nodes
+
+
+def _custom_int(artifact: Optional[metadata_store_pb2.Artifact], name: str) -> Optional[int]:
+    if artifact is None or name not in artifact.custom_properties:
+        return None
+    return artifact.custom_properties[name].int_value
+
+
+def read_overall_metrics(evaluation_uri: str) -> Dict[str, float]:
+    """TFMA's overall-slice metrics of the candidate model, by metric name."""
+    import tensorflow_model_analysis as tfma
+
+    result = tfma.load_eval_result(evaluation_uri)
+    metrics: Dict[str, float] = {}
+    for slice_key, slice_metrics in result.slicing_metrics:
+        if slice_key != ():
+            continue
+        for name, value in slice_metrics.get("", {}).get("", {}).items():
+            if "doubleValue" in value:
+                metrics[name] = float(value["doubleValue"])
+    return metrics
+
+
+@dataclasses.dataclass
+class RunArtifacts:
+    """What one run's artifacts say, read once for both the summary and the report."""
+
+    balance: Optional[Dict]  # label_balance.json
+    training: Optional[Dict]  # the Trainer's training.json
+    metrics: Dict[str, float]  # TFMA overall metrics of the candidate
+    decision: Optional[Dict]  # the PromotionGate's decision.json
+    blessed: bool
+    pushed_model: Optional[str]
+    ingestion: Optional[Dict] = None  # the ExampleGen's ingestion.json
+
+
+def collect(record: RunRecord) -> RunArtifacts:
+    balance = record.artifact(dag.LABEL_BALANCE, "balance")
+    model_run = record.artifact(dag.TRAINER, "model_run")
+    evaluation = record.artifact(dag.EVALUATOR, "evaluation")
+    pushed = record.artifact(dag.PUSHER, "pushed_model")
+    pushed_model = None
+    if _custom_int(pushed, artifacts.PUSHED_PROPERTY) == 1:
+        pushed_model = pushed.custom_properties[artifacts.PUSHED_DESTINATION_PROPERTY].string_value
+    blessing = record.artifact(dag.PROMOTION_GATE, "blessing")
+    examples = record.artifact(dag.EXAMPLE_GEN, "examples")
+    return RunArtifacts(
+        ingestion=artifacts.read_json_if_present(examples.uri, artifacts.INGESTION_FILE) if examples else None,
+        balance=artifacts.read_json(balance.uri, artifacts.LABEL_BALANCE_FILE) if balance else None,
+        training=artifacts.read_json_if_present(model_run.uri, artifacts.TRAINING_FILE) if model_run else None,
+        metrics=read_overall_metrics(evaluation.uri) if evaluation else {},
+        decision=artifacts.read_json(blessing.uri, artifacts.DECISION_FILE) if blessing else None,
+        blessed=_custom_int(blessing, artifacts.BLESSED_PROPERTY) == 1,
+        pushed_model=pushed_model,
+    )

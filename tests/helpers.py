@@ -1,0 +1,80 @@
+"""Helpers the tests share: tiny image folders made on the fly, and the pipeline's node ids."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Sequence
+
+from PIL import Image
+
+from pipeline.config import REPO_ROOT
+
+RUN_LOCAL = str(REPO_ROOT / "pipeline" / "run_local.py")
+
+# The pipeline's node ids, as ML Metadata, the run summary and the compiled specs name them.
+PIPELINE_NODES = {
+    "ImageExampleGen",
+    "ImportSchemaGen",
+    "StatisticsGen",
+    "ExampleValidator",
+    "LabelBalance",
+    "Transform",
+    "Trainer",
+    "LatestBlessedModelResolver",
+    "Evaluator",
+    "PromotionGate",
+    "Pusher",
+}
+
+# Distinct colours so a test can tell classes apart after decoding.
+COLOURS = {"cat": (200, 30, 30), "dog": (30, 200, 30), "owl": (30, 30, 200)}
+PIL_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".bmp": "BMP"}
+
+
+def write_image(path: Path, colour=(128, 128, 128), size=(12, 10), mode="RGB") -> Path:
+    """A small solid-colour image in the format its extension names."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = Image.new("RGB", size, colour)
+    if mode != "RGB":
+        image = image.convert(mode)
+    image.save(path, format=PIL_FORMATS[path.suffix.lower()])
+    return path
+
+
+def make_class_folders(root: Path, files_per_class: Dict[str, Sequence[str]]) -> Path:
+    """root/<class>/<file> for each class and file name; colour follows the class."""
+    for class_name, names in files_per_class.items():
+        for name in names:
+            write_image(root / class_name / name, COLOURS.get(class_name, (128, 128, 128)))
+    return root
+
+
+def raw_image_metadata():
+    """tf.Transform metadata for raw examples holding image bytes and a label, as the schema has them."""
+    import tensorflow as tf
+    from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
+
+    from components import features
+
+    return dataset_metadata.DatasetMetadata(
+        schema_utils.schema_from_feature_spec(
+            {
+                features.IMAGE_KEY: tf.io.FixedLenFeature([1], tf.string),
+                features.LABEL_KEY: tf.io.FixedLenFeature([1], tf.int64),
+            }
+        )
+    )
+
+
+def run_pipeline(data_dir, output_dir, *flags):
+    """Runs `run_local.py` as a user does; returns (run_summary.json, stdout). Fails on a non-zero exit."""
+    result = subprocess.run(
+        [sys.executable, RUN_LOCAL, "--data-dir", str(data_dir), "--output-dir", str(output_dir), *flags],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with open(os.path.join(output_dir, "run_summary.json")) as f:
+        return json.load(f), result.stdout

@@ -1,0 +1,83 @@
+"""The one DAG: built from a config without the data, and the layering the code keeps."""
+import ast
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import REPO_ROOT
+
+
+def test_the_dag_is_built_without_reading_the_data_and_can_stop_after_a_node(tmp_path):
+    from pipeline import dag
+    from pipeline.config import DataConfig, PipelineConfig, RuntimeConfig
+
+    config = PipelineConfig(
+        data=DataConfig(data_dir=str(tmp_path / "not_there_yet")), runtime=RuntimeConfig(output_dir=str(tmp_path))
+    )
+    assert [c.id for c in dag.create_pipeline(config).components][0] == dag.EXAMPLE_GEN
+    data_steps = dag.create_pipeline(config, last_component=dag.TRANSFORM).components
+    assert {c.id for c in data_steps} == {
+        "ImageExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator", "LabelBalance", "Transform",
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="No component 'Nope'"):
+        dag.create_pipeline(config, last_component="Nope")
+
+
+def imported_modules(path: Path):
+    """Every module a Python file imports, at any depth of its code."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module
+
+
+def test_components_never_import_the_pipeline_package():
+    """Components get their settings as parameters; `pipeline/` composes them, never the reverse."""
+    offenders = {
+        f"{path.relative_to(REPO_ROOT)} imports {module}"
+        for path in sorted((REPO_ROOT / "components").rglob("*.py"))
+        for module in imported_modules(path)
+        if module == "pipeline" or module.startswith("pipeline.")
+    }
+    assert offenders == set()
+    # The check reads real imports: this file's own import of pipeline.config is one.
+    assert "pipeline.config" in set(imported_modules(Path(__file__)))
+
+
+def test_every_component_gets_back_the_options_the_config_gave_it(tmp_path):
+    """What TFX carries to each step (custom_config JSON, Parameters) decodes to the same options,
+    with the same types: a pixel count stays an int, not the double a protobuf Struct would make."""
+    import json
+
+    from components.image_example_gen.executor import limits_from
+    from components.image_example_gen.ingestion import IngestionLimits
+    from components.label_balance.balance import BalanceOptions
+    from components.promotion_gate.gate import GateThresholds
+    from components.trainer.options import TrainingOptions
+    from components.transform.options import ImageOptions
+    from pipeline import dag
+    from pipeline.config import PipelineConfig, RuntimeConfig
+
+    config = PipelineConfig(
+        ingestion=IngestionLimits(max_image_pixels=1_234_567, max_rejected_fraction=0.2),
+        image=ImageOptions(image_size=64, channels=1),
+        training=TrainingOptions(epochs=3, batch_size=7, architecture="deeper_cnn", augment=False, flip="both"),
+        balance=BalanceOptions(imbalance_ratio=3.0, severe_ratio=4.0, class_weighting="none", fail_on_imbalance=True),
+        gate=GateThresholds(majority_margin=0.1, chance_margin=0.2, max_regression=0.3),
+        runtime=RuntimeConfig(output_dir=str(tmp_path)),
+    )
+    nodes = {node.id: node.exec_properties for node in dag.create_pipeline(config).components}
+    limits = limits_from(nodes[dag.EXAMPLE_GEN])
+    assert limits == config.ingestion and type(limits.max_image_pixels) is int
+    assert ImageOptions.from_custom_config(json.loads(nodes[dag.TRANSFORM]["custom_config"])) == config.image
+    assert TrainingOptions.from_custom_config(json.loads(nodes[dag.TRAINER]["custom_config"])) == config.training
+    assert BalanceOptions(**{k: nodes[dag.LABEL_BALANCE][k] for k in config.balance.parameters()}) == config.balance
+    assert GateThresholds(**{k: nodes[dag.PROMOTION_GATE][k] for k in config.gate.parameters()}) == config.gate
+
+
+def test_options_from_another_version_are_refused_not_dropped():
+    from components.trainer.options import TrainingOptions
+
+    with pytest.raises(ValueError, match="Unknown TrainingOptions settings: epochz"):
+        TrainingOptions.from_custom_config({"epochz": 3})
