@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import posixpath
-from typing import Any, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import tensorflow as tf
 from tfx.components.evaluator import constants as evaluator_constants
@@ -66,6 +66,7 @@ class TrainingHints:
     class_names: List[str]  # in label-index order
     class_weights: Optional[List[float]]  # per class in the same order; None when weighting is off
     majority_fraction: float  # validation accuracy of always answering the largest class
+    split_sizes: Optional[Dict[str, int]] = None  # images per split, as StatisticsGen counted them
 
     def to_json(self) -> dict:
         return to_json(self)

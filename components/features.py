@@ -13,7 +13,9 @@ IMAGE_WIDTH_KEY = "image_width"  # pixels, from the file's header
 IMAGE_HEIGHT_KEY = "image_height"
 
 # Transformed features produced by the Transform component.
-TRANSFORMED_IMAGE_KEY = "image"  # float32 [height, width, channels] in [0, 1]
+# float32 [height, width, channels] in [0, 1] from the graph; rounded to uint8 pixels for the model
+# (preprocessing.to_pixels), which scales them back.
+TRANSFORMED_IMAGE_KEY = "image"
 TRANSFORMED_LABEL_KEY = "label"
 
 TRAIN_SPLIT = "train"

@@ -108,6 +108,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         group, training, "early_stopping_patience",
         "stop after this many epochs without a lower validation loss (default: %(default)s)",
     )  # fmt: skip
+    _add(
+        group, training, "cache_budget_mb",
+        "memory for decoded train and eval images: within it they are decoded once and kept, above it "
+        "streamed from disk and decoded each epoch; 0 always streams (default: a tenth of the memory "
+        "of the machine the Trainer runs on)",
+        type=int,
+    )  # fmt: skip
     group = parser.add_argument_group("label balance")
     _add(
         group, balance, "class_weighting",

@@ -27,6 +27,7 @@ def build_summary(
         training = {
             key: trained[key] for key in ("epochs_run", "best_epoch", "best_val_accuracy", "stopped_early", "plots")
         }
+        training["input"] = trained.get("input")
         training["findings"] = [{"code": f["code"], "message": f["message"]} for f in trained["findings"]]
     splits = balance["splits"] if balance else {}
     balance_summary = None
@@ -125,6 +126,8 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
             f"Trained {training['epochs_run']} epochs ({stop}); best epoch {training['best_epoch']} "
             f"with validation accuracy {training['best_val_accuracy']:.3f}."
         )
+        if training.get("input"):
+            lines.append(f"Trainer input: {training['input']['reason']}")
         for finding in training["findings"]:
             lines.append(f"Training finding [{finding['code']}]: {finding['message']}")
     if evaluation["accuracy"] is not None:

@@ -8,7 +8,7 @@ import tensorflow_transform.beam as tft_beam
 from PIL import Image
 
 from components import features
-from components.transform.preprocessing import decode_image, decode_images, preprocessing_fn
+from components.transform.preprocessing import decode_image, decode_images, preprocessing_fn, to_pixels
 from helpers import raw_image_metadata
 
 RED = (200, 30, 30)
@@ -52,6 +52,14 @@ def test_batch_keeps_order():
     images = decode_images(batch, image_size=4, channels=3).numpy()
     assert images.shape == (2, 4, 4, 3)
     assert images[0].max() < 0.01 and images[1].min() > 0.99
+
+
+def test_compact_pixels_are_the_float_image_within_half_a_level():
+    """What the Trainer caches and the model scales back: the float decode, rounded to 8 bits."""
+    data = encoded("JPEG", colour=(13, 200, 77), size=(37, 23))
+    reference = decode_image(tf.constant(data), image_size=16, channels=3).numpy()
+    pixels = to_pixels(decode_images(tf.constant([data]), image_size=16, channels=3)).numpy()[0]
+    assert pixels.dtype == np.uint8 and np.abs(pixels / 255.0 - reference).max() <= 0.5 / 255 + 1e-6
 
 
 def test_preprocessing_fn_runs_in_tf_transform(tmp_path):

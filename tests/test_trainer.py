@@ -25,11 +25,11 @@ SIZE = 8
 
 
 def dark_and_bright(n_per_class, seed, size=SIZE):
-    """Class 0: dark noisy images; class 1: bright ones."""
+    """Class 0: dark noisy images; class 1: bright ones; uint8 pixels, as the Transform graph gives."""
     rng = np.random.default_rng(seed)
     dark = rng.uniform(0.0, 0.4, (n_per_class, size, size, 3))
     bright = rng.uniform(0.6, 1.0, (n_per_class, size, size, 3))
-    x = np.concatenate([dark, bright]).astype(np.float32)
+    x = np.round(np.concatenate([dark, bright]) * 255).astype(np.uint8)
     y = np.array([0] * n_per_class + [1] * n_per_class, np.int64)
     return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(2 * n_per_class, seed=seed).batch(8)
 
@@ -38,13 +38,57 @@ def dark_and_bright(n_per_class, seed, size=SIZE):
 def test_every_architecture_outputs_a_probability_per_class(architecture, channels):
     size = 32  # MobileNetV2's smallest input
     model = build_model(architecture, (size, size, channels), num_classes=4, augment=True)
-    probabilities = model(np.zeros((2, size, size, channels), np.float32)).numpy()
+    probabilities = model(np.zeros((2, size, size, channels), np.uint8)).numpy()
     assert probabilities.shape == (2, 4)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.parametrize("architecture", ["simple_cnn", "deeper_cnn", "transfer"])
+def test_parameters_stay_bounded_as_images_grow(architecture):
+    """A Flatten head over 224 px feature maps had 12.8 M weights; every model now ends at a fixed
+    size (4x4 or global pooling), so 224 px costs at most a fifth more parameters than 32 px."""
+    small = build_model(architecture, (32, 32, 3), num_classes=10, augment=True).count_params()
+    large = build_model(architecture, (224, 224, 3), num_classes=10, augment=True).count_params()
+    assert large <= 1.2 * small and large < 3_000_000, (small, large)
+
+
+def test_simple_cnn_at_32_px_is_the_three_block_model_people_start_with():
+    model = build_model("simple_cnn", (32, 32, 1), num_classes=10)
+    convs = [layer for layer in model.layers if isinstance(layer, tf.keras.layers.Conv2D)]
+    assert [conv.filters for conv in convs] == [32, 64, 128] and not any(c.name.startswith("stem") for c in convs)
+    # A 224 px image is first brought down by stride-2 convolutions, then pooled to 3x3.
+    large = build_model("simple_cnn", (224, 224, 1), num_classes=10)
+    assert [layer.name for layer in large.layers if layer.name.startswith("stem")] == ["stem_0", "stem_1"]
+    (flatten,) = [layer for layer in large.layers if isinstance(layer, tf.keras.layers.Flatten)]
+    assert flatten.input_shape[1:] == (3, 3, 128)
+
+
+def test_a_gpu_trains_in_mixed_precision_and_exports_float32(tmp_path, monkeypatch):
+    from components.trainer import train as train_module
+
+    assert train_module.precision_policy(0) == "float32"
+    assert train_module.precision_policy(1) == "mixed_float16"
+    # This machine has no GPU: the mixed policy is forced, and float16 runs on the CPU, slowly.
+    monkeypatch.setattr(train_module, "precision_policy", lambda gpus: "mixed_float16")
+    result = train(
+        dark_and_bright(16, seed=0),
+        dark_and_bright(8, seed=1),
+        input_shape=(SIZE, SIZE, 3),
+        num_classes=2,
+        model_dir=str(tmp_path),
+        options=TrainingOptions(epochs=2, learning_rate=3e-3, augment=False),
+    )
+    assert tf.keras.mixed_precision.global_policy().name == "float32"  # restored for what follows
+    assert {layer.dtype_policy.name for layer in result.model.layers[1:]} == {"float32"}  # after the uint8 input
+    trained = tf.keras.models.load_model(os.path.join(tmp_path, artifacts.BEST_MODEL_FILE))
+    assert trained.get_layer("probabilities").dtype_policy.name == "float32"
+    assert any(layer.dtype_policy.name == "mixed_float16" for layer in trained.layers)
+    images = next(iter(dark_and_bright(4, seed=2)))[0]
+    np.testing.assert_allclose(result.model(images).numpy(), trained(images).numpy(), atol=2e-3)
+
+
 def test_augmentation_changes_images_in_training_only():
-    images = tf.constant(np.random.default_rng(0).uniform(0, 1, (4, 16, 16, 3)), tf.float32)
+    images = tf.constant(np.random.default_rng(0).uniform(0, 1, (4, 16, 16, 3)), tf.float32)  # after scaling
     block = augmentation("horizontal")
     np.testing.assert_array_equal(block(images, training=False).numpy(), images.numpy())
     assert not np.allclose(block(images, training=True).numpy(), images.numpy())

@@ -101,6 +101,7 @@ def LabelBalance(
         class_weights=[weights[n] for n in class_names] if weights else None,
         # Validation accuracy of always answering the largest class: the line the curves must clear.
         majority_fraction=baseline_split["majority_fraction"],
+        split_sizes={split: summary["total"] for split, summary in report["splits"].items()},
     )
     artifacts.write_json(training_hints.uri, artifacts.TRAINING_HINTS_FILE, hints.to_json())
     balance.set_string_custom_property("severity", report["severity"])

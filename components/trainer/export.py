@@ -8,6 +8,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from components import artifacts, features
+from components.transform.preprocessing import to_pixels
 
 
 def export_serving_model(
@@ -30,7 +31,8 @@ def export_serving_model(
 
     def probabilities(raw_features):
         transformed = model.tft_layer(raw_features)
-        return model(transformed[features.TRANSFORMED_IMAGE_KEY])
+        # The same 8-bit rounding as the Trainer's input pipeline, so serving sees training's pixels.
+        return model(to_pixels(transformed[features.TRANSFORMED_IMAGE_KEY]))
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve_examples(serialized_examples):

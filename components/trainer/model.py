@@ -1,16 +1,21 @@
 """Model builders: functions from input shape and class count to an uncompiled tf.keras model.
 
-Architectures:
+Every model takes the Transform graph's uint8 pixels and scales them to [0, 1] itself, so the
+served graph stays one piece. Architectures:
 
-* simple_cnn: three conv blocks flattened into a small dense head, the kind of CNN people start
-  with. (Flatten keeps where a feature was seen; on the sample it learns several times faster than
-  global average pooling.)
-* deeper_cnn: four blocks of two convolutions with batch normalisation, dropout after each block.
+* simple_cnn: conv-pool blocks flattened into a small dense head, the kind of CNN people start
+  with: three blocks at 32 px, and as many as it takes to bring larger images down to 4x4, so the
+  head (and the parameter count) stays the same size at any --image-size. (Flatten keeps where a
+  feature was seen; on the sample it learns several times faster than global average pooling.)
+* deeper_cnn: four blocks of two convolutions with batch normalisation, dropout after each block,
+  global average pooling.
 * transfer: a MobileNetV2 backbone (ImageNet weights from a local file when given, else random)
   under a new classification head; with weights, trained frozen first, then fine-tuned (see `train`).
 
-Augmentation is a block of Keras preprocessing layers at the model's input: Keras runs them only
-in training, so evaluation and serving see the images as they are.
+simple_cnn and deeper_cnn start with a strided stem above 64 px: stride-2 convolutions bring a
+224 px image to 56 px before the first block, so compute grows little with the image either.
+Augmentation is a block of Keras preprocessing layers after the scaling: Keras runs them only in
+training, so evaluation and serving see the images as they are.
 
 Importing this module also tells AutoGraph to leave tf_keras alone (`_skip_autograph_for_tf_keras`),
 for every model trained in the process.
@@ -30,6 +35,9 @@ from components.paths import is_remote
 from components.trainer.options import ARCHITECTURES, FLIP_MODES
 
 BACKBONE_LAYER = "backbone"
+STEM_TARGET = 64  # larger images go through stride-2 convolutions down to at most this many pixels
+HEAD_SIZE = 4  # simple_cnn's blocks go on until the feature map is at most this wide
+MIN_BLOCKS = 3
 
 
 def _skip_autograph_for_tf_keras() -> None:
@@ -60,16 +68,30 @@ def augmentation(flip: str = "none", rotation: float = 0.05, zoom: float = 0.1, 
     return tf.keras.Sequential(layers, name="augmentation")
 
 
+def _stem(x, filters: int = 32):
+    """Stride-2 convolutions until the image is at most STEM_TARGET pixels wide; none below it."""
+    step = 0
+    while x.shape[1] > STEM_TARGET:
+        x = tf.keras.layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu", name=f"stem_{step}")(x)
+        step += 1
+    return x
+
+
 def _simple_cnn(x):
-    for filters in (32, 64, 128):
+    x = _stem(x)
+    filters, blocks = 32, 0
+    # 32 px: 32 -> 16 -> 8 -> 4, three blocks; 224 px: 56 after the stem -> 28 -> 14 -> 7 -> 3.
+    while x.shape[1] > HEAD_SIZE or (blocks < MIN_BLOCKS and x.shape[1] >= 2):
         x = tf.keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
         x = tf.keras.layers.MaxPooling2D()(x)
+        filters, blocks = min(2 * filters, 128), blocks + 1
     x = tf.keras.layers.Flatten()(x)
     x = tf.keras.layers.Dense(128, activation="relu")(x)
     return tf.keras.layers.Dropout(0.3)(x)
 
 
 def _deeper_cnn(x):
+    x = _stem(x)
     for filters in (32, 64, 128, 256):
         for _ in range(2):
             x = tf.keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
@@ -122,19 +144,26 @@ def build_model(
     flip: str = "none",
     pretrained_weights: Optional[str] = None,
 ) -> tf.keras.Model:
-    """Input: float images in [0, 1] named like the transformed feature; output: class probabilities."""
+    """Input: uint8 pixels named like the transformed feature; output: class probabilities.
+
+    The output layer computes in float32 whatever the global precision policy (mixed_float16 on a
+    GPU), so the probabilities keep full precision.
+    """
     if num_classes < 2:
         raise ValueError(f"A classifier needs at least 2 classes, got {num_classes}.")
     if architecture not in ARCHITECTURES:
         raise ValueError(f"architecture {architecture!r} must be one of {', '.join(ARCHITECTURES)}.")
-    inputs = tf.keras.Input(shape=tuple(input_shape), name=features.TRANSFORMED_IMAGE_KEY)
-    x = augmentation(flip)(inputs) if augment else inputs
+    inputs = tf.keras.Input(shape=tuple(input_shape), name=features.TRANSFORMED_IMAGE_KEY, dtype=tf.uint8)
+    x = tf.keras.layers.Rescaling(1.0 / 255, name="to_unit_range")(inputs)
+    x = augmentation(flip)(x) if augment else x
     if architecture == "simple_cnn":
         x = _simple_cnn(x)
     elif architecture == "deeper_cnn":
         x = _deeper_cnn(x)
     else:
         x = _transfer(x, input_shape, pretrained_weights)
-    outputs = tf.keras.layers.Dense(num_classes, activation="softmax", name=features.PROBABILITIES_OUTPUT)(x)
+    outputs = tf.keras.layers.Dense(
+        num_classes, activation="softmax", name=features.PROBABILITIES_OUTPUT, dtype="float32"
+    )(x)
     return tf.keras.Model(inputs, outputs, name=architecture)
 

@@ -25,6 +25,9 @@ class TrainingOptions:
     augment: bool = True
     flip: str = "none"  # flipping a digit or a letter changes what it is, so flips are opt-in
     pretrained_weights: Optional[str] = None  # a Keras weights file for the transfer backbone
+    # Memory for decoded train and eval images; above it they are streamed from disk each epoch.
+    # None: a tenth of the memory of the machine the Trainer runs on (components/trainer/inputs.py).
+    cache_budget_mb: Optional[int] = None
 
     def __post_init__(self):
         require(
@@ -55,6 +58,11 @@ class TrainingOptions:
             value=self.learning_rate,
         )
         require(self.early_stopping_patience >= 1, "{early_stopping_patience} must be at least 1 epoch.")
+        require(
+            self.cache_budget_mb is None or self.cache_budget_mb >= 0,
+            "{cache_budget_mb} {value} must be 0 (always stream) or more megabytes.",
+            value=self.cache_budget_mb,
+        )
 
     def to_custom_config(self) -> Dict[str, Any]:
         """The Trainer component's `custom_config`; `run_fn` reads it back with `from_custom_config`."""

@@ -30,4 +30,5 @@ def training_section(training: Dict) -> str:
         ],
     )
     plots = "".join(html.png(path, "training curves") for path in training["plots"])
-    return html.section("Training", verdict, numbers, plots)
+    fed = f"<p>Trainer input: {html.escape(training['input']['reason'])}</p>" if training.get("input") else ""
+    return html.section("Training", verdict, numbers, fed, plots)

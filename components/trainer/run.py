@@ -10,30 +10,36 @@ from components import artifacts, features
 from components.trainer.curves import plot_training
 from components.trainer.dynamics import analyze_history
 from components.trainer.export import export_serving_model
+from components.trainer.inputs import InputPlan, cache_budget_bytes, make_dataset, plan_input
 from components.trainer.options import TrainingOptions
-from components.trainer.train import TrainingResult, make_dataset, prediction_shares, train
+from components.trainer.train import TrainingResult, prediction_shares, train
 
 
 # TFX Trainer will call this function.
 def run_fn(fn_args: FnArgs) -> None:
-    """Trains on the transformed train split, validates on eval, exports the best epoch.
+    """Trains on the train split through the Transform graph, validates on eval, exports the best epoch.
 
     `fn_args.custom_config` is `TrainingOptions.to_custom_config()`; `fn_args.hyperparameters` is the
     label-balance step's `artifacts.TrainingHints`: class names in label order, class weights in the
-    same order (or null when class weighting is off), and the majority class's share of eval.
+    same order (or null when class weighting is off), the majority class's share of eval, and the
+    images per split. `fn_args.train_files` and `eval_files` are the raw examples.
     """
     options = TrainingOptions.from_custom_config(fn_args.custom_config)
     hints = artifacts.TrainingHints.from_json(fn_args.hyperparameters)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    schema = tf_transform_output.transformed_metadata.schema
     input_shape = tf_transform_output.transformed_feature_spec()[features.TRANSFORMED_IMAGE_KEY].shape
+    sizes = hints.split_sizes
+    plan = plan_input(sizes[features.TRAIN_SPLIT], sizes[features.EVAL_SPLIT], input_shape, cache_budget_bytes(options.cache_budget_mb))
+    print(f"Trainer input: {plan.describe()}", flush=True)
 
-    def dataset(files, shuffle):
-        return make_dataset(files, fn_args.data_accessor, schema, options.batch_size, shuffle=shuffle)
+    def dataset(files, split, shuffle):
+        return make_dataset(
+            files, fn_args.data_accessor, tf_transform_output, options.batch_size, shuffle, plan.in_memory, sizes[split]
+        )
 
-    eval_dataset = dataset(fn_args.eval_files, shuffle=False)
+    eval_dataset = dataset(fn_args.eval_files, features.EVAL_SPLIT, shuffle=False)
     result = train(
-        dataset(fn_args.train_files, shuffle=True),
+        dataset(fn_args.train_files, features.TRAIN_SPLIT, shuffle=True),
         eval_dataset,
         input_shape=input_shape,
         num_classes=len(hints.class_names),
@@ -47,10 +53,13 @@ def run_fn(fn_args: FnArgs) -> None:
         fn_args.model_run_dir,
         majority_fraction=hints.majority_fraction,
         shares=prediction_shares(result.model, eval_dataset, hints.class_names),
+        input_plan=plan,
     )
 
 
-def explain_training(result: TrainingResult, model_run_dir: str, majority_fraction, shares) -> dict:
+def explain_training(
+    result: TrainingResult, model_run_dir: str, majority_fraction, shares, input_plan: InputPlan
+) -> dict:
     """Findings about the training curves, plots of them, and training.json in `model_run_dir`."""
     findings = analyze_history(result.history, majority_fraction=majority_fraction, prediction_shares=shares)
     summary = {
@@ -64,6 +73,7 @@ def explain_training(result: TrainingResult, model_run_dir: str, majority_fracti
         "plots": plot_training(result.history, model_run_dir, result.best_epoch, majority_fraction),
         "history_csv": os.path.join(model_run_dir, artifacts.HISTORY_CSV_FILE),
         "tensorboard_logs": os.path.join(model_run_dir, "logs"),
+        "input": input_plan.to_json(),
     }
     artifacts.write_json(model_run_dir, artifacts.TRAINING_FILE, summary)
     return summary

@@ -1,4 +1,4 @@
-"""Input pipeline and training loop, callable without a pipeline."""
+"""The training loop, callable without a pipeline: phases, callbacks, the best epoch kept."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,37 +8,10 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
-from tfx.components.trainer.fn_args_utils import DataAccessor
-from tfx_bsl.public import tfxio
 
-from components import artifacts, features
+from components import artifacts
 from components.trainer.model import BACKBONE_LAYER, build_model
 from components.trainer.options import TrainingOptions
-
-_SHUFFLE_BUFFER = 10_000
-
-
-def make_dataset(
-    file_pattern: List[str],
-    data_accessor: DataAccessor,
-    schema,
-    batch_size: int,
-    shuffle: bool,
-    seed: int = 0,
-) -> tf.data.Dataset:
-    """(image, label) batches from transformed examples, cached in memory after the first epoch."""
-    dataset = data_accessor.tf_dataset_factory(
-        file_pattern,
-        tfxio.TensorFlowDatasetOptions(
-            batch_size=batch_size, shuffle=False, num_epochs=1, label_key=features.TRANSFORMED_LABEL_KEY
-        ),
-        schema,
-    )
-    dataset = dataset.map(lambda x, y: (x[features.TRANSFORMED_IMAGE_KEY], y)).unbatch().cache()
-    if shuffle:
-        dataset = dataset.shuffle(_SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
 
 class _LearningRateLogger(tf.keras.callbacks.Callback):
     """Puts the learning rate used in each epoch into the logs (history, CSV, TensorBoard)."""
@@ -73,7 +46,32 @@ def train(
     half of the epochs, then all layers at a tenth of the learning rate; the best epoch is kept
     across both. A random backbone has nothing to preserve and trains in one phase.
     Writes `best_model.keras`, `history.json`, `history.csv` and TensorBoard logs into `model_dir`.
+    On a GPU it trains in mixed precision (`precision_policy`); the returned model is float32.
     """
+    policy = precision_policy(len(tf.config.list_physical_devices("GPU")))
+    tf.keras.mixed_precision.set_global_policy(policy)
+    try:
+        result = _train(train_dataset, eval_dataset, input_shape, num_classes, model_dir, options, class_weight, seed)
+    finally:
+        tf.keras.mixed_precision.set_global_policy("float32")
+    if policy != "float32":
+        # The served model computes in float32: TF Serving, TFMA and predict.py often run on CPUs,
+        # where float16 is slow. Mixed-precision variables are float32, so the weights carry over.
+        serving_model = build_model(
+            options.architecture, input_shape, num_classes, options.augment, options.flip, options.pretrained_weights
+        )
+        serving_model.set_weights(result.model.get_weights())
+        result = dataclasses.replace(result, model=serving_model)
+    return result
+
+
+def precision_policy(gpus: int) -> str:
+    """Keras' precision policy for training: mixed_float16 on GPUs (their float16 units run it
+    2-3x faster, in half the memory), float32 on CPUs, where nothing would change."""
+    return "mixed_float16" if gpus else "float32"
+
+
+def _train(train_dataset, eval_dataset, input_shape, num_classes, model_dir, options, class_weight, seed):
     tf.keras.utils.set_random_seed(seed)
     tf.io.gfile.makedirs(model_dir)
     epochs, learning_rate, patience = options.epochs, options.learning_rate, options.early_stopping_patience
