@@ -42,11 +42,28 @@ def load_fashion_mnist(split: str = "train") -> Tuple[np.ndarray, np.ndarray]:
     return _idx(images), _idx(labels)
 
 
+def fashion_images(n: int) -> Tuple[np.ndarray, np.ndarray]:
+    """n Fashion-MNIST images: the 60,000 training then the 10,000 test images, then the same
+    rotated by 90, 180 and 270 degrees (up to 280,000), so that larger sizes are real images too."""
+    train, test = load_fashion_mnist("train"), load_fashion_mnist("test")
+    images, labels = np.concatenate([train[0], test[0]]), np.concatenate([train[1], test[1]])
+    if n > 4 * len(labels):
+        sys.exit(f"error: at most {4 * len(labels)} Fashion-MNIST images with rotations, not {n}.")
+    turns = [np.rot90(images, k, axes=(1, 2)) for k in range((n - 1) // len(labels) + 1)]
+    return np.concatenate(turns)[:n], np.tile(labels, len(turns))[:n]
+
+
 def write_image_folders(
-    root: Path, images: np.ndarray, labels: np.ndarray, majority_share: Optional[float] = None, seed: int = 0
+    root: Path,
+    images: np.ndarray,
+    labels: np.ndarray,
+    majority_share: Optional[float] = None,
+    seed: int = 0,
+    size: Optional[int] = None,
 ) -> Dict[str, int]:
     """PNG files in root/<class>/ (made once; reused when the folder is complete). With
-    `majority_share`, class 0 is that share of the images (the imbalanced variant)."""
+    `majority_share`, class 0 is that share of the images (the imbalanced variant); with `size`,
+    images are upscaled (bicubic) to size x size pixels, as photos are larger than 28 px."""
     from PIL import Image
 
     indices = np.arange(len(labels))
@@ -61,9 +78,12 @@ def write_image_folders(
     if done.exists():
         return counts
     for index in indices:
-        path = root / FASHION_CLASSES[labels[index]] / f"{index:05d}.png"
+        path = root / FASHION_CLASSES[labels[index]] / f"{index:06d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(images[index]).save(path)
+        image = Image.fromarray(images[index])
+        if size:
+            image = image.resize((size, size), Image.BICUBIC)
+        image.save(path)
     done.write_text(json.dumps(counts))
     return counts
 

@@ -200,6 +200,25 @@ def test_example_gen_accounts_for_every_file_and_writes_the_rest(tmp_path):
     assert not os.path.exists(tmp_path / "out" / ".ingestion-parts")
 
 
+def test_workers_list_the_folders_and_account_for_every_file_alike_in_process_and_sharded(tmp_path):
+    """Beam's multi-processing runner pickles the listing and spreads the class folders over worker
+    processes, as Dataflow does: the account and the examples must be the same as in-process."""
+    data = corpus(tmp_path / "data")
+    os.symlink("../cat/3.png", data / "dog" / "also-cat.png")  # one file in two class folders: read once
+    results = {}
+    for name, options in (("in_process", ()), ("sharded", ("--direct_running_mode=multi_processing", "--direct_num_workers=2"))):
+        splits, _ = run_example_gen(data, tmp_path / name, max_rejected_fraction=0.5, beam_options=options)
+        with open(tmp_path / name / artifacts.INGESTION_FILE) as f:
+            results[name] = (json.load(f), {path: split for path, (split, _) in by_path(splits).items()})
+    (account, placed), (sharded_account, sharded_placed) = results["in_process"], results["sharded"]
+    assert sharded_account == account and sharded_placed == placed
+    assert account["files_seen"] == account["ingested"] + len(account["rejected"]) == 24 + 18 + 4 + 1
+    assert account["ingested"] == len(placed)
+    rejected = {r["path"]: r["reason"] for r in account["rejected"]}
+    assert rejected["dog/also-cat.png"] == "the same file as cat/3.png (through a symbolic link); read once, there"
+    assert "cat/3.png" in placed and "dog/loop/" in rejected
+
+
 def test_too_many_rejects_stop_naming_the_share_and_the_first_offenders(tmp_path):
     data = make_class_folders(tmp_path / "data", {"cat": [f"{i}.png" for i in range(9)], "dog": ["1.png"]})
     (data / "dog" / "empty.png").write_bytes(b"")

@@ -1,8 +1,10 @@
 """Beam executor for the image ExampleGen: image files -> tf.Example with bytes, label, class, path.
 
 Every file under the class folders is accounted for: the walk (`inventory`) and the per-file
-checks (`ingestion.inspect`, run on the Beam workers) either ingest it or reject it with a reason,
-and `ingestion.json` in the Examples artifact lists both. Too many rejects stop the run.
+checks (`ingestion.inspect`) either ingest it or reject it with a reason, and `ingestion.json` in
+the Examples artifact lists both. Too many rejects stop the run. This process reads only the top
+of the data dir (its class folders); the Beam workers list each class folder and read its files,
+so neither this process nor the Beam job graph holds a list of the images, however many.
 """
 from __future__ import annotations
 
@@ -27,10 +29,12 @@ from components.options import from_json, to_json
 
 # What `Do` hands the per-split PTransform, so both see the same classes and files.
 _LAYOUT_KEY = "_image_data_layout"
-_INVENTORY_KEY = "_image_inventory"
+_FOLDERS_KEY = "_image_class_folders"
 _LIMITS_KEY = "_ingestion_limits"
 _PARTS_KEY = "_ingestion_parts_dir"
-REJECTED, CONVERTED = "rejected", "converted"  # the per-file outputs besides the examples
+# What the Beam steps write to the parts dir besides the examples: entries the walk rejected, the
+# count of image files listed, files rejected when read, and conversion notes.
+WALK_REJECTED, LISTED, REJECTED, CONVERTED = "walk_rejected", "listed", "rejected", "converted"
 
 
 def _bytes_feature(value: bytes) -> tf.train.Feature:
@@ -62,16 +66,49 @@ def limits_from(exec_properties: Dict[str, Any]) -> IngestionLimits:
     return from_json(IngestionLimits, json.loads(packed.value))
 
 
+class _ListClassFolder(beam.DoFn):
+    """A class folder -> (real path, (folder, candidate)) for every image file under it, and its
+    rejects on WALK_REJECTED: the walk of `inventory`, run where the folder is read."""
+
+    def __init__(self, data_dir: str):
+        self._data_dir = data_dir
+
+    def process(self, folder: inventory.ClassFolder):
+        images, rejected = inventory.list_class_folder(self._data_dir, folder)
+        for path, reason in rejected:
+            yield beam.pvalue.TaggedOutput(WALK_REJECTED, {"path": path, "reason": reason})
+        for candidate in images:
+            yield candidate.real_path, (folder, candidate)
+
+
+def _keep_first(grouped):
+    """(real path, [(folder, candidate)]) -> the one candidate read, and the other paths rejected."""
+    _, paths = grouped
+    (folder, first), duplicates = inventory.keep_first(list(paths))
+    for path, reason in duplicates:
+        yield beam.pvalue.TaggedOutput(WALK_REJECTED, {"path": path, "reason": reason})
+    yield folder.subdir, first.rel_path, first.class_name
+
+
+def _assign_class_splits(grouped, hash_buckets: List[int]):
+    """(class, [rel_path]) -> (rel_path, class, split index): `layout.split_assignment` for the
+    whole class at once, since its fix-up looks at every image of the class."""
+    class_name, paths = grouped
+    images = [(rel_path, class_name) for rel_path in paths]
+    for rel_path, split in sorted(split_assignment(images, hash_buckets).items()):
+        yield rel_path, class_name, split
+
+
 class _ReadImage(beam.DoFn):
-    """(path relative to data dir, class) -> a tf.Example, or a reject on the REJECTED output."""
+    """(path relative to data dir, class, split) -> (split, tf.Example), or a reject on REJECTED."""
 
     def __init__(self, data_dir: str, class_index: Mapping[str, int], max_image_pixels: int):
         self._data_dir = data_dir
         self._class_index = dict(class_index)
         self._max_image_pixels = max_image_pixels
 
-    def process(self, image: Tuple[str, str]):
-        rel_path, class_name = image
+    def process(self, image: Tuple[str, str, int]):
+        rel_path, class_name, split = image
         try:
             with tf.io.gfile.GFile(posixpath.join(self._data_dir, rel_path), "rb") as f:
                 image_bytes = f.read()
@@ -87,7 +124,7 @@ class _ReadImage(beam.DoFn):
             return
         for note in found.notes:
             yield beam.pvalue.TaggedOutput(CONVERTED, {"path": rel_path, "note": note})
-        yield tf.train.Example(
+        yield split, tf.train.Example(
             features=tf.train.Features(
                 feature={
                     features.IMAGE_KEY: _bytes_feature(image_bytes),
@@ -102,39 +139,61 @@ class _ReadImage(beam.DoFn):
         )
 
 
+def _write_parts(pcoll, parts_dir: str, tag: str):
+    """One JSON line per element into parts_dir/<tag>.jsonl, which Do gathers once Beam is done."""
+    return (
+        pcoll
+        | f"Encode{tag}" >> beam.Map(json.dumps)
+        | f"Write{tag}" >> beam.io.WriteToText(posixpath.join(parts_dir, tag), file_name_suffix=".jsonl", shard_name_template="")
+    )
+
+
 @beam.ptransform_fn
 @beam.typehints.with_input_types(beam.Pipeline)
-@beam.typehints.with_output_types(tf.train.Example)
-def _ImagesToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any], images: List[Tuple[str, str]]):
-    """(path, class) pairs -> tf.Examples; rejects and conversion notes go to files in the parts dir."""
+def _ImagesToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any], splits: List[str], hash_buckets: List[int]):
+    """The class folders -> (split index, tf.Example). Folders are listed and files read on the
+    workers, so no file list passes through this process or the job graph; rejects, conversion
+    notes and the count of listed images go to files in the parts dir."""
     layout: DataLayout = exec_properties[_LAYOUT_KEY]
+    folders: List[inventory.ClassFolder] = exec_properties[_FOLDERS_KEY]
+    parts_dir = exec_properties[_PARTS_KEY]
     class_index = {name: index for index, name in enumerate(layout.class_names)}
-    outcomes = (
+    listed = (
         pipeline
-        | "ListImages" >> beam.Create(images)
-        # Spread file reads over workers; Create alone may keep them on one.
-        | "Distribute" >> beam.Reshuffle()
+        | "ClassFolders" >> beam.Create(folders)
+        # Spread the folders over workers; Create alone may keep them on one.
+        | "DistributeFolders" >> beam.Reshuffle()
+        | "ListFolders" >> beam.ParDo(_ListClassFolder(layout.data_dir)).with_outputs(WALK_REJECTED, main="candidates")
+    )
+    kept = (
+        listed.candidates
+        | "ByRealPath" >> beam.GroupByKey()  # a file reached by two paths (symbolic links) is read once
+        | "KeepFirstPath" >> beam.FlatMap(_keep_first).with_outputs(WALK_REJECTED, main="kept")
+    )
+    if layout.has_split_folders:
+        split_of_subdir = {subdir: splits.index(split) for split, subdir in layout.split_dirs}
+        images = kept.kept | "SplitByFolder" >> beam.Map(lambda kept_image: (kept_image[1], kept_image[2], split_of_subdir[kept_image[0]]))
+    else:
+        images = (
+            kept.kept
+            | "ByClass" >> beam.Map(lambda kept_image: (kept_image[2], kept_image[1]))
+            | "GroupByClass" >> beam.GroupByKey()
+            | "SplitByHash" >> beam.FlatMap(_assign_class_splits, hash_buckets=hash_buckets)
+        )
+    outcomes = (
+        images
+        | "DistributeFiles" >> beam.Reshuffle()
         | "ReadImages"
         >> beam.ParDo(
             _ReadImage(layout.data_dir, class_index, exec_properties[_LIMITS_KEY].max_image_pixels)
         ).with_outputs(REJECTED, CONVERTED, main="examples")
     )
-    # Do gathers these into ingestion.json once the pipeline is done.
+    walk_rejects = (listed[WALK_REJECTED], kept[WALK_REJECTED]) | "WalkRejects" >> beam.Flatten()
+    _write_parts(walk_rejects, parts_dir, WALK_REJECTED)
+    _write_parts(images | "CountListed" >> beam.combiners.Count.Globally(), parts_dir, LISTED)
     for tag in (REJECTED, CONVERTED):
-        _ = (
-            outcomes[tag]
-            | f"Encode{tag}" >> beam.Map(json.dumps)
-            | f"Write{tag}"
-            >> beam.io.WriteToText(
-                posixpath.join(exec_properties[_PARTS_KEY], tag), file_name_suffix=".jsonl", shard_name_template=""
-            )
-        )
+        _write_parts(outcomes[tag], parts_dir, tag)
     return outcomes.examples
-
-
-@beam.typehints.with_input_types(tf.train.Example)
-def _split_of(example: tf.train.Example, num_splits: int, assignment: Mapping[str, int]) -> int:
-    return assignment[example.features.feature[features.PATH_KEY].bytes_list.value[0].decode("utf-8")]
 
 
 class Executor(BaseExampleGenExecutor):
@@ -145,7 +204,7 @@ class Executor(BaseExampleGenExecutor):
     """
 
     def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
-        return _ImagesToExample  # called by GenerateExamplesByBeam below, with the image list
+        return _ImagesToExample  # called by GenerateExamplesByBeam below
 
     def GenerateExamplesByBeam(self, pipeline: beam.Pipeline, exec_properties: Dict[str, Any]):
         """Every image of the data dir through one Beam transform, then partitioned into the splits.
@@ -154,26 +213,19 @@ class Executor(BaseExampleGenExecutor):
         split folders are taken as they are; class folders are split by `layout.split_assignment`
         (TFX's path hash, fixed up so that every class has images in every split).
         """
-        layout: DataLayout = exec_properties[_LAYOUT_KEY]
-        listing: inventory.Inventory = exec_properties[_INVENTORY_KEY]
         output_config = example_gen_pb2.Output()
         proto_utils.json_to_proto(exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY], output_config)
         splits = [split.name for split in output_config.split_config.splits]
-        if layout.has_split_folders:
-            images, assignment = [], {}
-            for split, subdir in layout.split_dirs:
-                for rel_path, class_name in listing.candidates[subdir]:
-                    images.append((rel_path, class_name))
-                    assignment[rel_path] = splits.index(split)
-        else:
-            images = listing.candidates[""]
-            assignment = split_assignment(images, [s.hash_buckets for s in output_config.split_config.splits])
+        hash_buckets = [split.hash_buckets for split in output_config.split_config.splits]
         partitions = (
             pipeline
-            | "InputToRecord" >> self.GetInputSourceToExamplePTransform()(exec_properties, images)
-            | "SplitData" >> beam.Partition(_split_of, len(splits), assignment)
+            | "InputToRecord" >> self.GetInputSourceToExamplePTransform()(exec_properties, splits, hash_buckets)
+            | "SplitData" >> beam.Partition(lambda split_example, _: split_example[0], len(splits))
         )
-        return {name: partitions[index] for index, name in enumerate(splits)}
+        return {
+            name: partitions[index] | f"Examples{name}" >> beam.Map(lambda split_example: split_example[1])
+            for index, name in enumerate(splits)
+        }
 
     def Do(
         self,
@@ -182,7 +234,8 @@ class Executor(BaseExampleGenExecutor):
         exec_properties: Dict[str, Any],
     ) -> None:
         layout = detect_layout(exec_properties[standard_component_specs.INPUT_BASE_KEY])
-        listing = inventory.take_inventory(layout)
+        # Only the top of the walk happens here; Beam's workers list the class folders.
+        folders, top_rejects = inventory.plan_listing(layout)
         limits = limits_from(exec_properties)
         examples = artifact_utils.get_single_instance(output_dict[standard_component_specs.EXAMPLES_KEY])
         parts_dir = posixpath.join(examples.uri, ".ingestion-parts")
@@ -192,17 +245,18 @@ class Executor(BaseExampleGenExecutor):
             {
                 **exec_properties,
                 _LAYOUT_KEY: layout,
-                _INVENTORY_KEY: listing,
+                _FOLDERS_KEY: folders,
                 _LIMITS_KEY: limits,
                 _PARTS_KEY: parts_dir,
             },
         )
-        parts = {tag: _read_parts(parts_dir, tag) for tag in (REJECTED, CONVERTED)}
+        parts = {tag: _read_parts(parts_dir, tag) for tag in (WALK_REJECTED, LISTED, REJECTED, CONVERTED)}
         if tf.io.gfile.exists(parts_dir):
             tf.io.gfile.rmtree(parts_dir)
+        walk_rejects = top_rejects + [(r["path"], r["reason"]) for r in parts[WALK_REJECTED]]
         account = ingestion.build(
-            listing.rejected,
-            sum(len(images) for images in listing.candidates.values()),
+            walk_rejects,
+            sum(parts[LISTED]),
             parts[REJECTED],
             parts[CONVERTED],
             limits.max_rejected_fraction,

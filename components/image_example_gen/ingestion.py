@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 from typing import Dict, List, Optional, Tuple
 
 from components.options import require
@@ -58,9 +59,11 @@ class Inspection:
 
 
 def _error_message(error: Exception) -> str:
-    """The line of an error's text that says what went wrong: the last one."""
+    """The line of an error's text that says what went wrong (the last one), without what differs
+    from run to run: PIL names the in-memory file by its address (<_io.BytesIO object at 0x...>)."""
     text = str(error).strip().splitlines()
     message = text[-1] if text else type(error).__name__
+    message = re.sub(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>", "", message)
     return message.split("]] ")[-1].strip()  # TensorFlow prefixes the op's name in {{...}}]]
 
 

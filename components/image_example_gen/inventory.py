@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import posixpath
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from components.paths import is_remote
 
@@ -157,7 +157,7 @@ class _Walker:
         path = entry.name if parent in (".", "") else posixpath.join(parent, entry.name)
         self.rejected.append((path + suffix, reason))
 
-    def walk_class(self, folder: Entry, class_name: str, inside: Set[str], images: List[Tuple[str, str]]) -> None:
+    def walk_class(self, folder: Entry, class_name: str, inside: Set[str], images: List[Candidate]) -> None:
         try:
             entries = list_entries(folder.path)
         except OSError as error:
@@ -175,29 +175,42 @@ class _Walker:
                     self.walk_class(entry, class_name, inside | {entry.real_path or entry.path}, images)
             else:
                 rel_path = posixpath.join(folder_rel, entry.name)
-                first = self._first_path.setdefault(entry.real_path or entry.path, rel_path)
+                real = entry.real_path or entry.path
+                first = self._first_path.setdefault(real, rel_path)
                 if first != rel_path:
-                    self.reject(entry, f"the same file as {first} (through a symbolic link); read once, there")
+                    self.reject(entry, _same_file(first))
                 else:
-                    images.append((rel_path, class_name))
-
-    def walk_class_root(self, root: str, class_names: Tuple[str, ...]) -> List[Tuple[str, str]]:
-        """Images of every class folder in `root` (the data dir, or one split folder)."""
-        images: List[Tuple[str, str]] = []
-        # A link back to the data dir or the split folder is a loop too.
-        above = {_real(self.data_dir), _real(root)}
-        for entry in list_entries(root):
-            if entry.kind == FOLDER and entry.valid_name and not entry.hidden and entry.name in class_names:
-                self.walk_class(entry, entry.name, above | {entry.real_path or entry.path}, images)
-            else:
-                self.reject(entry, _rejection(entry) or "not inside a class folder; move it into one")
-        return sorted(images)
+                    images.append(Candidate(rel_path, class_name, real))
 
 
-def take_inventory(layout) -> Inventory:
-    """Walks `layout`'s data dir (a `layout.DataLayout`); every entry becomes a candidate or a reject."""
+def _same_file(first: str) -> str:
+    return f"the same file as {first} (through a symbolic link); read once, there"
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """An image file found in a class folder: its path relative to the data dir, and the real path
+    (symbolic links resolved) by which two paths to one file are told apart."""
+
+    rel_path: str
+    class_name: str
+    real_path: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassFolder:
+    """One class folder: the unit of listing work, which a Beam worker takes whole."""
+
+    order: int  # its place in the walk; of two paths to one file, the earlier folder's is kept
+    subdir: str  # the split folder that holds it ('' for the data dir)
+    class_name: str
+
+
+def plan_listing(layout) -> Tuple[List[ClassFolder], List[Tuple[str, str]]]:
+    """The class folders of `layout`'s data dir in walk order, and the rejects beside them (files
+    and folders in the data dir or a split folder that are not class folders): the top of the walk,
+    a few entries however many images the folders hold."""
     walker = _Walker(layout.data_dir)
-    candidates = {}
     split_subdirs = {subdir for _, subdir in layout.split_dirs}
     if split_subdirs:
         for entry in list_entries(layout.data_dir):
@@ -208,9 +221,55 @@ def take_inventory(layout) -> Inventory:
                 names = ", ".join(f"{s}/" for s in sorted(split_subdirs))
                 reason = f"not a split folder ({names}), not read; move its class folders into one"
             walker.reject(entry, reason or "not inside a split folder; move it into a class folder of one")
+    folders = []
     for subdir, root in layout.class_roots().items():
-        candidates[subdir] = walker.walk_class_root(root, layout.class_names)
-    return Inventory(candidates=candidates, rejected=sorted(walker.rejected))
+        for entry in list_entries(root):
+            if entry.kind == FOLDER and entry.valid_name and not entry.hidden and entry.name in layout.class_names:
+                folders.append(ClassFolder(len(folders), subdir, entry.name))
+            else:
+                walker.reject(entry, _rejection(entry) or "not inside a class folder; move it into one")
+    return folders, walker.rejected
+
+
+def list_class_folder(data_dir: str, folder: ClassFolder) -> Tuple[List[Candidate], List[Tuple[str, str]]]:
+    """Every entry under one class folder, as image candidates and rejects (what a worker runs)."""
+    root = posixpath.join(data_dir, folder.subdir) if folder.subdir else data_dir
+    path = posixpath.join(root, folder.class_name)
+    real = _real(path)
+    walker = _Walker(data_dir)
+    images: List[Candidate] = []
+    # A link back to the data dir, the split folder or the class folder is a loop.
+    inside = {_real(data_dir), _real(root), real}
+    walker.walk_class(Entry(name=folder.class_name, path=path, kind=FOLDER, real_path=real), folder.class_name, inside, images)
+    return images, walker.rejected
+
+
+def keep_first(
+    paths_to_one_file: Sequence[Tuple[ClassFolder, Candidate]]
+) -> Tuple[Tuple[ClassFolder, Candidate], List[Tuple[str, str]]]:
+    """Of the (class folder, candidate) pairs that reach one real file, the one the walk meets first
+    is read; the others are rejected, naming it. Within a folder, the walk goes in name order."""
+    ordered = sorted(paths_to_one_file, key=lambda pair: (pair[0].order, pair[1].rel_path.split("/")))
+    first = ordered[0]
+    return first, [(candidate.rel_path, _same_file(first[1].rel_path)) for _, candidate in ordered[1:]]
+
+
+def take_inventory(layout) -> Inventory:
+    """Walks `layout`'s data dir (a `layout.DataLayout`) in this process; every entry becomes a
+    candidate or a reject. ExampleGen runs the same steps on Beam's workers, a class folder each."""
+    folders, rejected = plan_listing(layout)
+    by_real_path: Dict[str, List[Tuple[ClassFolder, Candidate]]] = {}
+    for folder in folders:
+        images, folder_rejects = list_class_folder(layout.data_dir, folder)
+        rejected += folder_rejects
+        for candidate in images:
+            by_real_path.setdefault(candidate.real_path, []).append((folder, candidate))
+    candidates: Dict[str, List[Tuple[str, str]]] = {subdir: [] for subdir in layout.class_roots()}
+    for paths in by_real_path.values():
+        (folder, first), duplicates = keep_first(paths)
+        rejected += duplicates
+        candidates[folder.subdir].append((first.rel_path, first.class_name))
+    return Inventory(candidates={subdir: sorted(images) for subdir, images in candidates.items()}, rejected=sorted(rejected))
 
 
 def fingerprint(layout) -> str:
