@@ -91,7 +91,9 @@ def write_image_folders(
 CACHE = Path(tempfile.gettempdir()) / "image-pipeline-benchmarks"  # image folders, written once
 
 
-def run_data_steps(data_dir: Path, output_dir: Path, beam_args: Sequence[str] = (), enable_cache: bool = True):
+def run_data_steps(
+    data_dir: Path, output_dir: Path, beam_args: Sequence[str] = (), enable_cache: bool = True, image_size: int = 28
+):
     """Runs the DAG up to Transform with LocalDagRunner; returns (seconds, the run's MLMD record)."""
     from tfx.orchestration.local.local_dag_runner import LocalDagRunner
     from tfx.orchestration.metadata import sqlite_metadata_connection_config
@@ -103,7 +105,7 @@ def run_data_steps(data_dir: Path, output_dir: Path, beam_args: Sequence[str] = 
 
     config = config_lib.PipelineConfig(
         data=config_lib.DataConfig(data_dir=str(data_dir)),
-        image=ImageOptions(image_size=28),
+        image=ImageOptions(image_size=image_size),
         runtime=config_lib.RuntimeConfig(
             output_dir=str(output_dir),
             enable_cache=enable_cache,

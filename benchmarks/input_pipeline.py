@@ -1,13 +1,15 @@
 """Figure 1: images per second through the Trainer's own input path against in-memory tensors.
 
-    .venv/bin/python benchmarks/input_pipeline.py                # 10,000 Fashion-MNIST images
-    .venv/bin/python benchmarks/input_pipeline.py --images 2000 --epochs 4
+    .venv/bin/python benchmarks/input_pipeline.py                               # 224 px, streamed
+    .venv/bin/python benchmarks/input_pipeline.py --image-size 28 --images 10000 --mode memory
 
-Runs the data steps (ExampleGen, StatisticsGen, Transform) once, then trains the same model
-(`simple_cnn`, augmentation on, batch 32) twice in this process: fed by `make_dataset` (TFXIO over
-the transformed examples, with its cache, shuffle, batch and prefetch), and fed from the same
-images held as in-memory tensors (`from_tensor_slices`, shuffle, batch, prefetch). Throughput is
-measured over the epochs after the first (the first fills the cache). Target: ratio >= 0.95.
+Runs the data steps (ExampleGen, StatisticsGen, Transform) once on Fashion-MNIST (upscaled to
+--image-size when larger than 28 px), then trains the same model (`simple_cnn`, augmentation on,
+batch 32) three times in this process: fed from in-memory tensors (`from_tensor_slices`, shuffle,
+batch, prefetch), by the Trainer's `make_dataset` (the raw examples through the Transform graph:
+`--mode stream` decodes every epoch from disk, `--mode memory` keeps the decoded pixels after the
+first), and from the tensors again; the two in-memory runs are averaged. Throughput is measured
+over the epochs after the first. Target at 224 px, streamed: ratio >= 0.9.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import CACHE, emit, load_fashion_mnist, run_data_steps, write_image_folders
+from common import CACHE, emit, fashion_images, run_data_steps, write_image_folders
+
 
 class EpochTimes:
     def __init__(self):
@@ -36,8 +39,10 @@ class EpochTimes:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--images", type=int, default=10_000)
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--images", type=int, default=2_000)
+    parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--mode", choices=("stream", "memory"), default="stream")
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args(argv)
 
@@ -51,17 +56,17 @@ def main(argv=None) -> None:
     from tfx.components.util import tfxio_utils
     from tfx.types import artifact_utils, standard_artifacts
 
-    from components import features
+    from components.trainer.inputs import make_dataset
     from components.trainer.model import build_model
-    from components.trainer.train import make_dataset
     from pipeline import dag
 
-    images, labels = load_fashion_mnist("train")
-    data_dir = CACHE / f"fashion-{args.images}"
-    write_image_folders(data_dir, images[: args.images], labels[: args.images])
-    _, record = run_data_steps(data_dir, Path(tempfile.mkdtemp(prefix="input-")))
-    examples_proto = record.artifact(dag.TRANSFORM, "transformed_examples")
-    transform_uri = record.artifact(dag.TRANSFORM, "transform_graph").uri
+    images, labels = fashion_images(args.images)
+    upscale = args.image_size if args.image_size > 28 else None
+    data_dir = CACHE / (f"fashion-{args.images}-{upscale}px" if upscale else f"fashion-{args.images}")
+    write_image_folders(data_dir, images, labels, size=upscale)
+    _, record = run_data_steps(data_dir, Path(tempfile.mkdtemp(prefix="input-")), image_size=args.image_size)
+    examples_proto = record.artifact(dag.EXAMPLE_GEN, "examples")
+    transform_output = tft.TFTransformOutput(record.artifact(dag.TRANSFORM, "transform_graph").uri)
     examples = standard_artifacts.Examples()
     examples.uri = examples_proto.uri
     examples.split_names = examples_proto.properties["split_names"].string_value
@@ -70,15 +75,15 @@ def main(argv=None) -> None:
         record_batch_factory=None,
         data_view_decode_fn=None,
     )
-    schema = tft.TFTransformOutput(transform_uri).transformed_metadata.schema
     files = [f"{artifact_utils.get_split_uri([examples], 'train')}/*"]
-    pipeline_dataset = make_dataset(files, accessor, schema, args.batch_size, shuffle=True)
+    train_images = sum(1 for _ in tf.data.TFRecordDataset(tf.io.gfile.glob(files[0]), compression_type="GZIP"))
 
-    # The same images as tensors in memory.
-    xs, ys = [], []
-    for x, y in make_dataset(files, accessor, schema, args.batch_size, shuffle=False):
-        xs.append(x.numpy())
-        ys.append(y.numpy())
+    def pipeline_input(shuffle):
+        in_memory = args.mode == "memory"
+        return make_dataset(files, accessor, transform_output, args.batch_size, shuffle, in_memory, train_images)
+
+    # The same pixels as tensors in memory.
+    xs, ys = zip(*((x.numpy(), y.numpy()) for x, y in pipeline_input(shuffle=False)))
     x_all, y_all = np.concatenate(xs), np.concatenate(ys)
     memory_dataset = (
         tf.data.Dataset.from_tensor_slices((x_all, y_all))
@@ -102,7 +107,7 @@ def main(argv=None) -> None:
 
     # Alternate the order so neither side always runs on a warmer machine.
     memory_first = throughput(memory_dataset)
-    pipeline_run = throughput(pipeline_dataset)
+    pipeline_run = throughput(pipeline_input(shuffle=True))
     memory_second = throughput(memory_dataset)
     memory_rate = (memory_first["images_per_s"] + memory_second["images_per_s"]) / 2
     emit(
@@ -110,13 +115,14 @@ def main(argv=None) -> None:
             "figure": "input pipeline: Trainer input path vs in-memory tensors",
             "train_images": int(len(x_all)),
             "image_shape": list(x_all.shape[1:]),
+            "pixel_dtype": str(x_all.dtype),
+            "mode": args.mode,
             "batch_size": args.batch_size,
             "epochs": args.epochs,
             "pipeline_input": pipeline_run,
             "in_memory": [memory_first, memory_second],
             "ratio": round(pipeline_run["images_per_s"] / memory_rate, 3),
-            "target": ">= 0.95",
-            "feature": features.TRANSFORMED_IMAGE_KEY,
+            "target": ">= 0.9 at 224 px streamed (>= 0.95 at 28 px in memory, the earlier figure)",
         },
         "one process, CPU; simple_cnn with augmentation, Adam; in-memory run before and after the "
         "pipeline-input run, averaged; throughput over epochs 2..N",

@@ -34,8 +34,9 @@ def main() -> None:
         batch_size=args.batch_size,
     )
     classes = len(train.class_names)
-    train = train.map(lambda x, y: (x / 255.0, y)).cache().prefetch(tf.data.AUTOTUNE)
-    val = val.map(lambda x, y: (x / 255.0, y)).cache().prefetch(tf.data.AUTOTUNE)
+    # The models take 8-bit pixels and scale them themselves.
+    train = train.map(lambda x, y: (tf.cast(x, tf.uint8), y)).cache().prefetch(tf.data.AUTOTUNE)
+    val = val.map(lambda x, y: (tf.cast(x, tf.uint8), y)).cache().prefetch(tf.data.AUTOTUNE)
     model = build_model("simple_cnn", (args.image_size, args.image_size, 3), classes, augment=True)
     model.compile(optimizer=tf.keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(train, validation_data=val, epochs=args.epochs, verbose=0)

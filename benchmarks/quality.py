@@ -46,8 +46,7 @@ def main(argv=None) -> None:
 
     x_train, y_train = load_fashion_mnist("train")
     x_test, y_test = load_fashion_mnist("test")
-    x_train = (x_train[..., None] / 255.0).astype("float32")
-    x_test = (x_test[..., None] / 255.0).astype("float32")
+    x_train, x_test = x_train[..., None], x_test[..., None]  # uint8 pixels, which the models scale themselves
     x_fit, y_fit, x_val, y_val = x_train[:-6000], y_train[:-6000], x_train[-6000:], y_train[-6000:]
 
     def run(architecture, x, y, weights=None) -> dict:
