@@ -16,15 +16,18 @@ import apache_beam as beam
 import tensorflow as tf
 from google.protobuf import wrappers_pb2
 from tfx import types
+from tfx.components.example_gen import utils as example_gen_utils
+from tfx.components.example_gen import write_split
 from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
+from tfx.components.util import examples_utils
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
 from components import artifacts, features
-from components.image_example_gen import ingestion, inventory
+from components.image_example_gen import ingestion, inventory, listing
 from components.image_example_gen.ingestion import IngestionLimits
-from components.image_example_gen.layout import DataLayout, detect_layout, split_assignment
+from components.image_example_gen.layout import DataLayout, detect_layout
 from components.options import from_json, to_json
 
 # What `Do` hands the per-split PTransform, so both see the same classes and files.
@@ -64,39 +67,6 @@ def limits_from(exec_properties: Dict[str, Any]) -> IngestionLimits:
     if not config.custom_config.Unpack(packed):
         raise ValueError(f"ImageExampleGen's custom_config holds {config.custom_config.type_url}, not its limits.")
     return from_json(IngestionLimits, json.loads(packed.value))
-
-
-class _ListClassFolder(beam.DoFn):
-    """A class folder -> (real path, (folder, candidate)) for every image file under it, and its
-    rejects on WALK_REJECTED: the walk of `inventory`, run where the folder is read."""
-
-    def __init__(self, data_dir: str):
-        self._data_dir = data_dir
-
-    def process(self, folder: inventory.ClassFolder):
-        images, rejected = inventory.list_class_folder(self._data_dir, folder)
-        for path, reason in rejected:
-            yield beam.pvalue.TaggedOutput(WALK_REJECTED, {"path": path, "reason": reason})
-        for candidate in images:
-            yield candidate.real_path, (folder, candidate)
-
-
-def _keep_first(grouped):
-    """(real path, [(folder, candidate)]) -> the one candidate read, and the other paths rejected."""
-    _, paths = grouped
-    (folder, first), duplicates = inventory.keep_first(list(paths))
-    for path, reason in duplicates:
-        yield beam.pvalue.TaggedOutput(WALK_REJECTED, {"path": path, "reason": reason})
-    yield folder.subdir, first.rel_path, first.class_name
-
-
-def _assign_class_splits(grouped, hash_buckets: List[int]):
-    """(class, [rel_path]) -> (rel_path, class, split index): `layout.split_assignment` for the
-    whole class at once, since its fix-up looks at every image of the class."""
-    class_name, paths = grouped
-    images = [(rel_path, class_name) for rel_path in paths]
-    for rel_path, split in sorted(split_assignment(images, hash_buckets).items()):
-        yield rel_path, class_name, split
 
 
 class _ReadImage(beam.DoFn):
@@ -158,28 +128,7 @@ def _ImagesToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any], s
     folders: List[inventory.ClassFolder] = exec_properties[_FOLDERS_KEY]
     parts_dir = exec_properties[_PARTS_KEY]
     class_index = {name: index for index, name in enumerate(layout.class_names)}
-    listed = (
-        pipeline
-        | "ClassFolders" >> beam.Create(folders)
-        # Spread the folders over workers; Create alone may keep them on one.
-        | "DistributeFolders" >> beam.Reshuffle()
-        | "ListFolders" >> beam.ParDo(_ListClassFolder(layout.data_dir)).with_outputs(WALK_REJECTED, main="candidates")
-    )
-    kept = (
-        listed.candidates
-        | "ByRealPath" >> beam.GroupByKey()  # a file reached by two paths (symbolic links) is read once
-        | "KeepFirstPath" >> beam.FlatMap(_keep_first).with_outputs(WALK_REJECTED, main="kept")
-    )
-    if layout.has_split_folders:
-        split_of_subdir = {subdir: splits.index(split) for split, subdir in layout.split_dirs}
-        images = kept.kept | "SplitByFolder" >> beam.Map(lambda kept_image: (kept_image[1], kept_image[2], split_of_subdir[kept_image[0]]))
-    else:
-        images = (
-            kept.kept
-            | "ByClass" >> beam.Map(lambda kept_image: (kept_image[2], kept_image[1]))
-            | "GroupByClass" >> beam.GroupByKey()
-            | "SplitByHash" >> beam.FlatMap(_assign_class_splits, hash_buckets=hash_buckets)
-        )
+    images, walk_rejects = pipeline | "ListImages" >> listing.ListImages(layout, folders, splits, hash_buckets)
     outcomes = (
         images
         | "DistributeFiles" >> beam.Reshuffle()
@@ -188,7 +137,6 @@ def _ImagesToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any], s
             _ReadImage(layout.data_dir, class_index, exec_properties[_LIMITS_KEY].max_image_pixels)
         ).with_outputs(REJECTED, CONVERTED, main="examples")
     )
-    walk_rejects = (listed[WALK_REJECTED], kept[WALK_REJECTED]) | "WalkRejects" >> beam.Flatten()
     _write_parts(walk_rejects, parts_dir, WALK_REJECTED)
     _write_parts(images | "CountListed" >> beam.combiners.Count.Globally(), parts_dir, LISTED)
     for tag in (REJECTED, CONVERTED):
@@ -233,23 +181,49 @@ class Executor(BaseExampleGenExecutor):
         output_dict: Dict[str, List[types.Artifact]],
         exec_properties: Dict[str, Any],
     ) -> None:
+        """Writes the splits, ingestion.json and the class names into the `examples` artifact.
+
+        TFX's BaseExampleGenExecutor.Do, with one change: each split is written as it comes, not
+        reshuffled first. TFX's write reshuffles the whole split, image bytes and all, which Beam's
+        in-process runner holds in memory (a folder of camera photos would not fit); the images
+        are already in a random order here, as their paths were shuffled before they were read.
+        Keys: `input_base`, `input_config`, `output_config`, `output_data_format`,
+        `output_file_format`, `custom_config` (`limits_config`).
+        """
+        self._log_startup(input_dict, output_dict, exec_properties)
         layout = detect_layout(exec_properties[standard_component_specs.INPUT_BASE_KEY])
         # Only the top of the walk happens here; Beam's workers list the class folders.
         folders, top_rejects = inventory.plan_listing(layout)
         limits = limits_from(exec_properties)
         examples = artifact_utils.get_single_instance(output_dict[standard_component_specs.EXAMPLES_KEY])
-        parts_dir = posixpath.join(examples.uri, ".ingestion-parts")
-        super().Do(
-            input_dict,
-            output_dict,
-            {
-                **exec_properties,
-                _LAYOUT_KEY: layout,
-                _FOLDERS_KEY: folders,
-                _LIMITS_KEY: limits,
-                _PARTS_KEY: parts_dir,
-            },
+        input_config, output_config = example_gen_pb2.Input(), example_gen_pb2.Output()
+        proto_utils.json_to_proto(exec_properties[standard_component_specs.INPUT_CONFIG_KEY], input_config)
+        proto_utils.json_to_proto(exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY], output_config)
+        examples.split_names = artifact_utils.encode_split_names(
+            example_gen_utils.generate_output_split_names(input_config, output_config)
         )
+        parts_dir = posixpath.join(examples.uri, ".ingestion-parts")
+        properties = {**exec_properties, _LAYOUT_KEY: layout, _FOLDERS_KEY: folders, _LIMITS_KEY: limits, _PARTS_KEY: parts_dir}
+        with self._make_beam_pipeline() as pipeline:
+            for split, split_examples in self.GenerateExamplesByBeam(pipeline, properties).items():
+                _ = (
+                    split_examples
+                    | f"Serialize[{split}]" >> beam.Map(lambda example: example.SerializeToString(deterministic=True))
+                    | f"Write[{split}]"
+                    >> beam.io.WriteToTFRecord(
+                        posixpath.join(artifact_utils.get_split_uri([examples], split), write_split.DEFAULT_FILE_NAME),
+                        file_name_suffix=".gz",
+                    )
+                )
+        examples_utils.set_payload_format(examples, exec_properties[standard_component_specs.OUTPUT_DATA_FORMAT_KEY])
+        file_format = exec_properties.get(standard_component_specs.OUTPUT_FILE_FORMAT_KEY)
+        if file_format:
+            examples_utils.set_file_format(examples, write_split.to_file_format_str(file_format))
+        self._account(examples, layout, limits, top_rejects, parts_dir)
+
+    @staticmethod
+    def _account(examples, layout: DataLayout, limits: IngestionLimits, top_rejects, parts_dir: str) -> None:
+        """ingestion.json and the class names from the parts the Beam job wrote; stops on rejects."""
         parts = {tag: _read_parts(parts_dir, tag) for tag in (WALK_REJECTED, LISTED, REJECTED, CONVERTED)}
         if tf.io.gfile.exists(parts_dir):
             tf.io.gfile.rmtree(parts_dir)
