@@ -177,3 +177,18 @@ def test_the_beam_job_holds_the_class_folders_not_a_list_of_images(tmp_path):
 
     # Equal but for a few bytes of pickling; the paths of 594 more images would add over 8 KB.
     assert abs(job_graph_bytes(300) - job_graph_bytes(3)) < 100
+
+
+def test_workers_split_every_class_as_split_assignment_does_with_its_fix_up(tmp_path):
+    """40 classes of 3 images: at 20% eval the hash leaves about half of them without an eval image,
+    and those classes (only those) are grouped and fixed up; the rest keep their hash split."""
+    from components.image_example_gen.layout import hash_split, split_assignment
+
+    data = make_class_folders(tmp_path / "data", {f"class{c:02d}": ["a.png", "b.png", "c.png"] for c in range(40)})
+    splits, _ = run_example_gen(data, tmp_path / "out")
+    placed = {path: ("train", "eval").index(split) for path, (split, _) in by_path(splits).items()}
+    images = take_inventory(detect_layout(str(data))).candidates[""]
+    assert placed == split_assignment(images, (80, 20))
+    fixed_up = {path for path, _ in images if placed[path] != hash_split(path, (80, 20))}
+    assert 5 <= len(fixed_up) <= 40  # one moved file per short class
+    assert all({placed[p] for p, c in images if c == name} == {0, 1} for name in {c for _, c in images})

@@ -157,7 +157,10 @@ class _Walker:
         path = entry.name if parent in (".", "") else posixpath.join(parent, entry.name)
         self.rejected.append((path + suffix, reason))
 
-    def walk_class(self, folder: Entry, class_name: str, inside: Set[str], images: List[Candidate]) -> None:
+    def walk_class(
+        self, folder: Entry, class_name: str, inside: Set[str], images: List[Candidate], linked: bool = False
+    ) -> None:
+        """`linked`: the folder was reached through a symbolic link (its files may have other paths)."""
         try:
             entries = list_entries(folder.path)
         except OSError as error:
@@ -172,7 +175,8 @@ class _Walker:
                 if entry.real_path is not None and entry.real_path in inside:
                     self.reject(entry, f"symbolic link loop (to {entry.link_target}, a folder it is inside); not followed")
                 else:
-                    self.walk_class(entry, class_name, inside | {entry.real_path or entry.path}, images)
+                    real = entry.real_path or entry.path
+                    self.walk_class(entry, class_name, inside | {real}, images, linked or entry.link_target is not None)
             else:
                 rel_path = posixpath.join(folder_rel, entry.name)
                 real = entry.real_path or entry.path
@@ -180,7 +184,7 @@ class _Walker:
                 if first != rel_path:
                     self.reject(entry, _same_file(first))
                 else:
-                    images.append(Candidate(rel_path, class_name, real))
+                    images.append(Candidate(rel_path, class_name, real, linked or entry.link_target is not None))
 
 
 def _same_file(first: str) -> str:
@@ -195,6 +199,8 @@ class Candidate:
     rel_path: str
     class_name: str
     real_path: str
+    # Reached through a symbolic link: only such a path can lead to a file another path leads to.
+    via_link: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,7 +246,10 @@ def list_class_folder(data_dir: str, folder: ClassFolder) -> Tuple[List[Candidat
     images: List[Candidate] = []
     # A link back to the data dir, the split folder or the class folder is a loop.
     inside = {_real(data_dir), _real(root), real}
-    walker.walk_class(Entry(name=folder.class_name, path=path, kind=FOLDER, real_path=real), folder.class_name, inside, images)
+    # Two class or split folders that are links can lead to the same files as well.
+    linked = not is_remote(path) and (os.path.islink(path) or (bool(folder.subdir) and os.path.islink(root)))
+    folder_entry = Entry(name=folder.class_name, path=path, kind=FOLDER, real_path=real)
+    walker.walk_class(folder_entry, folder.class_name, inside, images, linked)
     return images, walker.rejected
 
 
