@@ -125,3 +125,8 @@ def test_every_image_comes_once_per_epoch_in_a_new_order(raw_data, in_memory):
     key = lambda batch: sorted(image.tobytes() for image in batch)  # noqa: E731
     assert key(first) == key(second)  # the same images ...
     assert not np.array_equal(first, second)  # ... in another order
+
+
+def test_examples_are_counted_when_the_hints_do_not_say(raw_data):
+    _, labels, files, _, _ = raw_data
+    assert inputs.count_examples(files) == len(labels) == 24

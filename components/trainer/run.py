@@ -10,7 +10,7 @@ from components import artifacts, features
 from components.trainer.curves import plot_training
 from components.trainer.dynamics import analyze_history
 from components.trainer.export import export_serving_model
-from components.trainer.inputs import InputPlan, cache_budget_bytes, make_dataset, plan_input
+from components.trainer.inputs import InputPlan, cache_budget_bytes, count_examples, make_dataset, plan_input
 from components.trainer.options import TrainingOptions
 from components.trainer.train import TrainingResult, prediction_shares, train
 
@@ -28,7 +28,11 @@ def run_fn(fn_args: FnArgs) -> None:
     hints = artifacts.TrainingHints.from_json(fn_args.hyperparameters)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     input_shape = tf_transform_output.transformed_feature_spec()[features.TRANSFORMED_IMAGE_KEY].shape
-    sizes = hints.split_sizes
+    # Hints written before they carried the split sizes (a LabelBalance result from the cache).
+    sizes = hints.split_sizes or {
+        features.TRAIN_SPLIT: count_examples(fn_args.train_files),
+        features.EVAL_SPLIT: count_examples(fn_args.eval_files),
+    }
     plan = plan_input(sizes[features.TRAIN_SPLIT], sizes[features.EVAL_SPLIT], input_shape, cache_budget_bytes(options.cache_budget_mb))
     print(f"Trainer input: {plan.describe()}", flush=True)
 
