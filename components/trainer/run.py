@@ -33,7 +33,8 @@ def run_fn(fn_args: FnArgs) -> None:
         features.TRAIN_SPLIT: count_examples(fn_args.train_files),
         features.EVAL_SPLIT: count_examples(fn_args.eval_files),
     }
-    plan = plan_input(sizes[features.TRAIN_SPLIT], sizes[features.EVAL_SPLIT], input_shape, cache_budget_bytes(options.cache_budget_mb))
+    budget = cache_budget_bytes(options.cache_budget_mb)
+    plan = plan_input(sizes[features.TRAIN_SPLIT], sizes[features.EVAL_SPLIT], input_shape, budget)
     print(f"Trainer input: {plan.describe()}", flush=True)
 
     def dataset(files, split, shuffle):
