@@ -105,17 +105,20 @@ def plan_input(train_images: int, eval_images: int, image_shape: Sequence[int], 
     return InputPlan(images * bytes_per_image <= budget_bytes, images, bytes_per_image, budget_bytes)
 
 
+def _files(file_pattern: List[str]) -> List[str]:
+    """The files the Trainer's file patterns (TFX's `fn_args.train_files`) match."""
+    return [path for pattern in file_pattern for path in tf.io.gfile.glob(pattern)]
+
+
 def count_examples(file_pattern: List[str]) -> int:
     """The records in gzip'd TFRecord files: one pass over them (when the hints do not say)."""
-    files = [path for pattern in file_pattern for path in tf.io.gfile.glob(pattern)]
-    return int(tf.data.TFRecordDataset(files, compression_type="GZIP").reduce(0, lambda n, _: n + 1))
+    return int(tf.data.TFRecordDataset(_files(file_pattern), compression_type="GZIP").reduce(0, lambda n, _: n + 1))
 
 
 def _shuffle_records(file_pattern: List[str], images: int, batch_size: int) -> int:
     """How many encoded records a streaming shuffle holds: SHUFFLE_BUFFER_BYTES' worth, by the
     average record size on disk, between one batch and MAX_SHUFFLE_IMAGES."""
-    files = [path for pattern in file_pattern for path in tf.io.gfile.glob(pattern)]
-    on_disk = sum(tf.io.gfile.stat(path).length for path in files)
+    on_disk = sum(tf.io.gfile.stat(path).length for path in _files(file_pattern))
     per_record = max(1, on_disk // max(1, images))
     return int(min(MAX_SHUFFLE_IMAGES, max(batch_size, SHUFFLE_BUFFER_BYTES // per_record)))
 
