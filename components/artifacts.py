@@ -67,6 +67,10 @@ class TrainingHints:
     class_weights: Optional[List[float]]  # per class in the same order; None when weighting is off
     majority_fraction: float  # validation accuracy of always answering the largest class
     split_sizes: Optional[Dict[str, int]] = None  # images per split, as StatisticsGen counted them
+    # Fields below are None in hints written before they existed (a LabelBalance result from the cache).
+    imbalance_strategy: Optional[str] = None  # --imbalance-strategy: class_weights, oversample or none
+    imbalanced: Optional[bool] = None  # LabelBalance's verdict on the train split
+    train_counts: Optional[List[int]] = None  # train images per class, in label order
 
     def to_json(self) -> dict:
         return to_json(self)

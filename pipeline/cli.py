@@ -7,21 +7,25 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from typing import Callable, Type, TypeVar
 
 from components.image_example_gen.ingestion import IngestionLimits
-from components.label_balance.balance import CLASS_WEIGHTING_CHOICES, BalanceOptions
+from components.label_balance.balance import IMBALANCE_STRATEGIES, BalanceOptions
 from components.options import OptionError
 from components.promotion_gate.gate import GateThresholds
-from components.trainer.options import ARCHITECTURES, FLIP_MODES, TrainingOptions
+from components.trainer.options import ARCHITECTURES, CHECKPOINT_METRICS, FLIP_MODES, TrainingOptions
 from components.transform.options import ImageOptions
+from components.tuner.search_space import TuningOptions
 from pipeline import beam_packaging
 from pipeline.config import SETUP_FILE, DataConfig, PipelineConfig, RuntimeConfig
 
 T = TypeVar("T")
 
 # Options fields whose flag is not --<field-name-with-dashes>.
-_FLAGS = {"severe_ratio": "--severe-imbalance-ratio", "class_weighting": "--class-weights"}
+_FLAGS = {"severe_ratio": "--severe-imbalance-ratio"}
+# The flag --imbalance-strategy replaced, still taken: its value -> the strategy it meant.
+_CLASS_WEIGHTS_FLAG = {"balanced": "class_weights", "none": "none"}
 # Options fields no flag sets (they keep their default), as an error message names them.
 _WITHOUT_FLAG = {"train_eval_distance": "train/eval distance threshold"}
 
@@ -63,7 +67,7 @@ def _add(group, options, setting: str, help: str, **kwargs) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the flags every runner shares; defaults come from the options dataclasses."""
     data, ingestion, image, training = DataConfig(), IngestionLimits(), ImageOptions(), TrainingOptions()
-    balance, gate, runtime = BalanceOptions(), GateThresholds(), RuntimeConfig()
+    balance, gate, runtime, tuning = BalanceOptions(), GateThresholds(), RuntimeConfig(), TuningOptions()
     group = parser.add_argument_group("data")
     _add(
         group, data, "data_dir",
@@ -90,7 +94,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _add(group, training, "epochs", "maximum epochs (default: %(default)s)")
     _add(group, training, "batch_size", "(default: %(default)s)")
     _add(group, training, "learning_rate", "(default: %(default)s)")
-    _add(group, training, "architecture", "(default: %(default)s)", choices=ARCHITECTURES)
+    _add(
+        group, training, "architecture",
+        "from scratch: simple_cnn, deeper_cnn, resnet_small; on a backbone: mobilenet_v2, efficientnet_b0 "
+        "(transfer = mobilenet_v2) (default: %(default)s)",
+        choices=ARCHITECTURES,
+    )  # fmt: skip
     _add(
         group, training, "augment", "random rotation, zoom and contrast (and --flip) while training",
         action=argparse.BooleanOptionalAction,
@@ -102,11 +111,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     _add(
         group, training, "pretrained_weights",
-        "local weights file for the transfer backbone (MobileNetV2, include_top=False); nothing is downloaded",
+        "the backbone's starting weights: imagenet (Keras downloads the official file once into its cache, "
+        "~/.keras/models) or a local Keras weights file (include_top=False) (default: random)",
+    )  # fmt: skip
+    _add(
+        group, training, "checkpoint_metric",
+        "validation metric that picks the kept epoch (best_model.keras) and stops training "
+        "(default: balanced_accuracy when LabelBalance finds the labels imbalanced, else accuracy)",
+        choices=CHECKPOINT_METRICS,
+    )  # fmt: skip
+    _add(group, training, "dropout", "dropout before the classification layer (default: the architecture's own)", type=float)
+    _add(
+        group, training, "augment_strength",
+        "scales the random rotation, zoom and contrast; 0 keeps only --flip (default: %(default)s)",
     )  # fmt: skip
     _add(
         group, training, "early_stopping_patience",
-        "stop after this many epochs without a lower validation loss (default: %(default)s)",
+        "stop after this many epochs without a better checkpoint metric (default: %(default)s)",
     )  # fmt: skip
     _add(
         group, training, "cache_budget_mb",
@@ -115,13 +136,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "of the machine the Trainer runs on)",
         type=int,
     )  # fmt: skip
+    group = parser.add_argument_group("tuning")
+    _add(
+        group, tuning, "tune",
+        "add TFX's Tuner before the Trainer: a random search over architecture, learning rate, dropout, "
+        "batch size, augmentation strength and imbalance strategy, on validation balanced accuracy",
+        action="store_true",
+    )  # fmt: skip
+    _add(group, tuning, "tune_trials", "models the search trains (default: %(default)s)")
+    _add(group, tuning, "tune_epochs", "epochs per trial (default: %(default)s)")
+    _add(
+        group, tuning, "reuse_tuning",
+        "without --tune, train with the best hyperparameters of the latest tuning in this output dir "
+        "while the data and the search space are unchanged (default: on)",
+        action=argparse.BooleanOptionalAction,
+    )  # fmt: skip
     group = parser.add_argument_group("label balance")
     _add(
-        group, balance, "class_weighting",
-        "balanced: weight each class by n_images / (n_classes * n_class_images); none: plain loss "
-        "(default: %(default)s)",
-        choices=CLASS_WEIGHTING_CHOICES,
+        group, balance, "imbalance_strategy",
+        "how training counters imbalanced labels: class_weights weighs each class by n_images / "
+        "(n_classes * n_class_images) in the loss; oversample draws training batches with equal class "
+        "probability; none does nothing (default: %(default)s)",
+        choices=IMBALANCE_STRATEGIES,
     )  # fmt: skip
+    group.add_argument(
+        "--class-weights", choices=tuple(_CLASS_WEIGHTS_FLAG), help="deprecated: --imbalance-strategy class_weights / none"
+    )
     _add(
         group, balance, "imbalance_ratio",
         "largest / smallest train class at which labels count as imbalanced (default: %(default)s)",
@@ -171,12 +211,22 @@ def from_args(args: argparse.Namespace, setup_file: str = str(SETUP_FILE), **run
     `setup_file` is this project's setup.py where the Beam steps run (see `beam_packaging`);
     `runtime_overrides` set RuntimeConfig fields the flags do not (a runner's own locations).
     """
+    if getattr(args, "class_weights", None):
+        strategy = _CLASS_WEIGHTS_FLAG[args.class_weights]
+        if args.imbalance_strategy not in (BalanceOptions().imbalance_strategy, strategy):
+            raise ConfigError(
+                f"--class-weights {args.class_weights} contradicts --imbalance-strategy {args.imbalance_strategy}: "
+                "--class-weights is deprecated, give --imbalance-strategy only."
+            )
+        print(f"warning: --class-weights is deprecated; use --imbalance-strategy {strategy}.", file=sys.stderr)
+        args = argparse.Namespace(**{**vars(args), "imbalance_strategy": strategy})
     return _checked(
         lambda: PipelineConfig(
             data=_from_flags(DataConfig, args),
             ingestion=_from_flags(IngestionLimits, args),
             image=_from_flags(ImageOptions, args),
             training=_from_flags(TrainingOptions, args),
+            tuning=_from_flags(TuningOptions, args),
             balance=_from_flags(BalanceOptions, args),
             gate=_from_flags(GateThresholds, args),
             runtime=RuntimeConfig(

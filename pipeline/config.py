@@ -17,6 +17,7 @@ from components.options import require
 from components.promotion_gate.gate import GateThresholds
 from components.trainer.options import TrainingOptions
 from components.transform.options import ImageOptions
+from components.tuner.search_space import TuningOptions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA_DIR = REPO_ROOT / "data" / "sample"
@@ -97,6 +98,7 @@ class PipelineConfig:
     ingestion: IngestionLimits = dataclasses.field(default_factory=IngestionLimits)
     image: ImageOptions = dataclasses.field(default_factory=ImageOptions)
     training: TrainingOptions = dataclasses.field(default_factory=TrainingOptions)
+    tuning: TuningOptions = dataclasses.field(default_factory=TuningOptions)
     balance: BalanceOptions = dataclasses.field(default_factory=BalanceOptions)
     gate: GateThresholds = dataclasses.field(default_factory=GateThresholds)
     runtime: RuntimeConfig = dataclasses.field(default_factory=RuntimeConfig)

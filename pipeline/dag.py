@@ -11,10 +11,10 @@ from tfx.components.example_validator.component import ExampleValidator
 from tfx.components.pusher.component import Pusher
 from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
 from tfx.components.statistics_gen.component import StatisticsGen
-from tfx.components.trainer.component import Trainer
 from tfx.components.transform.component import Transform
 from tfx.dsl.components.base import executor_spec
 from tfx.dsl.components.common.resolver import Resolver
+from tfx.dsl.input_resolution.strategies.latest_artifact_strategy import LatestArtifactStrategy
 from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import LatestBlessedModelStrategy
 from tfx.orchestration import data_types
 from tfx.orchestration.pipeline import Pipeline
@@ -28,10 +28,14 @@ from components.promotion_gate import baseline
 from components.promotion_gate.component import PromotionGate
 from components.promotion_gate.gate import GateThresholds
 from components.serving_pusher import executor as serving_pusher
+from components.trainer.component import ImageTrainer
+from components.trainer.plan import TRAINING_KEY, TUNING_KEY
+from components.tuner.component import ImageTuner
 from pipeline.config import PipelineConfig
 
 PREPROCESSING_FN = "components.transform.preprocessing.preprocessing_fn"
 RUN_FN = "components.trainer.run.run_fn"
+TUNER_FN = "components.tuner.tuner.tuner_fn"
 ACCURACY_METRIC = "sparse_categorical_accuracy"
 TFMA_METRICS_MODULE = "components.promotion_gate.tfma_metrics"
 
@@ -42,6 +46,8 @@ STATISTICS_GEN = "StatisticsGen"
 EXAMPLE_VALIDATOR = "ExampleValidator"
 LABEL_BALANCE = "LabelBalance"
 TRANSFORM = "Transform"
+TUNER = "Tuner"
+TUNING_RESOLVER = "LatestTuningResolver"
 TRAINER = "Trainer"
 MODEL_RESOLVER = "LatestBlessedModelResolver"
 EVALUATOR = "Evaluator"
@@ -140,12 +146,36 @@ def create_pipeline(
         disable_statistics=True,
         custom_config=config.image.to_custom_config(),
     ).with_id(TRANSFORM)
-    trainer = Trainer(
+    trainer_config = {TRAINING_KEY: config.training.to_custom_config(), TUNING_KEY: config.tuning.to_custom_config()}
+    tuning_nodes = []
+    if config.tuning.tune:
+        tuner = ImageTuner(
+            examples=example_gen.outputs["examples"],
+            transform_graph=transform.outputs["transform_graph"],
+            training_hints=label_balance.outputs["training_hints"],
+            tuner_fn=TUNER_FN,
+            custom_config=trainer_config,
+        ).with_id(TUNER)
+        tuning_nodes, best_hyperparameters = [tuner], tuner.outputs["best_hyperparameters"]
+    elif config.tuning.reuse_tuning:
+        # The latest tuning result of this pipeline, from an earlier run with --tune; run_fn uses
+        # it only for the same data and search space (components/tuner/search_space.py).
+        latest_tuning = Resolver(
+            strategy_class=LatestArtifactStrategy,
+            hyperparameters=Channel(
+                type=standard_artifacts.HyperParameters, producer_component_id=TUNER, output_key="best_hyperparameters"
+            ),
+        ).with_id(TUNING_RESOLVER)
+        tuning_nodes, best_hyperparameters = [latest_tuning], latest_tuning.outputs["hyperparameters"]
+    else:
+        best_hyperparameters = None
+    trainer = ImageTrainer(
         run_fn=RUN_FN,
         examples=example_gen.outputs["examples"],
         transform_graph=transform.outputs["transform_graph"],
-        hyperparameters=label_balance.outputs["training_hints"],
-        custom_config=config.training.to_custom_config(),
+        training_hints=label_balance.outputs["training_hints"],
+        hyperparameters=best_hyperparameters,
+        custom_config=trainer_config,
     ).with_id(TRAINER)
     blessed_models = {
         baseline.MODEL_KEY: Channel(type=standard_artifacts.Model),
@@ -187,6 +217,7 @@ def create_pipeline(
         example_validator,
         label_balance,
         transform,
+        *tuning_nodes,
         trainer,
         model_resolver,
         evaluator,

@@ -19,7 +19,9 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from components.options import require
 
-CLASS_WEIGHTING_CHOICES = ("balanced", "none")
+# How the Trainer counters imbalance: balanced class weights in the loss, batches drawn with
+# equal class probability (components/trainer/inputs.py), or nothing.
+IMBALANCE_STRATEGIES = ("class_weights", "oversample", "none")
 
 
 class LabelStatisticsError(ValueError):
@@ -62,7 +64,7 @@ class BalanceOptions:
     imbalance_ratio: float = 2.0
     severe_ratio: float = 10.0
     train_eval_distance: float = 0.1  # above this, eval measures a different mix than train
-    class_weighting: str = "balanced"  # one of CLASS_WEIGHTING_CHOICES
+    imbalance_strategy: str = "class_weights"  # one of IMBALANCE_STRATEGIES
     fail_on_imbalance: bool = False  # stop the run, after the report, when labels are imbalanced
 
     def __post_init__(self):
@@ -78,10 +80,10 @@ class BalanceOptions:
             value=self.train_eval_distance,
         )
         require(
-            self.class_weighting in CLASS_WEIGHTING_CHOICES,
-            "{class_weighting} {value} must be one of: {choices}.",
-            value=self.class_weighting,
-            choices=", ".join(CLASS_WEIGHTING_CHOICES),
+            self.imbalance_strategy in IMBALANCE_STRATEGIES,
+            "{imbalance_strategy} {value} must be one of: {choices}.",
+            value=self.imbalance_strategy,
+            choices=", ".join(IMBALANCE_STRATEGIES),
         )
 
     def parameters(self) -> Dict:
@@ -233,8 +235,13 @@ def findings(report: Dict, options: BalanceOptions) -> List[str]:
             f"Class weights are on (balanced): a '{lightest}' image counts {weights[lightest]:.2f} in the "
             f"loss, a '{heaviest}' image {weights[heaviest]:.2f}."
         )
+    elif report["severity"] != "none" and options.imbalance_strategy == "oversample":
+        lines.append(
+            "Oversampling is on: training batches draw every class with equal probability, so each epoch "
+            "shows the small classes' images several times."
+        )
     elif report["severity"] != "none":
-        lines.append("Class weights are off (--class-weights none): training does nothing about the imbalance.")
+        lines.append("--imbalance-strategy none: training does nothing about the imbalance.")
     return lines
 
 
@@ -251,7 +258,7 @@ def analyze(
         distance = distribution_distance(train["class_fractions"], splits["eval"]["class_fractions"])
     level = severity(train["imbalance_ratio"], train["missing_classes"], options) if train else "none"
     weights = None
-    if options.class_weighting == "balanced" and "train" in counts_by_split:
+    if options.imbalance_strategy == "class_weights" and "train" in counts_by_split:
         weights = dict(zip(class_names, balanced_class_weights(counts_by_split["train"])))
     report = {
         "class_names": list(class_names),
@@ -259,7 +266,9 @@ def analyze(
         "imbalanced": level != "none",
         "severity": level,
         "train_eval_distance": distance,
-        "class_weighting": options.class_weighting,
+        # "balanced" when class weights are on, else "none" (the field predates imbalance_strategy).
+        "class_weighting": "balanced" if weights else "none",
+        "imbalance_strategy": options.imbalance_strategy,
         "class_weights": weights,
         "thresholds": options.thresholds(),
     }

@@ -59,7 +59,7 @@ def LabelBalance(
     imbalance_ratio: Parameter[float],
     severe_ratio: Parameter[float],
     train_eval_distance: Parameter[float],
-    class_weighting: Parameter[str],
+    imbalance_strategy: Parameter[str],
     fail_on_imbalance: Parameter[bool],
 ) -> None:
     """Measures class balance per split from TFDV statistics, reports it, and derives class weights.
@@ -70,7 +70,7 @@ def LabelBalance(
     Trainer's input for values derived upstream (its one JSON file becomes `fn_args.hyperparameters`).
     With `fail_on_imbalance`, imbalanced labels stop the run after the report is written.
     """
-    options = BalanceOptions(imbalance_ratio, severe_ratio, train_eval_distance, class_weighting, fail_on_imbalance)
+    options = BalanceOptions(imbalance_ratio, severe_ratio, train_eval_distance, imbalance_strategy, fail_on_imbalance)
     _check_label_is_categorical(schema.uri)
     class_names = artifacts.read_class_names(examples.uri)
     splits = artifact_utils.decode_split_names(statistics.split_names)
@@ -96,12 +96,16 @@ def LabelBalance(
     artifacts.write_json(balance.uri, artifacts.LABEL_BALANCE_FILE, report)
     weights = report["class_weights"]
     baseline_split = report["splits"].get(features.EVAL_SPLIT) or report["splits"][features.TRAIN_SPLIT]
+    train_counts = report["splits"].get(features.TRAIN_SPLIT, {}).get("class_counts")
     hints = TrainingHints(
         class_names=class_names,
         class_weights=[weights[n] for n in class_names] if weights else None,
         # Validation accuracy of always answering the largest class: the line the curves must clear.
         majority_fraction=baseline_split["majority_fraction"],
         split_sizes={split: summary["total"] for split, summary in report["splits"].items()},
+        imbalance_strategy=options.imbalance_strategy,
+        imbalanced=report["imbalanced"],
+        train_counts=[train_counts[name] for name in class_names] if train_counts else None,
     )
     artifacts.write_json(training_hints.uri, artifacts.TRAINING_HINTS_FILE, hints.to_json())
     balance.set_string_custom_property("severity", report["severity"])

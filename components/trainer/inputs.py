@@ -14,6 +14,11 @@ compact uint8 pixels: image_size^2 x channels bytes an image (147 KB at 224 x 22
 
 The budget defaults to a tenth of this machine's memory (or of the container's limit), so that a
 laptop keeps room for everything else a run holds; `--cache-budget-mb` sets it.
+
+Oversampling (`--imbalance-strategy oversample`) resamples the training stream as it flows, in
+either mode, without copying anything on disk: each image appears N / (K * N_c) times on average
+(N images, K classes, N_c images of its class; a fraction is a chance of appearing once more), so
+every class makes up about 1/K of an epoch. Epochs keep N images, the same number of steps.
 """
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ MAX_SHUFFLE_IMAGES = 10_000
 SHUFFLE_BUFFER_BYTES = 256 * 2**20  # for encoded records when streaming
 _CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 MIB = 2**20
+MIX_BUFFER_BYTES = 64 * MIB  # decoded images that mix an oversampled image's copies into other batches
 
 
 def machine_memory_bytes() -> int:
@@ -105,6 +111,31 @@ def plan_input(train_images: int, eval_images: int, image_shape: Sequence[int], 
     return InputPlan(images * bytes_per_image <= budget_bytes, images, bytes_per_image, budget_bytes)
 
 
+def oversampling_rates(class_counts: Sequence[int]) -> List[float]:
+    """How many times, on average, an image of each class appears in an oversampled epoch:
+    N / (K * N_c), so that each of the K classes present makes up 1/K of the N images."""
+    present = [c for c in class_counts if c > 0]
+    total = sum(present)
+    return [total / (len(present) * c) if c > 0 else 0.0 for c in class_counts]
+
+
+def oversample(dataset: tf.data.Dataset, rates: Sequence[float], images: int, bytes_per_image: int, seed: int = 0):
+    """An unbatched (image, label) dataset resampled by class: each element is repeated
+    floor(rate) times plus once more with probability frac(rate), copies mixed in a buffer of
+    MIX_BUFFER_BYTES, and each pass cut to `images` elements (the data repeats when a pass falls
+    short), so an epoch keeps its number of steps."""
+    rate_of = tf.constant(list(rates), tf.float32)
+
+    def copies(image, label):
+        rate = tf.gather(rate_of, tf.cast(label, tf.int32))
+        whole = tf.floor(rate)
+        extra = tf.cast(tf.random.uniform([], seed=seed) < rate - whole, tf.float32)
+        return tf.data.Dataset.from_tensors((image, label)).repeat(tf.cast(whole + extra, tf.int64))
+
+    mix = int(max(64, min(MAX_SHUFFLE_IMAGES, MIX_BUFFER_BYTES // max(1, bytes_per_image))))
+    return dataset.flat_map(copies).shuffle(mix, seed=seed).repeat().take(images)
+
+
 def _files(file_pattern: List[str]) -> List[str]:
     """The files the Trainer's file patterns (TFX's `fn_args.train_files`) match."""
     return [path for pattern in file_pattern for path in tf.io.gfile.glob(pattern)]
@@ -132,12 +163,14 @@ def make_dataset(
     in_memory: bool,
     images: int,
     seed: int = 0,
+    oversampling: Optional[Sequence[float]] = None,
 ) -> tf.data.Dataset:
     """(uint8 image, label) batches from raw examples, through the Transform graph.
 
     `images` is the number of examples in `file_pattern` (it sizes the shuffle buffers). In memory,
     decoded images are cached after the first epoch and shuffled each epoch; streamed, records are
-    shuffled before decoding, in a buffer bounded in bytes.
+    shuffled before decoding, in a buffer bounded in bytes. `oversampling`: per-class rates from
+    `oversampling_rates`, to draw the classes evenly (training only).
     """
     raw_spec = tf_transform_output.raw_feature_spec()
     wanted = {features.IMAGE_KEY: raw_spec[features.IMAGE_KEY], features.LABEL_KEY: raw_spec[features.LABEL_KEY]}
@@ -161,9 +194,16 @@ def make_dataset(
         return to_pixels(transformed[features.TRANSFORMED_IMAGE_KEY]), transformed[features.TRANSFORMED_LABEL_KEY]
 
     dataset = dataset.map(pixels_and_label, num_parallel_calls=tf.data.AUTOTUNE)
-    if in_memory:
-        dataset = dataset.unbatch().cache()
-        if shuffle:
-            dataset = dataset.shuffle(min(images, MAX_SHUFFLE_IMAGES), seed=seed, reshuffle_each_iteration=True)
+    if in_memory or oversampling:
+        dataset = dataset.unbatch()
+        if in_memory:
+            dataset = dataset.cache()
+            if shuffle:
+                dataset = dataset.shuffle(min(images, MAX_SHUFFLE_IMAGES), seed=seed, reshuffle_each_iteration=True)
+        if oversampling:
+            image_bytes = 1
+            for dim in tf_transform_output.transformed_feature_spec()[features.TRANSFORMED_IMAGE_KEY].shape:
+                image_bytes *= int(dim)
+            dataset = oversample(dataset, oversampling, images, image_bytes, seed)
         dataset = dataset.batch(batch_size)
     return dataset.prefetch(tf.data.AUTOTUNE)

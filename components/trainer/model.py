@@ -9,8 +9,13 @@ served graph stays one piece. Architectures:
   feature was seen; on the sample it learns several times faster than global average pooling.)
 * deeper_cnn: four blocks of two convolutions with batch normalisation, dropout after each block,
   global average pooling.
-* transfer: a MobileNetV2 backbone (ImageNet weights from a local file when given, else random)
-  under a new classification head; with weights, trained frozen first, then fine-tuned (see `train`).
+* resnet_small: a small residual network (three stages of two residual blocks, 32/64/128 filters,
+  batch normalisation, global average pooling): the from-scratch choice for small real datasets,
+  where skip connections and normalisation train reliably from the first epochs.
+* mobilenet_v2, efficientnet_b0: a Keras application backbone without its top under a new
+  classification head; ImageNet weights with --pretrained-weights imagenet (components/trainer/
+  weights.py) or a file, else random. With weights, trained frozen first, then fine-tuned (see
+  `train`). `transfer` is mobilenet_v2 under its earlier name.
 
 simple_cnn and deeper_cnn start with a strided stem above 64 px: stride-2 convolutions bring a
 224 px image to 56 px before the first block, so compute grows little with the image either.
@@ -32,7 +37,7 @@ from tensorflow.python.autograph.core import config as _autograph_config
 
 from components import features
 from components.paths import is_remote
-from components.trainer.options import ARCHITECTURES, FLIP_MODES
+from components.trainer.options import ARCHITECTURES, FLIP_MODES, IMAGENET, TrainingOptions
 
 BACKBONE_LAYER = "backbone"
 STEM_TARGET = 64  # larger images go through stride-2 convolutions down to at most this many pixels
@@ -52,19 +57,21 @@ def _skip_autograph_for_tf_keras() -> None:
 _skip_autograph_for_tf_keras()
 
 
-def augmentation(flip: str = "none", rotation: float = 0.05, zoom: float = 0.1, contrast: float = 0.1) -> tf.keras.Sequential:
-    """Random flips (only when they keep the label: not for digits or text), small rotations
-    (a fraction of a full turn), zooms and contrast changes."""
+def augmentation(flip: str = "none", strength: float = 1.0) -> tf.keras.Sequential:
+    """Random flips (only when they keep the label: not for digits or text), and at strength 1
+    rotations up to 5% of a full turn, zooms up to 10% and contrast changes up to 10%; `strength`
+    scales the three (0: flips only)."""
     if flip not in FLIP_MODES:
         raise ValueError(f"flip {flip!r} must be one of {', '.join(FLIP_MODES)}.")
     layers = []
     if FLIP_MODES[flip]:
         layers.append(tf.keras.layers.RandomFlip(FLIP_MODES[flip]))
-    layers += [
-        tf.keras.layers.RandomRotation(rotation, fill_mode="constant"),
-        tf.keras.layers.RandomZoom(zoom, fill_mode="constant"),
-        tf.keras.layers.RandomContrast(contrast),
-    ]
+    if strength > 0:
+        layers += [
+            tf.keras.layers.RandomRotation(0.05 * strength, fill_mode="constant"),
+            tf.keras.layers.RandomZoom(0.1 * strength, fill_mode="constant"),
+            tf.keras.layers.RandomContrast(0.1 * strength),
+        ]
     return tf.keras.Sequential(layers, name="augmentation")
 
 
@@ -77,7 +84,7 @@ def _stem(x, filters: int = 32):
     return x
 
 
-def _simple_cnn(x):
+def _simple_cnn(x, dropout: float = 0.3):
     x = _stem(x)
     filters, blocks = 32, 0
     # 32 px: 32 -> 16 -> 8 -> 4, three blocks; 224 px: 56 after the stem -> 28 -> 14 -> 7 -> 3.
@@ -87,10 +94,10 @@ def _simple_cnn(x):
         filters, blocks = min(2 * filters, 128), blocks + 1
     x = tf.keras.layers.Flatten()(x)
     x = tf.keras.layers.Dense(128, activation="relu")(x)
-    return tf.keras.layers.Dropout(0.3)(x)
+    return tf.keras.layers.Dropout(dropout)(x)
 
 
-def _deeper_cnn(x):
+def _deeper_cnn(x, dropout: float = 0.4):
     x = _stem(x)
     for filters in (32, 64, 128, 256):
         for _ in range(2):
@@ -103,7 +110,33 @@ def _deeper_cnn(x):
         x = tf.keras.layers.Dropout(0.2)(x)
     x = tf.keras.layers.GlobalAveragePooling2D()(x)
     x = tf.keras.layers.Dense(128, activation="relu")(x)
-    return tf.keras.layers.Dropout(0.4)(x)
+    return tf.keras.layers.Dropout(dropout)(x)
+
+
+def _conv_bn(x, filters: int, strides: int = 1, relu: bool = True):
+    x = tf.keras.layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)
+    x = tf.keras.layers.BatchNormalization(momentum=0.9)(x)  # momentum: see _deeper_cnn
+    return tf.keras.layers.Activation("relu")(x) if relu else x
+
+
+def _residual_block(x, filters: int, strides: int):
+    shortcut = x
+    if strides != 1 or x.shape[-1] != filters:
+        shortcut = tf.keras.layers.Conv2D(filters, 1, strides=strides, use_bias=False)(x)
+        shortcut = tf.keras.layers.BatchNormalization(momentum=0.9)(shortcut)
+    y = _conv_bn(_conv_bn(x, filters, strides), filters, relu=False)
+    return tf.keras.layers.Activation("relu")(tf.keras.layers.Add()([shortcut, y]))
+
+
+def _resnet_small(x, dropout: float = 0.2):
+    x = _stem(x)
+    x = _conv_bn(x, 32)
+    for stage, filters in enumerate((32, 64, 128)):
+        # Halve the map at each new stage while it is at least 8 wide (a 28 px image: 28, 14, 7).
+        x = _residual_block(x, filters, 2 if stage and x.shape[1] >= 8 else 1)
+        x = _residual_block(x, filters, 1)
+    x = tf.keras.layers.GlobalAveragePooling2D()(x)
+    return tf.keras.layers.Dropout(dropout)(x)
 
 
 def _local_copy(path: str) -> str:
@@ -115,25 +148,40 @@ def _local_copy(path: str) -> str:
     return local
 
 
-def _transfer(x, input_shape: Sequence[int], pretrained_weights: Optional[str]):
-    if input_shape[-1] == 1:
-        x = tf.keras.layers.Concatenate()([x, x, x])  # ImageNet backbones expect RGB
+def _backbone_weights(architecture: str, image_size: int, pretrained_weights: Optional[str]) -> Optional[str]:
+    """The local weights file the backbone loads, or None for random weights."""
     if not pretrained_weights:
         logging.warning(
-            "transfer: no --pretrained-weights file given; the MobileNetV2 backbone starts from random weights."
+            "%s: no --pretrained-weights given; the backbone starts from random weights "
+            "(--pretrained-weights imagenet starts from ImageNet's).",
+            architecture,
         )
-    backbone = tf.keras.applications.MobileNetV2(
-        input_shape=(input_shape[0], input_shape[1], 3),
-        include_top=False,
-        weights=_local_copy(pretrained_weights) if pretrained_weights else None,  # nothing is downloaded
-    )
+        return None
+    if pretrained_weights == IMAGENET:
+        from components.trainer.weights import ensure_imagenet_weights
+
+        return ensure_imagenet_weights(architecture, image_size)
+    return _local_copy(pretrained_weights)
+
+
+def _transfer(x, architecture: str, input_shape: Sequence[int], pretrained_weights: Optional[str], dropout: float = 0.3):
+    if input_shape[-1] == 1:
+        x = tf.keras.layers.Concatenate()([x, x, x])  # ImageNet backbones expect RGB
+    shape = (input_shape[0], input_shape[1], 3)
+    weights = _backbone_weights(architecture, input_shape[0], pretrained_weights)
+    if architecture == "efficientnet_b0":
+        # EfficientNet scales and normalises its input itself, from [0, 255].
+        backbone = tf.keras.applications.EfficientNetB0(input_shape=shape, include_top=False, weights=weights)
+        x = tf.keras.layers.Rescaling(255.0)(x)
+    else:
+        backbone = tf.keras.applications.MobileNetV2(input_shape=shape, include_top=False, weights=weights)
+        x = tf.keras.layers.Rescaling(2.0, offset=-1.0)(x)  # MobileNetV2 takes [-1, 1]
     backbone._name = BACKBONE_LAYER
-    x = tf.keras.layers.Rescaling(2.0, offset=-1.0)(x)  # MobileNetV2 takes [-1, 1]
     # Pretrained: training=False keeps the backbone's batch-norm statistics, also while fine-tuning.
     # Random: the backbone has nothing to keep and trains like any other layer.
-    x = backbone(x, training=False) if pretrained_weights else backbone(x)
+    x = backbone(x, training=False) if weights else backbone(x)
     x = tf.keras.layers.GlobalAveragePooling2D()(x)
-    return tf.keras.layers.Dropout(0.3)(x)
+    return tf.keras.layers.Dropout(dropout)(x)
 
 
 def build_model(
@@ -143,8 +191,13 @@ def build_model(
     augment: bool = False,
     flip: str = "none",
     pretrained_weights: Optional[str] = None,
+    dropout: Optional[float] = None,
+    augment_strength: float = 1.0,
 ) -> tf.keras.Model:
     """Input: uint8 pixels named like the transformed feature; output: class probabilities.
+
+    `dropout` is the rate before the classification layer (None: the architecture's own);
+    `pretrained_weights` (backbones only) is a weights file or "imagenet".
 
     The output layer computes in float32 whatever the global precision policy (mixed_float16 on a
     GPU), so the probabilities keep full precision.
@@ -155,15 +208,32 @@ def build_model(
         raise ValueError(f"architecture {architecture!r} must be one of {', '.join(ARCHITECTURES)}.")
     inputs = tf.keras.Input(shape=tuple(input_shape), name=features.TRANSFORMED_IMAGE_KEY, dtype=tf.uint8)
     x = tf.keras.layers.Rescaling(1.0 / 255, name="to_unit_range")(inputs)
-    x = augmentation(flip)(x) if augment else x
+    x = augmentation(flip, augment_strength)(x) if augment else x
+    head = {} if dropout is None else {"dropout": dropout}
     if architecture == "simple_cnn":
-        x = _simple_cnn(x)
+        x = _simple_cnn(x, **head)
     elif architecture == "deeper_cnn":
-        x = _deeper_cnn(x)
+        x = _deeper_cnn(x, **head)
+    elif architecture == "resnet_small":
+        x = _resnet_small(x, **head)
     else:
-        x = _transfer(x, input_shape, pretrained_weights)
+        x = _transfer(x, architecture, input_shape, pretrained_weights, **head)
     outputs = tf.keras.layers.Dense(
         num_classes, activation="softmax", name=features.PROBABILITIES_OUTPUT, dtype="float32"
     )(x)
     return tf.keras.Model(inputs, outputs, name=architecture)
 
+
+
+def model_for(options: TrainingOptions, input_shape: Sequence[int], num_classes: int) -> tf.keras.Model:
+    """`build_model` with the architecture, augmentation, weights and dropout `options` name."""
+    return build_model(
+        options.architecture,
+        input_shape,
+        num_classes,
+        augment=options.augment,
+        flip=options.flip,
+        pretrained_weights=options.pretrained_weights,
+        dropout=options.dropout,
+        augment_strength=options.augment_strength,
+    )

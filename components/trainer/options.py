@@ -8,7 +8,12 @@ from typing import Any, Dict, Mapping, Optional
 from components.options import from_json, require, to_json
 from components.paths import is_remote
 
-ARCHITECTURES = ("simple_cnn", "deeper_cnn", "transfer")
+# From scratch: simple_cnn, deeper_cnn, resnet_small. On an ImageNet backbone: mobilenet_v2,
+# efficientnet_b0, and transfer (the name mobilenet_v2 had before EfficientNet joined it).
+ARCHITECTURES = ("simple_cnn", "deeper_cnn", "resnet_small", "mobilenet_v2", "efficientnet_b0", "transfer")
+BACKBONE_ARCHITECTURES = ("mobilenet_v2", "efficientnet_b0", "transfer")
+IMAGENET = "imagenet"  # --pretrained-weights imagenet: Keras' own download of the official weights
+CHECKPOINT_METRICS = ("balanced_accuracy", "accuracy")
 # --flip value -> Keras RandomFlip mode
 FLIP_MODES = {"none": None, "horizontal": "horizontal", "vertical": "vertical", "both": "horizontal_and_vertical"}
 
@@ -24,7 +29,13 @@ class TrainingOptions:
     architecture: str = "simple_cnn"
     augment: bool = True
     flip: str = "none"  # flipping a digit or a letter changes what it is, so flips are opt-in
-    pretrained_weights: Optional[str] = None  # a Keras weights file for the transfer backbone
+    # A Keras weights file for the backbone, or "imagenet" (downloaded once into Keras' cache).
+    pretrained_weights: Optional[str] = None
+    # The validation metric that picks the kept epoch and stops training; None: balanced_accuracy
+    # when LabelBalance judges the labels imbalanced, else accuracy (components/trainer/metrics.py).
+    checkpoint_metric: Optional[str] = None
+    dropout: Optional[float] = None  # before the classification layer; None: the architecture's own
+    augment_strength: float = 1.0  # scales the random rotation, zoom and contrast of augmentation
     # Memory for decoded train and eval images; above it they are streamed from disk each epoch.
     # None: a tenth of the memory of the machine the Trainer runs on (components/trainer/inputs.py).
     cache_budget_mb: Optional[int] = None
@@ -41,10 +52,33 @@ class TrainingOptions:
         )
         weights = self.pretrained_weights
         require(
-            not weights or is_remote(weights) or os.path.isfile(weights),
-            "{pretrained_weights} {value} is not a file: name a Keras weights file (.h5) for the MobileNetV2 "
-            "backbone, or leave it out to start from random weights.",
+            not weights or weights == IMAGENET or is_remote(weights) or os.path.isfile(weights),
+            "{pretrained_weights} {value} is not a file: name a Keras weights file (.h5) for the backbone, "
+            "say imagenet (Keras downloads the official weights once), or leave it out to start from random weights.",
             value=weights,
+        )
+        require(
+            not weights or self.architecture in BACKBONE_ARCHITECTURES,
+            "{pretrained_weights} is for a backbone architecture ({choices}); {architecture} {value} trains "
+            "from scratch.",
+            choices=", ".join(BACKBONE_ARCHITECTURES),
+            value=self.architecture,
+        )
+        require(
+            self.checkpoint_metric is None or self.checkpoint_metric in CHECKPOINT_METRICS,
+            "{checkpoint_metric} {value} must be one of: {choices}.",
+            value=self.checkpoint_metric,
+            choices=", ".join(CHECKPOINT_METRICS),
+        )
+        require(
+            self.dropout is None or 0.0 <= self.dropout < 1.0,
+            "{dropout} {value} must be at least 0 and below 1 (for example 0.3).",
+            value=self.dropout,
+        )
+        require(
+            0.0 <= self.augment_strength <= 5.0,
+            "{augment_strength} {value} must be between 0 and 5 (1 is the default strength).",
+            value=self.augment_strength,
         )
         require(1 <= self.epochs <= 10_000, "{epochs} {value} must be a positive number of epochs.", value=self.epochs)
         require(

@@ -1,76 +1,103 @@
 """The Trainer's entry point: a thin adapter from TFX's FnArgs to `train` and `export_serving_model`."""
 from __future__ import annotations
 
+import dataclasses
 import os
 
-import tensorflow_transform as tft
 from tfx.components.trainer.fn_args_utils import FnArgs
 
-from components import artifacts, features
+from components import artifacts
 from components.trainer.curves import plot_training
 from components.trainer.dynamics import analyze_history
 from components.trainer.export import export_serving_model
-from components.trainer.inputs import InputPlan, cache_budget_bytes, count_examples, make_dataset, plan_input
+from components.trainer.inputs import InputPlan
+from components.trainer.metrics import choose_checkpoint_metric
 from components.trainer.options import TrainingOptions
+from components.trainer.plan import TRAINING_KEY, TUNED_FROM_KEY, TUNING_KEY, strategy_of, training_data
 from components.trainer.train import TrainingResult, prediction_shares, train
+from components.tuner.search_space import (
+    DATA_FINGERPRINT,
+    SPACE_FINGERPRINT,
+    TuningOptions,
+    apply,
+    search_space,
+    space_fingerprint,
+    tuned_values,
+)
 
 
 # TFX Trainer will call this function.
 def run_fn(fn_args: FnArgs) -> None:
     """Trains on the train split through the Transform graph, validates on eval, exports the best epoch.
 
-    `fn_args.custom_config` is `TrainingOptions.to_custom_config()`; `fn_args.hyperparameters` is the
-    label-balance step's `artifacts.TrainingHints`: class names in label order, class weights in the
-    same order (or null when class weighting is off), the majority class's share of eval, and the
-    images per split. `fn_args.train_files` and `eval_files` are the raw examples.
+    `fn_args.custom_config` holds `TrainingOptions.to_custom_config()` (TRAINING_KEY), the
+    `TuningOptions` (TUNING_KEY: whether a Tuner ran before, whether to reuse an earlier one),
+    and what the executor added
+    (components/trainer/component.py): LabelBalance's `artifacts.TrainingHints` and where the
+    tuned hyperparameters come from. `fn_args.hyperparameters` is the Tuner's best
+    hyperparameters (this run's, or the latest earlier tuning's), or None.
+    `fn_args.train_files` and `eval_files` are the raw examples.
     """
-    options = TrainingOptions.from_custom_config(fn_args.custom_config)
-    hints = artifacts.TrainingHints.from_json(fn_args.hyperparameters)
-    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    input_shape = tf_transform_output.transformed_feature_spec()[features.TRANSFORMED_IMAGE_KEY].shape
-    # Hints written before they carried the split sizes (a LabelBalance result from the cache).
-    sizes = hints.split_sizes or {
-        features.TRAIN_SPLIT: count_examples(fn_args.train_files),
-        features.EVAL_SPLIT: count_examples(fn_args.eval_files),
-    }
-    budget = cache_budget_bytes(options.cache_budget_mb)
-    plan = plan_input(sizes[features.TRAIN_SPLIT], sizes[features.EVAL_SPLIT], input_shape, budget)
-    print(f"Trainer input: {plan.describe()}", flush=True)
-
-    def dataset(files, split, shuffle):
-        return make_dataset(
-            files, fn_args.data_accessor, tf_transform_output, options.batch_size, shuffle, plan.in_memory, sizes[split]
-        )
-
-    eval_dataset = dataset(fn_args.eval_files, features.EVAL_SPLIT, shuffle=False)
+    config = fn_args.custom_config
+    options = TrainingOptions.from_custom_config(config[TRAINING_KEY])
+    data = training_data(fn_args, options)
+    tuning = TuningOptions.from_custom_config(config[TUNING_KEY])
+    tuned_from = config.get(TUNED_FROM_KEY) or {}
+    tuned = tuned_values(
+        fn_args.hyperparameters,
+        found_on=tuned_from,
+        now={DATA_FINGERPRINT: tuned_from.get("current_data"), SPACE_FINGERPRINT: space_fingerprint(search_space(options))},
+        tuned_in_this_run=tuning.tune,
+        reuse=tuning.reuse_tuning,
+        uri=tuned_from.get("uri"),
+    )
+    print(f"Hyperparameters: {tuned.reason}.", flush=True)
+    strategy = strategy_of(data.hints)
+    if tuned.values:
+        options, strategy = apply(options, strategy, tuned.values)
+        print(f"Tuned: {', '.join(f'{k}={v}' for k, v in sorted(tuned.values.items()))}", flush=True)
+    metric, metric_reason = choose_checkpoint_metric(options.checkpoint_metric, data.hints.imbalanced)
+    options = dataclasses.replace(options, checkpoint_metric=metric)
+    print(f"Trainer input: {data.plan.describe()}", flush=True)
+    print(f"Keeping the epoch with the best validation {metric}: {metric_reason}.", flush=True)
+    train_dataset, eval_dataset, class_weight = data.datasets(options.batch_size, strategy)
     result = train(
-        dataset(fn_args.train_files, features.TRAIN_SPLIT, shuffle=True),
+        train_dataset,
         eval_dataset,
-        input_shape=input_shape,
-        num_classes=len(hints.class_names),
+        input_shape=data.input_shape,
+        num_classes=data.num_classes,
         model_dir=fn_args.model_run_dir,
         options=options,
-        class_weight=dict(enumerate(hints.class_weights)) if hints.class_weights else None,
+        class_weight=class_weight,
     )
-    export_serving_model(result.model, tf_transform_output, hints.class_names, fn_args.serving_model_dir)
+    export_serving_model(result.model, data.transform_output, data.hints.class_names, fn_args.serving_model_dir)
     explain_training(
         result,
         fn_args.model_run_dir,
-        majority_fraction=hints.majority_fraction,
-        shares=prediction_shares(result.model, eval_dataset, hints.class_names),
-        input_plan=plan,
+        majority_fraction=data.hints.majority_fraction,
+        shares=prediction_shares(result.model, eval_dataset, data.hints.class_names),
+        input_plan=data.plan,
+        checkpoint_reason=metric_reason,
+        imbalance_strategy=strategy,
+        hyperparameters={**options.to_custom_config(), "imbalance_strategy": strategy},
+        tuning=tuned.to_json(),
     )
 
 
 def explain_training(
-    result: TrainingResult, model_run_dir: str, majority_fraction, shares, input_plan: InputPlan
+    result: TrainingResult, model_run_dir: str, majority_fraction, shares, input_plan: InputPlan, **extra
 ) -> dict:
-    """Findings about the training curves, plots of them, and training.json in `model_run_dir`."""
+    """Findings about the training curves, plots of them, and training.json in `model_run_dir`
+    (with `extra`'s fields)."""
     findings = analyze_history(result.history, majority_fraction=majority_fraction, prediction_shares=shares)
     summary = {
         "epochs_run": len(result.history["val_accuracy"]),
         "best_epoch": result.best_epoch,
         "best_val_accuracy": result.history["val_accuracy"][result.best_epoch - 1],
+        "best_val_balanced_accuracy": result.history.get("val_balanced_accuracy", [None] * result.best_epoch)[
+            result.best_epoch - 1
+        ],
+        "checkpoint_metric": result.checkpoint_metric,
         "stopped_early": result.stopped_early,
         "majority_fraction": majority_fraction,
         "prediction_shares": shares,
@@ -79,6 +106,7 @@ def explain_training(
         "history_csv": os.path.join(model_run_dir, artifacts.HISTORY_CSV_FILE),
         "tensorboard_logs": os.path.join(model_run_dir, "logs"),
         "input": input_plan.to_json(),
+        **extra,
     }
     artifacts.write_json(model_run_dir, artifacts.TRAINING_FILE, summary)
     return summary

@@ -10,7 +10,8 @@ import numpy as np
 import tensorflow as tf
 
 from components import artifacts
-from components.trainer.model import BACKBONE_LAYER, build_model
+from components.trainer.metrics import BalancedAccuracy, best_epoch, choose_checkpoint_metric
+from components.trainer.model import BACKBONE_LAYER, model_for
 from components.trainer.options import TrainingOptions
 
 class _LearningRateLogger(tf.keras.callbacks.Callback):
@@ -27,6 +28,7 @@ class TrainingResult:
     history: Dict[str, List[float]]
     best_epoch: int  # 1-based
     stopped_early: bool
+    checkpoint_metric: str  # the validation metric that chose best_epoch
 
 
 def train(
@@ -39,8 +41,11 @@ def train(
     class_weight: Optional[Dict[int, float]] = None,
     seed: int = 0,
 ) -> TrainingResult:
-    """Trains a model as `options` say, keeps the epoch with the best validation accuracy, and
-    returns that model.
+    """Trains a model as `options` say, keeps the epoch with the best validation
+    `options.checkpoint_metric` (accuracy when None), and returns that model.
+
+    Every epoch logs accuracy and balanced accuracy (train and validation); early stopping
+    follows the checkpoint metric too.
 
     `transfer` with pretrained weights trains in two phases: the backbone frozen for the first
     half of the epochs, then all layers at a tenth of the learning rate; the best epoch is kept
@@ -57,9 +62,7 @@ def train(
     if policy != "float32":
         # The served model computes in float32: TF Serving, TFMA and predict.py often run on CPUs,
         # where float16 is slow. Mixed-precision variables are float32, so the weights carry over.
-        serving_model = build_model(
-            options.architecture, input_shape, num_classes, options.augment, options.flip, options.pretrained_weights
-        )
+        serving_model = model_for(options, input_shape, num_classes)
         serving_model.set_weights(result.model.get_weights())
         result = dataclasses.replace(result, model=serving_model)
     return result
@@ -75,10 +78,9 @@ def _train(train_dataset, eval_dataset, input_shape, num_classes, model_dir, opt
     tf.keras.utils.set_random_seed(seed)
     tf.io.gfile.makedirs(model_dir)
     epochs, learning_rate, patience = options.epochs, options.learning_rate, options.early_stopping_patience
-    model = build_model(
-        options.architecture, input_shape, num_classes, options.augment, options.flip, options.pretrained_weights
-    )
-    if options.architecture == "transfer" and options.pretrained_weights:
+    model = model_for(options, input_shape, num_classes)
+    monitor, _ = choose_checkpoint_metric(options.checkpoint_metric, imbalanced=False)
+    if options.pretrained_weights:
         frozen_epochs = max(1, epochs // 2)
         phases = [(frozen_epochs, learning_rate, False), (epochs, learning_rate / 10, True)]
     else:
@@ -87,13 +89,10 @@ def _train(train_dataset, eval_dataset, input_shape, num_classes, model_dir, opt
     callbacks = [
         _LearningRateLogger(),
         tf.keras.callbacks.ModelCheckpoint(
-            best_model_path, monitor="val_accuracy", mode="max", save_best_only=True, verbose=0
+            best_model_path, monitor="val_" + monitor, mode="max", save_best_only=True, verbose=0
         ),
-        # Validation loss keeps falling while accuracy sits on the majority-class plateau, so it
-        # is the signal that tells a slow start from a dead end.
-        tf.keras.callbacks.EarlyStopping(
-            monitor="val_loss", mode="min", patience=patience, restore_best_weights=True
-        ),
+        # The kept epoch is the checkpoint's; patience counts epochs without a better one.
+        tf.keras.callbacks.EarlyStopping(monitor="val_" + monitor, mode="max", patience=patience),
         # Halve the step when validation loss stalls, well before early stopping gives up.
         tf.keras.callbacks.ReduceLROnPlateau(
             monitor="val_loss", factor=0.5, patience=max(1, patience // 3), min_lr=1e-6
@@ -111,7 +110,7 @@ def _train(train_dataset, eval_dataset, input_shape, num_classes, model_dir, opt
             loss=tf.keras.losses.SparseCategoricalCrossentropy(),
             # Explicit: TFMA reads the string "accuracy" of a saved model as exact-match Accuracy
             # on the probability vector, which reports nonsense for a softmax classifier.
-            metrics=[tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+            metrics=[tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy"), BalancedAccuracy(num_classes)],
         )
         fit = model.fit(
             train_dataset,
@@ -127,17 +126,19 @@ def _train(train_dataset, eval_dataset, input_shape, num_classes, model_dir, opt
                 history.setdefault(name, []).extend(float(v) for v in values)
         # When early stopping ends the frozen phase, the head has converged: fine-tuning goes on.
         done += len(fit.history["loss"])
-    val_accuracy = history["val_accuracy"]
-    # ModelCheckpoint saves on strict improvement only, so ties resolve to the first best epoch.
-    best_epoch = val_accuracy.index(max(val_accuracy)) + 1
+    epochs_run = len(history["val_" + monitor])
+    kept = best_epoch(history, monitor)
     with tf.io.gfile.GFile(os.path.join(model_dir, artifacts.HISTORY_FILE), "w") as f:
-        json.dump({"epochs_run": len(val_accuracy), "best_epoch": best_epoch, "history": history}, f, indent=2)
-    best_model = tf.keras.models.load_model(best_model_path)
+        record = {"epochs_run": epochs_run, "best_epoch": kept, "checkpoint_metric": monitor, "history": history}
+        json.dump(record, f, indent=2)
+    # Uncompiled: the served model carries no optimizer or training metrics.
+    best_model = tf.keras.models.load_model(best_model_path, compile=False)
     return TrainingResult(
         model=best_model,
         history=history,
-        best_epoch=best_epoch,
-        stopped_early=len(val_accuracy) < epochs,
+        best_epoch=kept,
+        stopped_early=epochs_run < epochs,
+        checkpoint_metric=monitor,
     )
 
 

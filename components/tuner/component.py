@@ -1,0 +1,80 @@
+"""TFX's own Tuner (its component spec, `search` and result files), with one more input: the
+training hints, which the Trainer gets too (components/trainer/component.py).
+
+Besides TFX's best_hyperparameters.txt and tuner_results.json, the executor records on the
+best_hyperparameters artifact the data and search space it was found on (DATA_FINGERPRINT,
+SPACE_FINGERPRINT: later runs reuse it only while both hold), and writes TRIALS_FILE next to
+tuner_results.json: every trial's values, objective, time and epochs, the best one marked.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict
+
+from tfx import types
+from tfx.components.tuner import executor as tuner_executor
+from tfx.components.tuner.component import Tuner
+from tfx.dsl.components.base import base_component, executor_spec
+from tfx.proto import trainer_pb2
+from tfx.types import standard_artifacts, standard_component_specs
+from tfx.types.component_spec import ChannelParameter
+from tfx.utils import json_utils
+
+from components import artifacts
+from components.trainer.component import HINTS_INPUT, current_data_fingerprint, read_hints
+from components.trainer.plan import HINTS_KEY
+from components.tuner.search_space import DATA_FINGERPRINT, SPACE_FINGERPRINT
+
+TRIALS_FILE = "trials.json"
+
+
+class Executor(tuner_executor.Executor):
+    def Do(self, input_dict, output_dict, exec_properties: Dict[str, Any]) -> None:
+        hints = read_hints(input_dict)
+        config = json_utils.loads(exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY) or "null") or {}
+        exec_properties = {
+            **exec_properties,
+            standard_component_specs.CUSTOM_CONFIG_KEY: json.dumps({**config, HINTS_KEY: hints}),
+        }
+        tuner = tuner_executor.search(input_dict, exec_properties, self._get_tmp_dir())
+        tuner_executor.write_best_hyperparameters(tuner, output_dict)
+        best = output_dict[standard_component_specs.BEST_HYPERPARAMETERS_KEY][0]
+        best.set_string_custom_property(DATA_FINGERPRINT, current_data_fingerprint(input_dict, hints))
+        best.set_string_custom_property(SPACE_FINGERPRINT, tuner.space_fingerprint)
+        results = output_dict[standard_component_specs.TUNER_RESULTS_KEY][0]
+        artifacts.write_json(results.uri, TRIALS_FILE, tuner.trials_table())
+
+
+class ImageTunerSpec(standard_component_specs.TunerSpec):
+    INPUTS = {
+        **standard_component_specs.TunerSpec.INPUTS,
+        HINTS_INPUT: ChannelParameter(type=standard_artifacts.HyperParameters),
+    }
+
+
+class ImageTuner(Tuner):
+    """Tuner(examples, transform_graph, training_hints, tuner_fn, custom_config)."""
+
+    SPEC_CLASS = ImageTunerSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
+
+    def __init__(
+        self,
+        examples: types.BaseChannel,
+        transform_graph: types.BaseChannel,
+        training_hints: types.BaseChannel,
+        tuner_fn: str,
+        custom_config: Dict[str, Any],
+    ):
+        spec = ImageTunerSpec(
+            examples=examples,
+            transform_graph=transform_graph,
+            training_hints=training_hints,
+            tuner_fn=tuner_fn,
+            train_args=trainer_pb2.TrainArgs(),
+            eval_args=trainer_pb2.EvalArgs(),
+            custom_config=json_utils.dumps(custom_config),
+            best_hyperparameters=types.Channel(type=standard_artifacts.HyperParameters),
+            tuner_results=types.Channel(type=standard_artifacts.TunerResults),
+        )
+        base_component.BaseComponent.__init__(self, spec=spec)

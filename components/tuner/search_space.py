@@ -1,0 +1,140 @@
+"""What the Tuner searches, how a result applies to the Trainer's options, and when an earlier
+tuning result still applies. Importable without TensorFlow.
+
+The space (one list of values per hyperparameter, sampled at random by KerasTuner):
+
+* architecture: the from-scratch networks; a run on a pretrained backbone keeps its backbone;
+* learning_rate, dropout, batch_size;
+* augment_strength (when augmentation is on);
+* imbalance_strategy: class weights, oversampling or nothing.
+
+The objective is the best validation balanced accuracy a trial reaches, so a trial that wins by
+answering the largest class more often does not win. A tuning result is reused by later runs
+without --tune only while the data (ExampleGen's fingerprint of the image files) and the search
+space are those it was found on.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from components.label_balance.balance import IMBALANCE_STRATEGIES
+from components.options import from_json, require, to_json
+from components.trainer.options import TrainingOptions
+
+OBJECTIVE = "val_balanced_accuracy"
+FROM_SCRATCH = ("simple_cnn", "resnet_small", "deeper_cnn")
+# What the Tuner's best_hyperparameters artifact records about the tuning (ML Metadata properties).
+DATA_FINGERPRINT = "data_fingerprint"
+SPACE_FINGERPRINT = "search_space_fingerprint"
+
+
+@dataclasses.dataclass(frozen=True)
+class TuningOptions:
+    """Whether a run tunes, with how much budget, and whether it reuses an earlier result."""
+
+    tune: bool = False  # add the Tuner before the Trainer
+    tune_trials: int = 6  # models trained by the search
+    tune_epochs: int = 4  # epochs per trial (the best epoch of each counts)
+    reuse_tuning: bool = True  # without tune: take the latest tuning result when data and space are unchanged
+
+    def __post_init__(self):
+        require(
+            1 <= self.tune_trials <= 1000, "{tune_trials} {value} must be between 1 and 1000.", value=self.tune_trials
+        )
+        require(
+            1 <= self.tune_epochs <= 1000, "{tune_epochs} {value} must be between 1 and 1000.", value=self.tune_epochs
+        )
+
+    def to_custom_config(self) -> Dict[str, Any]:
+        return to_json(self)
+
+    @classmethod
+    def from_custom_config(cls, values: Mapping[str, Any]) -> "TuningOptions":
+        return from_json(cls, values)
+
+
+def search_space(options: TrainingOptions) -> List[Tuple[str, List[Any]]]:
+    """(name, values) per hyperparameter, for the Trainer's `options` (the flags of the run)."""
+    if options.pretrained_weights:
+        architectures = [options.architecture]  # tuning must not trade the backbone away
+    else:
+        architectures = list(FROM_SCRATCH)
+    space = [
+        ("architecture", architectures),
+        ("learning_rate", [3e-4, 1e-3, 3e-3]),
+        ("dropout", [0.1, 0.3, 0.5]),
+        ("batch_size", [16, 32, 64]),
+        ("imbalance_strategy", list(IMBALANCE_STRATEGIES)),
+    ]
+    if options.augment:
+        space.append(("augment_strength", [0.5, 1.0, 1.5]))
+    return space
+
+
+def space_fingerprint(space: List[Tuple[str, List[Any]]]) -> str:
+    return hashlib.sha256(json.dumps(space, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def data_fingerprint(examples_fingerprint: str, hints: Mapping[str, Any]) -> str:
+    """The data a tuning result was found on: ExampleGen's fingerprint of the files, and the labels."""
+    labels = {key: hints.get(key) for key in ("class_names", "train_counts", "split_sizes")}
+    payload = json.dumps([examples_fingerprint, labels], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def apply(options: TrainingOptions, strategy: str, values: Mapping[str, Any]) -> Tuple[TrainingOptions, str]:
+    """The Trainer's options and imbalance strategy with the tuned `values` in place."""
+    fields = {f.name for f in dataclasses.fields(TrainingOptions)}
+    tuned = {name: value for name, value in values.items() if name in fields}
+    return dataclasses.replace(options, **tuned), values.get("imbalance_strategy", strategy)
+
+
+@dataclasses.dataclass(frozen=True)
+class TunedValues:
+    """Best hyperparameters the Trainer received, and whether it uses them (training.json: `tuning`)."""
+
+    values: Optional[Dict[str, Any]]  # None: not used
+    source: Optional[str]  # "tuner" (this run's Tuner, --tune), "reused" (an earlier run's), or None
+    reason: str
+    uri: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def tuned_values(
+    config: Optional[Mapping[str, Any]],
+    found_on: Mapping[str, Optional[str]],
+    now: Mapping[str, str],
+    tuned_in_this_run: bool,
+    reuse: bool,
+    uri: Optional[str] = None,
+) -> TunedValues:
+    """Whether the Trainer trains with the best hyperparameters `config` (KerasTuner's
+    `HyperParameters.get_config()`, as the Tuner wrote it), and why.
+
+    `found_on` and `now` hold DATA_FINGERPRINT and SPACE_FINGERPRINT of the tuning and of this run.
+    """
+    if not config:
+        return TunedValues(None, None, "no tuning result in this output dir (--tune runs the Tuner)")
+    values = dict(config.get("values", {}))
+    if tuned_in_this_run:
+        return TunedValues(values, "tuner", "the Tuner's best hyperparameters (--tune)", uri)
+    if not reuse:
+        return TunedValues(None, None, f"the tuning result {uri} is not reused (--no-reuse-tuning)", uri)
+    changed = [
+        what
+        for what, key in (("the data", DATA_FINGERPRINT), ("the search space", SPACE_FINGERPRINT))
+        if found_on.get(key) != now[key]
+    ]
+    if changed:
+        return TunedValues(
+            None,
+            None,
+            f"{' and '.join(changed)} changed since the latest tuning ({uri}): flags apply; --tune tunes again",
+            uri,
+        )
+    return TunedValues(values, "reused", f"reusing the best hyperparameters of the latest tuning ({uri})", uri)
