@@ -1,18 +1,25 @@
-"""Figure 4: Fashion-MNIST test accuracy of the project's models, and the imbalanced variant.
+"""Figure 4: Fashion-MNIST test quality: from scratch, on imbalanced labels, and tuned.
 
-    .venv/bin/python benchmarks/quality.py                       # 10 epochs each (the budget)
-    .venv/bin/python benchmarks/quality.py --epochs 3 --models simple_cnn
+    .venv/bin/python benchmarks/quality.py                     # all three figures (about 75 min on 2 cores)
+    .venv/bin/python benchmarks/quality.py --figures 2 --epochs 5
 
-Trains with the Trainer's own `train()` (best epoch on validation accuracy, early stopping,
-learning-rate schedule, augmentation without flips) on the 60,000 training images (the last 6,000
-held out for validation) and scores the 10,000 test images. Then the imbalanced variant: 'tshirt'
-made two thirds of the training images (all 6,000 of it, 3,000 of the other nine classes), trained
-with and without the balanced class weights LabelBalance derives, scored on the balanced test set.
+Trains with the Trainer's own `train()`, datasets and tuner in one process, on the 60,000
+training images (the last 6,000 held out for validation) and scores the 10,000 test images:
+
+1. balanced: the best from-scratch setting (resnet_small, horizontal flips: a mirrored garment is
+   the same garment) within --budget-minutes of training;
+2. imbalanced: 'tshirt' made two thirds of the training images (all its 5,400, 300 of each of the
+   other nine classes), the pipeline's defaults otherwise, scored on the balanced test set: each
+   imbalance strategy (class weights, oversampling, none) with the epoch kept by each checkpoint
+   metric;
+3. tuned: the Tuner's random search (its default budget, --tune-trials and --tune-epochs) on the
+   imbalanced data, then the best values trained like the default, against the default.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import sys
 import tempfile
 import time
@@ -22,17 +29,13 @@ import numpy as np
 from common import FASHION_CLASSES, emit, load_fashion_mnist
 
 
-def scores(model, x, y) -> dict:
-    predicted = np.argmax(model.predict(x, batch_size=512, verbose=0), axis=1)
-    recalls = [float((predicted[y == c] == c).mean()) for c in range(len(FASHION_CLASSES)) if (y == c).any()]
-    return {"accuracy": round(float((predicted == y).mean()), 4), "balanced_accuracy": round(float(np.mean(recalls)), 4)}
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--models", nargs="+", default=["simple_cnn", "deeper_cnn"])
-    parser.add_argument("--skip-imbalanced", action="store_true")
+    parser.add_argument("--figures", nargs="+", type=int, default=[1, 2, 3])
+    parser.add_argument("--budget-minutes", type=float, default=30.0, help="figure 1's training time")
+    parser.add_argument("--epochs", type=int, default=None, help="figures 2 and 3 (default: the pipeline's)")
+    parser.add_argument("--tune-trials", type=int, default=None)
+    parser.add_argument("--tune-epochs", type=int, default=None)
     args = parser.parse_args(argv)
 
     from pipeline import console
@@ -40,57 +43,132 @@ def main(argv=None) -> None:
     console.quiet_libraries(verbose=False)
     import tensorflow as tf
 
-    from components.label_balance.balance import balanced_class_weights
+    from components.label_balance.balance import BalanceOptions, balanced_class_weights
+    from components.trainer.inputs import oversample, oversampling_rates
+    from components.trainer.metrics import balanced_accuracy
     from components.trainer.options import TrainingOptions
     from components.trainer.train import train
+    from components.tuner.search_space import TuningOptions
+    from components.tuner.tuner import TrainingTuner
 
     x_train, y_train = load_fashion_mnist("train")
     x_test, y_test = load_fashion_mnist("test")
     x_train, x_test = x_train[..., None], x_test[..., None]  # uint8 pixels, which the models scale themselves
     x_fit, y_fit, x_val, y_val = x_train[:-6000], y_train[:-6000], x_train[-6000:], y_train[-6000:]
+    defaults = TrainingOptions()
+    tuning_defaults = TuningOptions()
+    epochs = args.epochs or defaults.epochs
 
-    def run(architecture, x, y, weights=None) -> dict:
-        ds = tf.data.Dataset.from_tensor_slices((x, y.astype("int64"))).shuffle(60_000, seed=0).batch(64).prefetch(2)
-        val = tf.data.Dataset.from_tensor_slices((x_val, y_val.astype("int64"))).batch(512)
+    class Data:
+        """What the Trainer's TrainingData gives train() and the tuner, over arrays in memory."""
+
+        def __init__(self, x, y):
+            self.x, self.y = x, y.astype("int64")
+            self.input_shape, self.num_classes = x.shape[1:], len(FASHION_CLASSES)
+            counts = np.bincount(y, minlength=self.num_classes).tolist()
+            self.hints = type("Hints", (), {"imbalance_strategy": BalanceOptions().imbalance_strategy})()
+            self.counts = counts
+
+        def datasets(self, batch_size, strategy, seed=0):
+            ds = tf.data.Dataset.from_tensor_slices((self.x, self.y)).shuffle(len(self.y), seed=seed)
+            weights = None
+            if strategy == "oversample":
+                ds = oversample(ds, oversampling_rates(self.counts), len(self.y), int(np.prod(self.input_shape)), seed)
+            elif strategy == "class_weights":
+                weights = dict(enumerate(balanced_class_weights(self.counts)))
+            val = tf.data.Dataset.from_tensor_slices((x_val, y_val.astype("int64"))).batch(512)
+            return ds.batch(batch_size).prefetch(2), val, weights
+
+    class TimeBudget(tf.keras.callbacks.Callback):
+        def __init__(self, seconds):
+            super().__init__()
+            self.seconds, self.started, self.longest = seconds, time.perf_counter(), 0.0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.longest = max(self.longest, time.perf_counter() - self.epoch_started)
+            if time.perf_counter() - self.started + self.longest > self.seconds:
+                self.model.stop_training = True  # the next epoch would not finish within the budget
+
+    def scores(model) -> dict:
+        predicted = np.argmax(model.predict(x_test, batch_size=512, verbose=0), axis=1)
+        return {
+            "accuracy": round(float((predicted == y_test).mean()), 4),
+            "balanced_accuracy": round(balanced_accuracy(y_test, predicted), 4),
+        }
+
+    def run(data, options, strategy, callbacks=()) -> dict:
+        train_ds, val_ds, weights = data.datasets(options.batch_size, strategy)
         start = time.perf_counter()
         with contextlib.redirect_stdout(sys.stderr):  # Keras' epoch lines; stdout carries the JSON only
-            options = TrainingOptions(
-                epochs=args.epochs, learning_rate=1e-3, early_stopping_patience=max(3, args.epochs // 3),
-                architecture=architecture, augment=True,
+            result = train(
+                train_ds, val_ds, data.input_shape, data.num_classes, tempfile.mkdtemp(prefix="quality-"), options,
+                class_weight=weights, callbacks=callbacks,
             )  # fmt: skip
-            result = train(ds, val, x.shape[1:], 10, tempfile.mkdtemp(prefix="quality-"), options, class_weight=weights)
         return {
-            **scores(result.model, x_test, y_test),
+            **scores(result.model),
             "epochs_run": len(result.history["loss"]),
             "best_epoch": result.best_epoch,
+            "checkpoint_metric": result.checkpoint_metric,
             "train_seconds": round(time.perf_counter() - start, 1),
         }
 
-    balanced = {architecture: run(architecture, x_fit, y_fit) for architecture in args.models}
-    imbalanced = None
-    if not args.skip_imbalanced:
+    figures = {}
+    if 1 in args.figures:
+        options = dataclasses.replace(
+            defaults, architecture="resnet_small", flip="horizontal", epochs=100, checkpoint_metric="accuracy"
+        )
+        figures["balanced_training"] = {
+            "setting": {"architecture": "resnet_small", "flip": "horizontal", "budget_minutes": args.budget_minutes},
+            **run(Data(x_fit, y_fit), options, "none", [TimeBudget(60 * args.budget_minutes)]),
+        }
+    if {2, 3} & set(args.figures):
         rng = np.random.RandomState(0)
         majority = np.flatnonzero(y_fit == 0)
         others = rng.choice(np.flatnonzero(y_fit != 0), size=len(majority) // 2, replace=False)
         keep = rng.permutation(np.concatenate([majority, others]))
-        counts = np.bincount(y_fit[keep], minlength=10)
-        weights = dict(enumerate(balanced_class_weights(counts.tolist())))
-        imbalanced = {
-            "train_counts": dict(zip(FASHION_CLASSES, counts.tolist())),
-            "majority_share": round(float(counts[0] / counts.sum()), 3),
-            "without_class_weights": run(args.models[0], x_fit[keep], y_fit[keep]),
-            "with_class_weights": run(args.models[0], x_fit[keep], y_fit[keep], weights),
+        imbalanced = Data(x_fit[keep], y_fit[keep])
+        base = dataclasses.replace(defaults, epochs=epochs, checkpoint_metric="balanced_accuracy")
+        figure = {
+            "train_counts": dict(zip(FASHION_CLASSES, imbalanced.counts)),
+            "majority_share": round(imbalanced.counts[0] / sum(imbalanced.counts), 3),
+            "default": {"strategy": BalanceOptions().imbalance_strategy, "checkpoint_metric": "balanced_accuracy"},
         }
+        if 2 in args.figures:
+            for strategy in ("class_weights", "oversample", "none"):
+                for metric in ("balanced_accuracy", "accuracy"):
+                    options = dataclasses.replace(base, checkpoint_metric=metric)
+                    figure[f"{strategy}/{metric}"] = run(imbalanced, options, strategy)
+        if 3 in args.figures:
+            tuning = dataclasses.replace(
+                tuning_defaults,
+                tune_trials=args.tune_trials or tuning_defaults.tune_trials,
+                tune_epochs=args.tune_epochs or tuning_defaults.tune_epochs,
+            )
+            started = time.perf_counter()
+            with contextlib.redirect_stdout(sys.stderr):
+                tuner = TrainingTuner(imbalanced, base, tuning, tempfile.mkdtemp(prefix="tuning-"))
+                tuner.search()
+            search_seconds = round(time.perf_counter() - started, 1)
+            best = tuner.get_best_hyperparameters()[0].values
+            from components.tuner.search_space import apply
+
+            options, strategy = apply(base, BalanceOptions().imbalance_strategy, best)
+            default_key = f"{BalanceOptions().imbalance_strategy}/balanced_accuracy"
+            figure["tuned"] = {
+                "budget": {"trials": tuning.tune_trials, "epochs_per_trial": tuning.tune_epochs, "search_seconds": search_seconds},
+                "trials": tuner.trials_table(),
+                "best_values": best,
+                "tuned_model": run(imbalanced, options, strategy),
+                "default_model": figure.get(default_key) or run(imbalanced, base, BalanceOptions().imbalance_strategy),
+            }
+        figures["imbalanced_training"] = figure
     emit(
-        {
-            "figure": "quality: Fashion-MNIST test set (10,000 images)",
-            "budget_epochs": args.epochs,
-            "balanced_training": balanced,
-            "imbalanced_training": imbalanced,
-            "reference": "see benchmarks/README.md for published Keras figures of comparable models",
-        },
-        "the Trainer's train() in one process on CPU, batch 64, Adam 1e-3, augmentation on; "
-        "54,000 train / 6,000 validation / 10,000 test",
+        {"figure": "quality: Fashion-MNIST test set (10,000 images)", "epochs": epochs, **figures},
+        "the Trainer's train() in one process on CPU, Adam, augmentation on; 54,000 train / 6,000 validation / "
+        "10,000 test; imbalanced: 8,100 train",
         sys.argv,
     )
 

@@ -31,6 +31,7 @@ BEST_MODEL_FILE = "best_model.keras"
 HISTORY_FILE = "history.json"
 HISTORY_CSV_FILE = "history.csv"
 TRAINING_FILE = "training.json"  # the training summary: best epoch, findings, plots
+TRIALS_FILE = "trials.json"  # the Tuner's trials: values, objective, time, the best marked
 # ModelBlessing (PromotionGate).
 DECISION_FILE = "decision.json"
 BLESSED_FILE = evaluator_constants.BLESSED_FILE_NAME

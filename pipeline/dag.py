@@ -102,6 +102,7 @@ def create_pipeline(
     runtime_parameters: Optional[Dict[str, data_types.RuntimeParameter]] = None,
     last_component: Optional[str] = None,
     baseline_excludes_candidate: bool = True,
+    reuse_tuning: bool = True,
 ) -> Pipeline:
     """The image-classification pipeline for `config`; nothing is read from the data here.
 
@@ -112,6 +113,9 @@ def create_pipeline(
     with nothing changed is cached through the Pusher (components/promotion_gate/baseline.py);
     `baseline_excludes_candidate=False` takes TFX's LatestBlessedModelStrategy instead, the only
     one KubeflowV2DagRunner compiles, which compares a cached candidate with itself.
+    `reuse_tuning=False` leaves out the resolver that finds the latest tuning of earlier runs:
+    KubeflowV2DagRunner compiles its query by artifact type alone, which LabelBalance's training
+    hints share with the Tuner's result.
     """
     unknown = set(runtime_parameters or {}) - set(RUNTIME_PARAMETERS)
     if unknown:
@@ -157,7 +161,7 @@ def create_pipeline(
             custom_config=trainer_config,
         ).with_id(TUNER)
         tuning_nodes, best_hyperparameters = [tuner], tuner.outputs["best_hyperparameters"]
-    elif config.tuning.reuse_tuning:
+    elif config.tuning.reuse_tuning and reuse_tuning:
         # The latest tuning result of this pipeline, from an earlier run with --tune; run_fn uses
         # it only for the same data and search space (components/tuner/search_space.py).
         latest_tuning = Resolver(

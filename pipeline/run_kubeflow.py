@@ -103,7 +103,9 @@ def compile_pipeline(config: PipelineConfig, image: str, output_file: str) -> Di
         for name, ptype in dag.RUNTIME_PARAMETERS.items()
     }
     # KubeflowV2DagRunner compiles only TFX's own resolver strategies.
-    pipeline = dag.create_pipeline(config, runtime_parameters=parameters, baseline_excludes_candidate=False)
+    pipeline = dag.create_pipeline(
+        config, runtime_parameters=parameters, baseline_excludes_candidate=False, reuse_tuning=False
+    )
     runner = KubeflowV2DagRunner(
         # Schema 2.1 (typed parameters with defaults) is what the KFP v2 SDK writes; Vertex reads both.
         config=KubeflowV2DagRunnerConfig(default_image=image, use_pipeline_spec_2_1=True)

@@ -116,6 +116,7 @@ class RunArtifacts:
     blessed: bool
     pushed_model: Optional[str]
     ingestion: Optional[Dict] = None  # the ExampleGen's ingestion.json
+    trials: Optional[List[Dict]] = None  # the Tuner's trials.json, when this run has a Tuner
 
 
 def collect(record: RunRecord) -> RunArtifacts:
@@ -128,7 +129,9 @@ def collect(record: RunRecord) -> RunArtifacts:
         pushed_model = pushed.custom_properties[artifacts.PUSHED_DESTINATION_PROPERTY].string_value
     blessing = record.artifact(dag.PROMOTION_GATE, "blessing")
     examples = record.artifact(dag.EXAMPLE_GEN, "examples")
+    tuner_results = record.artifact(dag.TUNER, "tuner_results")
     return RunArtifacts(
+        trials=artifacts.read_json_if_present(tuner_results.uri, artifacts.TRIALS_FILE) if tuner_results else None,
         ingestion=artifacts.read_json_if_present(examples.uri, artifacts.INGESTION_FILE) if examples else None,
         balance=artifacts.read_json(balance.uri, artifacts.LABEL_BALANCE_FILE) if balance else None,
         training=artifacts.read_json_if_present(model_run.uri, artifacts.TRAINING_FILE) if model_run else None,

@@ -5,6 +5,7 @@ from components.label_balance.report import data_sections
 from components.promotion_gate.report import evaluation_section
 from components.reporting import html
 from components.trainer.report import training_section
+from components.tuner.report import tuning_section
 from pipeline.run_record import RunArtifacts
 from pipeline.summary import describe
 
@@ -14,6 +15,8 @@ def render_run_report(summary: dict, artifacts: RunArtifacts, summary_path: str)
     sections = [html.section("Outcome", html.verdict_box(outcome, describe(summary, summary_path)))]
     if artifacts.balance:
         sections += data_sections(artifacts.balance)
+    if artifacts.trials:
+        sections.append(tuning_section(artifacts.trials))
     if artifacts.training:
         sections.append(training_section(artifacts.training))
     if artifacts.decision and artifacts.balance:

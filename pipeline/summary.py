@@ -28,6 +28,11 @@ def build_summary(
             key: trained[key] for key in ("epochs_run", "best_epoch", "best_val_accuracy", "stopped_early", "plots")
         }
         training["input"] = trained.get("input")
+        # Fields from training.json that Trainers before them did not write: None then.
+        for key in ("checkpoint_metric", "checkpoint_reason", "best_val_balanced_accuracy", "imbalance_strategy"):
+            training[key] = trained.get(key)
+        training["hyperparameters"] = trained.get("hyperparameters")
+        training["tuning"] = trained.get("tuning")
         training["findings"] = [{"code": f["code"], "message": f["message"]} for f in trained["findings"]]
     splits = balance["splits"] if balance else {}
     balance_summary = None
@@ -69,6 +74,7 @@ def build_summary(
         "ingestion": artifacts.ingestion,
         "balance": balance_summary,
         "training": training,
+        "tuning": {"trials": artifacts.trials} if artifacts.trials else None,
         "blessed": artifacts.blessed,
         "pushed_model": artifacts.pushed_model,
         "report_html": report_html,
@@ -122,14 +128,33 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
     training = summary.get("training")
     if training:
         stop = "stopped early" if training["stopped_early"] else "all epochs"
-        lines.append(
+        line = (
             f"Trained {training['epochs_run']} epochs ({stop}); best epoch {training['best_epoch']} "
-            f"with validation accuracy {training['best_val_accuracy']:.3f}."
+            f"with validation accuracy {training['best_val_accuracy']:.3f}"
         )
+        if training.get("checkpoint_metric"):
+            line += (
+                f", balanced accuracy {training['best_val_balanced_accuracy']:.3f}; kept by "
+                f"{training['checkpoint_metric'].replace('_', ' ')}: {training['checkpoint_reason']}"
+            )
+        lines.append(line + ".")
+        if training.get("imbalance_strategy"):
+            lines.append(f"Imbalance strategy: {training['imbalance_strategy']}.")
+        tuned = training.get("tuning")
+        if tuned:
+            lines.append(f"Hyperparameters: {tuned['reason']}.")
         if training.get("input"):
             lines.append(f"Trainer input: {training['input']['reason']}")
         for finding in training["findings"]:
             lines.append(f"Training finding [{finding['code']}]: {finding['message']}")
+    tuning = summary.get("tuning")
+    if tuning:
+        best = next((t for t in tuning["trials"] if t["best"]), None)
+        if best:
+            lines.append(
+                f"Tuner: {len(tuning['trials'])} trials; the best (trial {best['trial_id']}) reached validation "
+                f"balanced accuracy {best['objective']:.3f}."
+            )
     if evaluation["accuracy"] is not None:
         line = f"Eval accuracy {evaluation['accuracy']:.3f}"
         if evaluation["majority_fraction"] is not None:

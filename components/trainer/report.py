@@ -31,4 +31,23 @@ def training_section(training: Dict) -> str:
     )
     plots = "".join(html.png(path, "training curves") for path in training["plots"])
     fed = f"<p>Trainer input: {html.escape(training['input']['reason'])}</p>" if training.get("input") else ""
-    return html.section("Training", verdict, numbers, fed, plots)
+    return html.section("Training", verdict, numbers, _choices(training), fed, plots)
+
+
+def _choices(training: Dict) -> str:
+    """Which epoch was kept and why, how imbalance was countered, where the hyperparameters came from."""
+    if not training.get("checkpoint_metric"):
+        return ""  # a Trainer from before these were recorded
+    balanced = training.get("best_val_balanced_accuracy")
+    lines = [
+        f"Kept epoch {training['best_epoch']} by validation {training['checkpoint_metric'].replace('_', ' ')} "
+        f"(balanced accuracy {balanced:.3f}): {training['checkpoint_reason']}.",
+        f"Imbalance strategy: {training['imbalance_strategy']}.",
+    ]
+    tuning = training.get("tuning") or {}
+    if tuning.get("reason"):
+        lines.append(f"Hyperparameters: {tuning['reason']}.")
+    values = training.get("hyperparameters") or {}
+    shown = ("architecture", "learning_rate", "batch_size", "dropout", "augment_strength", "epochs")
+    lines.append("Trained with " + ", ".join(f"{k} {values[k]}" for k in shown if k in values) + ".")
+    return "".join(f"<p>{html.escape(line)}</p>" for line in lines)

@@ -22,6 +22,28 @@ class _LearningRateLogger(tf.keras.callbacks.Callback):
             logs["learning_rate"] = float(tf.keras.backend.get_value(self.model.optimizer.learning_rate))
 
 
+class _EarlyStopping(tf.keras.callbacks.Callback):
+    """Stops after `patience` epochs in which neither the checkpoint metric rose nor the validation
+    loss fell. On imbalanced data balanced accuracy often sits at chance for the first epochs while
+    the loss falls; that is a slow start, not a dead end, and training goes on."""
+
+    def __init__(self, monitor: str, patience: int):
+        super().__init__()
+        self.monitor, self.patience = monitor, patience
+        self.best_metric, self.best_loss, self.waited = -np.inf, np.inf, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        metric, loss = logs.get(self.monitor), logs.get("val_loss")
+        improved = False
+        if metric is not None and metric > self.best_metric:
+            self.best_metric, improved = metric, True
+        if loss is not None and loss < self.best_loss:
+            self.best_loss, improved = loss, True
+        self.waited = 0 if improved else self.waited + 1
+        if self.waited >= self.patience:
+            self.model.stop_training = True
+
+
 @dataclasses.dataclass
 class TrainingResult:
     model: tf.keras.Model  # the best epoch's model, reloaded from best_model.keras
@@ -40,6 +62,7 @@ def train(
     options: TrainingOptions,
     class_weight: Optional[Dict[int, float]] = None,
     seed: int = 0,
+    callbacks: Sequence[tf.keras.callbacks.Callback] = (),
 ) -> TrainingResult:
     """Trains a model as `options` say, keeps the epoch with the best validation
     `options.checkpoint_metric` (accuracy when None), and returns that model.
@@ -51,12 +74,15 @@ def train(
     half of the epochs, then all layers at a tenth of the learning rate; the best epoch is kept
     across both. A random backbone has nothing to preserve and trains in one phase.
     Writes `best_model.keras`, `history.json`, `history.csv` and TensorBoard logs into `model_dir`.
+    `callbacks` are added to the Trainer's own (a time limit, say).
     On a GPU it trains in mixed precision (`precision_policy`); the returned model is float32.
     """
     policy = precision_policy(len(tf.config.list_physical_devices("GPU")))
     tf.keras.mixed_precision.set_global_policy(policy)
     try:
-        result = _train(train_dataset, eval_dataset, input_shape, num_classes, model_dir, options, class_weight, seed)
+        result = _train(
+            train_dataset, eval_dataset, input_shape, num_classes, model_dir, options, class_weight, seed, callbacks
+        )
     finally:
         tf.keras.mixed_precision.set_global_policy("float32")
     if policy != "float32":
@@ -74,7 +100,7 @@ def precision_policy(gpus: int) -> str:
     return "mixed_float16" if gpus else "float32"
 
 
-def _train(train_dataset, eval_dataset, input_shape, num_classes, model_dir, options, class_weight, seed):
+def _train(train_dataset, eval_dataset, input_shape, num_classes, model_dir, options, class_weight, seed, extra_callbacks):
     tf.keras.utils.set_random_seed(seed)
     tf.io.gfile.makedirs(model_dir)
     epochs, learning_rate, patience = options.epochs, options.learning_rate, options.early_stopping_patience
@@ -91,14 +117,14 @@ def _train(train_dataset, eval_dataset, input_shape, num_classes, model_dir, opt
         tf.keras.callbacks.ModelCheckpoint(
             best_model_path, monitor="val_" + monitor, mode="max", save_best_only=True, verbose=0
         ),
-        # The kept epoch is the checkpoint's; patience counts epochs without a better one.
-        tf.keras.callbacks.EarlyStopping(monitor="val_" + monitor, mode="max", patience=patience),
+        _EarlyStopping("val_" + monitor, patience),
         # Halve the step when validation loss stalls, well before early stopping gives up.
         tf.keras.callbacks.ReduceLROnPlateau(
             monitor="val_loss", factor=0.5, patience=max(1, patience // 3), min_lr=1e-6
         ),
         tf.keras.callbacks.CSVLogger(os.path.join(model_dir, artifacts.HISTORY_CSV_FILE)),
         tf.keras.callbacks.TensorBoard(log_dir=os.path.join(model_dir, "logs"), histogram_freq=0),
+        *extra_callbacks,
     ]
     history: Dict[str, List[float]] = {}
     done = 0

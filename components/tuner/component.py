@@ -4,7 +4,7 @@ training hints, which the Trainer gets too (components/trainer/component.py).
 Besides TFX's best_hyperparameters.txt and tuner_results.json, the executor records on the
 best_hyperparameters artifact the data and search space it was found on (DATA_FINGERPRINT,
 SPACE_FINGERPRINT: later runs reuse it only while both hold), and writes TRIALS_FILE next to
-tuner_results.json: every trial's values, objective, time and epochs, the best one marked.
+tuner_results.json (artifacts.TRIALS_FILE): every trial's values, objective, time and epochs, the best one marked.
 """
 from __future__ import annotations
 
@@ -25,8 +25,6 @@ from components.trainer.component import HINTS_INPUT, current_data_fingerprint, 
 from components.trainer.plan import HINTS_KEY
 from components.tuner.search_space import DATA_FINGERPRINT, SPACE_FINGERPRINT
 
-TRIALS_FILE = "trials.json"
-
 
 class Executor(tuner_executor.Executor):
     def Do(self, input_dict, output_dict, exec_properties: Dict[str, Any]) -> None:
@@ -42,7 +40,7 @@ class Executor(tuner_executor.Executor):
         best.set_string_custom_property(DATA_FINGERPRINT, current_data_fingerprint(input_dict, hints))
         best.set_string_custom_property(SPACE_FINGERPRINT, tuner.space_fingerprint)
         results = output_dict[standard_component_specs.TUNER_RESULTS_KEY][0]
-        artifacts.write_json(results.uri, TRIALS_FILE, tuner.trials_table())
+        artifacts.write_json(results.uri, artifacts.TRIALS_FILE, tuner.trials_table())
 
 
 class ImageTunerSpec(standard_component_specs.TunerSpec):
