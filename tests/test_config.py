@@ -36,11 +36,34 @@ def test_flags_reach_the_config():
         (["--channels", "2"], "--channels 2"),
         (["--majority-margin", "2"], "--majority-margin 2"),
         (["--max-regression", "-1"], "--max-regression -1"),
+        (["--dropout", "1"], "--dropout 1"),
+        (["--tune-trials", "0"], "--tune-trials 0"),
+        (["--pretrained-weights", "imagenet"], "--pretrained-weights is for a backbone architecture"),
     ],
 )
 def test_nonsense_settings_name_the_flag(argv, flag):
     with pytest.raises(cli.ConfigError, match=flag):
         parse(*argv)
+
+
+def test_the_new_training_flags_reach_the_config():
+    cfg = parse(
+        "--imbalance-strategy", "oversample", "--checkpoint-metric", "accuracy", "--architecture", "efficientnet_b0",
+        "--pretrained-weights", "imagenet", "--tune", "--tune-trials", "3", "--tune-epochs", "2", "--no-reuse-tuning",
+    )  # fmt: skip
+    assert cfg.balance.imbalance_strategy == "oversample" and cfg.training.checkpoint_metric == "accuracy"
+    assert (cfg.training.architecture, cfg.training.pretrained_weights) == ("efficientnet_b0", "imagenet")
+    assert (cfg.tuning.tune, cfg.tuning.tune_trials, cfg.tuning.tune_epochs, cfg.tuning.reuse_tuning) == (True, 3, 2, False)
+    defaults = parse()
+    assert defaults.training.checkpoint_metric is None and defaults.tuning.reuse_tuning and not defaults.tuning.tune
+
+
+def test_the_old_class_weights_flag_still_works_with_a_deprecation_line(capsys):
+    assert parse("--class-weights", "none").balance.imbalance_strategy == "none"
+    assert parse("--class-weights", "balanced").balance.imbalance_strategy == "class_weights"
+    assert "--class-weights is deprecated; use --imbalance-strategy class_weights" in capsys.readouterr().err
+    with pytest.raises(cli.ConfigError, match="--class-weights none contradicts --imbalance-strategy oversample"):
+        parse("--class-weights", "none", "--imbalance-strategy", "oversample")
 
 
 @pytest.mark.parametrize("fraction, buckets", [(0.2, (80, 20)), (0.25, (75, 25)), (0.001, (99, 1))])

@@ -55,15 +55,21 @@ def test_every_component_gets_back_the_options_the_config_gave_it(tmp_path):
     from components.label_balance.balance import BalanceOptions
     from components.promotion_gate.gate import GateThresholds
     from components.trainer.options import TrainingOptions
+    from components.trainer.plan import TRAINING_KEY, TUNING_KEY
     from components.transform.options import ImageOptions
+    from components.tuner.search_space import TuningOptions
     from pipeline import dag
     from pipeline.config import PipelineConfig, RuntimeConfig
 
     config = PipelineConfig(
         ingestion=IngestionLimits(max_image_pixels=1_234_567, max_rejected_fraction=0.2),
         image=ImageOptions(image_size=64, channels=1),
-        training=TrainingOptions(epochs=3, batch_size=7, architecture="deeper_cnn", augment=False, flip="both"),
-        balance=BalanceOptions(imbalance_ratio=3.0, severe_ratio=4.0, class_weighting="none", fail_on_imbalance=True),
+        training=TrainingOptions(
+            epochs=3, batch_size=7, architecture="resnet_small", augment=False, flip="both",
+            checkpoint_metric="accuracy", dropout=0.25, augment_strength=0.5,
+        ),  # fmt: skip
+        tuning=TuningOptions(tune=True, tune_trials=3, tune_epochs=2, reuse_tuning=False),
+        balance=BalanceOptions(imbalance_ratio=3.0, severe_ratio=4.0, imbalance_strategy="oversample", fail_on_imbalance=True),
         gate=GateThresholds(majority_margin=0.1, chance_margin=0.2, max_regression=0.3),
         runtime=RuntimeConfig(output_dir=str(tmp_path)),
     )
@@ -71,7 +77,10 @@ def test_every_component_gets_back_the_options_the_config_gave_it(tmp_path):
     limits = limits_from(nodes[dag.EXAMPLE_GEN])
     assert limits == config.ingestion and type(limits.max_image_pixels) is int
     assert ImageOptions.from_custom_config(json.loads(nodes[dag.TRANSFORM]["custom_config"])) == config.image
-    assert TrainingOptions.from_custom_config(json.loads(nodes[dag.TRAINER]["custom_config"])) == config.training
+    for node_id in (dag.TUNER, dag.TRAINER):
+        custom_config = json.loads(nodes[node_id]["custom_config"])
+        assert TrainingOptions.from_custom_config(custom_config[TRAINING_KEY]) == config.training
+        assert TuningOptions.from_custom_config(custom_config[TUNING_KEY]) == config.tuning
     assert BalanceOptions(**{k: nodes[dag.LABEL_BALANCE][k] for k in config.balance.parameters()}) == config.balance
     assert GateThresholds(**{k: nodes[dag.PROMOTION_GATE][k] for k in config.gate.parameters()}) == config.gate
 

@@ -112,7 +112,16 @@ def test_balanced_class_weights_are_as_documented():
     assert sum(w * n for w, n in zip(weights, SAMPLE_TRAIN)) / 223 == pytest.approx(1.0)
 
 
-def test_no_class_weights_when_turned_off():
-    report = analyze(CLASSES, {"train": SAMPLE_TRAIN, "eval": SAMPLE_EVAL}, BalanceOptions(class_weighting="none"))
-    assert report["class_weights"] is None
-    assert report["findings"][-1].startswith("Class weights are off")
+@pytest.mark.parametrize(
+    "strategy, finding",
+    [
+        ("none", "--imbalance-strategy none: training does nothing about the imbalance."),
+        ("oversample", "Oversampling is on: training batches draw every class with equal probability"),
+    ],
+)
+def test_no_class_weights_with_another_strategy_and_the_report_says_what_training_does(strategy, finding):
+    options = BalanceOptions(imbalance_strategy=strategy)
+    report = analyze(CLASSES, {"train": SAMPLE_TRAIN, "eval": SAMPLE_EVAL}, options)
+    assert report["class_weights"] is None and report["class_weighting"] == "none"
+    assert report["imbalance_strategy"] == strategy
+    assert report["findings"][-1].startswith(finding)

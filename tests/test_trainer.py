@@ -34,7 +34,10 @@ def dark_and_bright(n_per_class, seed, size=SIZE):
     return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(2 * n_per_class, seed=seed).batch(8)
 
 
-@pytest.mark.parametrize("architecture, channels", [("simple_cnn", 3), ("deeper_cnn", 3), ("deeper_cnn", 1), ("transfer", 1)])
+@pytest.mark.parametrize(
+    "architecture, channels",
+    [("simple_cnn", 3), ("deeper_cnn", 3), ("deeper_cnn", 1), ("resnet_small", 1), ("transfer", 1), ("efficientnet_b0", 3)],
+)
 def test_every_architecture_outputs_a_probability_per_class(architecture, channels):
     size = 32  # MobileNetV2's smallest input
     model = build_model(architecture, (size, size, channels), num_classes=4, augment=True)
@@ -43,7 +46,7 @@ def test_every_architecture_outputs_a_probability_per_class(architecture, channe
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
-@pytest.mark.parametrize("architecture", ["simple_cnn", "deeper_cnn", "transfer"])
+@pytest.mark.parametrize("architecture", ["simple_cnn", "deeper_cnn", "resnet_small", "transfer"])
 def test_parameters_stay_bounded_as_images_grow(architecture):
     """A Flatten head over 224 px feature maps had 12.8 M weights; every model now ends at a fixed
     size (4x4 or global pooling), so 224 px costs at most a fifth more parameters than 32 px."""
@@ -122,6 +125,50 @@ def test_transfer_loads_a_local_weights_file_and_trains_frozen_then_fine_tuned(t
     # One frozen epoch at the learning rate, then one fine-tuning epoch at a tenth of it.
     assert result.history["learning_rate"] == pytest.approx([1e-3, 1e-4])
     assert os.path.exists(os.path.join(tmp_path / "run", artifacts.BEST_MODEL_FILE))
+
+
+def test_imagenet_weights_come_from_keras_cache_without_the_network(tmp_path, monkeypatch):
+    """MobileNetV2: Keras checks no hash, so a file in $KERAS_HOME/models is what it loads (the
+    official file is fetched there once by the same call on a machine with internet)."""
+    from components.trainer.weights import imagenet_weights
+
+    os.makedirs(tmp_path / "keras")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")  # any download attempt fails at once
+    source = tf.keras.applications.MobileNetV2(input_shape=(32, 32, 3), include_top=False, weights=None)
+    cached = imagenet_weights("mobilenet_v2", 32)
+    assert cached.file_name == "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"  # 32 px: 224's
+    assert cached.cache_path == str(tmp_path / "keras" / "models" / cached.file_name)
+    os.makedirs(os.path.dirname(cached.cache_path))
+    source.save_weights(cached.cache_path)
+    model = build_model("mobilenet_v2", (32, 32, 1), num_classes=3, pretrained_weights="imagenet")
+    for loaded, saved in zip(model.get_layer(BACKBONE_LAYER).get_weights(), source.get_weights()):
+        np.testing.assert_array_equal(loaded, saved)
+
+
+def test_without_the_network_or_a_cached_file_one_line_says_what_to_fetch_and_where(tmp_path, monkeypatch):
+    from components.trainer.weights import WeightsUnavailableError
+
+    os.makedirs(tmp_path / "keras")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
+    with pytest.raises(WeightsUnavailableError) as raised:
+        build_model("efficientnet_b0", (32, 32, 3), num_classes=2, pretrained_weights="imagenet")
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5" in message
+    assert str(tmp_path / "keras" / "models" / "efficientnetb0_notop.h5") in message
+
+
+def test_efficientnet_loads_a_named_weights_file(tmp_path):
+    """Keras checks EfficientNet's cached file against the official hash (a made-up file would be
+    fetched again), so the test names its file instead: the same loading code after the fetch."""
+    source = tf.keras.applications.EfficientNetB0(input_shape=(32, 32, 3), include_top=False, weights=None)
+    weights = str(tmp_path / "efficientnetb0_notop.h5")
+    source.save_weights(weights)
+    model = build_model("efficientnet_b0", (32, 32, 3), num_classes=2, pretrained_weights=weights)
+    for loaded, saved in zip(model.get_layer(BACKBONE_LAYER).get_weights(), source.get_weights()):
+        np.testing.assert_array_equal(loaded, saved)
 
 
 def test_model_needs_two_classes():

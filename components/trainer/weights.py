@@ -1,8 +1,9 @@
 """ImageNet weights for the backbones: Keras' own files, in Keras' own cache, fetched once.
 
 `--pretrained-weights imagenet` asks Keras for the official no-top weights file of the backbone.
-Keras keeps it in `$KERAS_HOME/models/` (default `~/.keras/models/`) and later runs load it from
-there without the network. A machine without internet needs the file put there by hand (or named
+Keras keeps it in `$KERAS_HOME/models/` (default `~/.keras/models/`; tf_keras' `get_file` itself
+ignores KERAS_HOME, so it is passed explicitly) and later runs load it from there without the
+network. A machine without internet needs the file put there by hand (or named
 with `--pretrained-weights FILE`): `WeightsUnavailableError` says which file and where.
 
 Keras checks a hash for EfficientNet's files (a file that is not the official one is fetched
@@ -30,10 +31,14 @@ class WeightsFile:
     @property
     def cache_path(self) -> str:
         """Where Keras looks for the file first (`get_file(..., cache_subdir="models")`)."""
-        keras_home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-        if not os.access(keras_home, os.W_OK) and not os.path.isdir(os.path.join(keras_home, "models")):
-            keras_home = os.path.join("/tmp", ".keras")  # Keras' own fallback for a read-only home
+        keras_home = keras_cache_dir()
+        if not os.access(keras_home, os.W_OK):
+            keras_home = os.path.join("/tmp", ".keras")  # Keras' own fallback where it cannot write
         return os.path.join(keras_home, "models", self.file_name)
+
+
+def keras_cache_dir() -> str:
+    return os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
 
 
 def imagenet_weights(backbone: str, image_size: int) -> WeightsFile:
@@ -61,7 +66,9 @@ def ensure_imagenet_weights(backbone: str, image_size: int) -> str:
 
     weights = imagenet_weights(backbone, image_size)
     try:
-        return tf.keras.utils.get_file(weights.file_name, weights.url, cache_subdir="models", file_hash=weights.file_hash)
+        return tf.keras.utils.get_file(
+            weights.file_name, weights.url, cache_subdir="models", file_hash=weights.file_hash, cache_dir=keras_cache_dir()
+        )
     except Exception as error:  # noqa: BLE001 - Keras raises a bare Exception for a failed fetch
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise WeightsUnavailableError(
