@@ -20,6 +20,7 @@ PIPELINE_NODES = {
     "ExampleValidator",
     "LabelBalance",
     "Transform",
+    "LatestTuningResolver",  # the latest earlier tuning, for the Trainer to reuse (local runs only)
     "Trainer",
     "LatestBlessedModelResolver",
     "Evaluator",

@@ -19,7 +19,8 @@ IMAGE = "us-docker.pkg.dev/my-project/pipelines/image-pipeline:1"
 BASE_FLAGS = ["--image", IMAGE, "--pipeline-root", "gs://bucket/root", "--data-root", "gs://bucket/images"]
 # The resolver compiles to two tasks (model, then its blessing).
 RESOLVER_TASKS = {"LatestBlessedModelResolver-model-resolver", "LatestBlessedModelResolver-model-blessing-resolver"}
-TASKS = PIPELINE_NODES - {"LatestBlessedModelResolver"} | RESOLVER_TASKS
+# No LatestTuningResolver: Kubeflow's resolver query cannot tell the Tuner's result from the hints.
+TASKS = PIPELINE_NODES - {"LatestBlessedModelResolver", "LatestTuningResolver"} | RESOLVER_TASKS
 
 
 def compile_to(path, *flags):
@@ -165,3 +166,16 @@ def test_the_dockerfile_installs_what_the_components_import():
     assert "WORKDIR /pipeline" in text and run_kubeflow.IMAGE_SCHEMA_FILE == "/pipeline/schemas/schema.pbtxt"
     assert "COPY setup.py" in text and run_kubeflow.IMAGE_SETUP_FILE == "/pipeline/setup.py"
 
+
+
+def test_tune_compiles_with_the_tuner_feeding_the_trainer(tmp_path):
+    _, spec = compile_to(tmp_path / "tuned.json", "--tune", "--tune-trials", "3")
+    assert set(spec.root.dag.tasks) == TASKS | {"Tuner"}
+    trainer = spec.root.dag.tasks["Trainer"]
+    assert trainer.inputs.artifacts["hyperparameters"].task_output_artifact.producer_task == "Tuner"
+    assert trainer.inputs.artifacts["training_hints"].task_output_artifact.producer_task == "LabelBalance"
+    assert spec.root.dag.tasks["Tuner"].inputs.artifacts["training_hints"].task_output_artifact.producer_task == "LabelBalance"
+    assert _constant(spec.root.dag.tasks["Tuner"], "tuner_fn") == "components.tuner.tuner.tuner_fn"
+    tuner_args = list(spec.deployment_spec["executors"]["Tuner_executor"]["container"]["args"])
+    assert "components.tuner.component.Executor" in " ".join(tuner_args)
+    assert json.loads(_constant(spec.root.dag.tasks["Tuner"], "custom_config"))["tuning"]["tune_trials"] == 3
