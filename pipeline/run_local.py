@@ -17,6 +17,7 @@ import time
 from typing import List, Optional
 
 from components.paths import is_remote
+from components.trainer.options import IMAGENET
 from pipeline import cli, console, output_lock, sample_data
 from pipeline.config import SAMPLE_DATA_DIR, PipelineConfig
 
@@ -91,6 +92,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"Made the built-in sample dataset in {SAMPLE_DATA_DIR}", flush=True)
 
     console.quiet_libraries(args.verbose, show_progress=True)
+    if config.training.pretrained_weights == IMAGENET:
+        # Fetched (once) before any step runs, so an offline machine hears it now, not after ingestion.
+        from components.trainer.weights import WeightsUnavailableError, ensure_imagenet_weights
+
+        try:
+            ensure_imagenet_weights(config.training.architecture, config.image.image_size)
+        except WeightsUnavailableError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     from components.image_example_gen.ingestion import RejectedFilesError
     from components.image_example_gen.layout import DataLayoutError
     from components.label_balance.balance import ImbalanceError

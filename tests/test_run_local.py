@@ -37,6 +37,20 @@ def test_missing_data_dir_is_named_without_a_traceback(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_imagenet_weights_that_cannot_be_fetched_stop_the_run_before_any_work(tmp_path):
+    env_home = tmp_path / "home"
+    env_home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_HOME")}
+    env.update(HOME=str(env_home), https_proxy="http://127.0.0.1:9")  # offline, empty Keras cache
+    argv = ["--architecture", "mobilenet_v2", "--pretrained-weights", "imagenet", "--output-dir", str(tmp_path / "out")]
+    result = subprocess.run([sys.executable, RUN_LOCAL, *argv], capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: --pretrained-weights imagenet: the mobilenet_v2 weights are not in Keras' cache")
+    assert f"put it at {env_home}/.keras/models/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5" in line
+    assert not (tmp_path / "out" / "pipeline_root").exists()
+
+
 def test_single_class_folder_is_refused_before_any_work(tmp_path):
     make_class_folders(tmp_path / "data", {"cat": ["1.png", "2.png"]})
     result = run_local("--data-dir", str(tmp_path / "data"), "--output-dir", str(tmp_path / "out"))
