@@ -37,6 +37,10 @@ def plot_training(
     fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
     acc_ax.plot(epochs, history["accuracy"], label="train", color="#0969da")
     acc_ax.plot(epochs, history["val_accuracy"], label="validation", color="#bf3989")
+    if history.get("val_balanced_accuracy"):
+        acc_ax.plot(
+            epochs, history["val_balanced_accuracy"], label="validation, balanced", color="#8250df", linestyle="-."
+        )
     if majority_fraction is not None:
         acc_ax.axhline(majority_fraction, color="#cf222e", linestyle="--", label=f"always the largest class ({majority_fraction:.1%})")
     acc_ax.axvline(best_epoch, color="#59636e", linestyle=":", label=f"best epoch ({best_epoch})")

@@ -157,8 +157,13 @@ def _train(train_dataset, eval_dataset, input_shape, num_classes, model_dir, opt
     with tf.io.gfile.GFile(os.path.join(model_dir, artifacts.HISTORY_FILE), "w") as f:
         record = {"epochs_run": epochs_run, "best_epoch": kept, "checkpoint_metric": monitor, "history": history}
         json.dump(record, f, indent=2)
-    # Uncompiled: the served model carries no optimizer or training metrics.
+    # Compiled with Keras' own loss and accuracy only: the served model carries no optimizer state
+    # and no metric of ours, so tf.keras.models.load_model works without this project installed.
     best_model = tf.keras.models.load_model(best_model_path, compile=False)
+    best_model.compile(
+        loss=tf.keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
     return TrainingResult(
         model=best_model,
         history=history,
