@@ -49,5 +49,6 @@ def _choices(training: Dict) -> str:
         lines.append(f"Hyperparameters: {tuning['reason']}.")
     values = training.get("hyperparameters") or {}
     shown = ("architecture", "learning_rate", "batch_size", "dropout", "augment_strength", "epochs")
-    lines.append("Trained with " + ", ".join(f"{k} {values[k]}" for k in shown if k in values) + ".")
+    described = {k: "the architecture's" if values.get(k) is None else values[k] for k in shown if k in values}
+    lines.append("Trained with " + ", ".join(f"{k} {v}" for k, v in described.items()) + ".")
     return "".join(f"<p>{html.escape(line)}</p>" for line in lines)
