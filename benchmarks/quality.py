@@ -37,6 +37,8 @@ def main(argv=None) -> None:
     parser.add_argument("--budget-minutes", type=float, default=30.0, help="figure 1's training time")
     parser.add_argument("--scratch-architecture", default="deeper_cnn", help="figure 1's architecture")
     parser.add_argument("--epochs", type=int, default=None, help="figures 2 and 3 (default: the pipeline's)")
+    parser.add_argument("--strategies", nargs="+", default=["class_weights", "oversample", "none"], help="figure 2")
+    parser.add_argument("--metrics", nargs="+", default=["balanced_accuracy", "accuracy"], help="figure 2")
     parser.add_argument("--tune-trials", type=int, default=None)
     parser.add_argument("--tune-epochs", type=int, default=None)
     args = parser.parse_args(argv)
@@ -145,8 +147,8 @@ def main(argv=None) -> None:
             "default": {"strategy": BalanceOptions().imbalance_strategy, "checkpoint_metric": "balanced_accuracy"},
         }
         if 2 in args.figures:
-            for strategy in ("class_weights", "oversample", "none"):
-                for metric in ("balanced_accuracy", "accuracy"):
+            for strategy in args.strategies:
+                for metric in args.metrics:
                     options = dataclasses.replace(base, checkpoint_metric=metric)
                     figure[f"{strategy}/{metric}"] = run(imbalanced, options, strategy)
         if 3 in args.figures:
