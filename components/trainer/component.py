@@ -66,11 +66,13 @@ class Executor(trainer_executor.GenericExecutor):
         return fn_args
 
 
+def with_training_hints(inputs: Dict[str, ChannelParameter]) -> Dict[str, ChannelParameter]:
+    """A TFX component spec's INPUTS plus HINTS_INPUT (the Trainer's here, the Tuner's too)."""
+    return {**inputs, HINTS_INPUT: ChannelParameter(type=standard_artifacts.HyperParameters)}
+
+
 class ImageTrainerSpec(standard_component_specs.TrainerSpec):
-    INPUTS = {
-        **standard_component_specs.TrainerSpec.INPUTS,
-        HINTS_INPUT: ChannelParameter(type=standard_artifacts.HyperParameters),
-    }
+    INPUTS = with_training_hints(standard_component_specs.TrainerSpec.INPUTS)
 
 
 class ImageTrainer(Trainer):

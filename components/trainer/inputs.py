@@ -104,11 +104,17 @@ class InputPlan:
 
 def plan_input(train_images: int, eval_images: int, image_shape: Sequence[int], budget_bytes: int) -> InputPlan:
     """In memory when every decoded train and eval image fits `budget_bytes`, else streamed."""
-    bytes_per_image = 1
-    for dim in image_shape:
-        bytes_per_image *= int(dim)
+    bytes_per_image = pixel_bytes(image_shape)
     images = train_images + eval_images
     return InputPlan(images * bytes_per_image <= budget_bytes, images, bytes_per_image, budget_bytes)
+
+
+def pixel_bytes(image_shape: Sequence[int]) -> int:
+    """Bytes of one decoded uint8 image of `image_shape`."""
+    n_bytes = 1
+    for dim in image_shape:
+        n_bytes *= int(dim)
+    return n_bytes
 
 
 def oversampling_rates(class_counts: Sequence[int]) -> List[float]:
@@ -201,9 +207,7 @@ def make_dataset(
             if shuffle:
                 dataset = dataset.shuffle(min(images, MAX_SHUFFLE_IMAGES), seed=seed, reshuffle_each_iteration=True)
         if oversampling:
-            image_bytes = 1
-            for dim in tf_transform_output.transformed_feature_spec()[features.TRANSFORMED_IMAGE_KEY].shape:
-                image_bytes *= int(dim)
-            dataset = oversample(dataset, oversampling, images, image_bytes, seed)
+            image_shape = tf_transform_output.transformed_feature_spec()[features.TRANSFORMED_IMAGE_KEY].shape
+            dataset = oversample(dataset, oversampling, images, pixel_bytes(image_shape), seed)
         dataset = dataset.batch(batch_size)
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -17,11 +17,10 @@ from tfx.components.tuner.component import Tuner
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.proto import trainer_pb2
 from tfx.types import standard_artifacts, standard_component_specs
-from tfx.types.component_spec import ChannelParameter
 from tfx.utils import json_utils
 
 from components import artifacts
-from components.trainer.component import HINTS_INPUT, current_data_fingerprint, read_hints
+from components.trainer.component import current_data_fingerprint, read_hints, with_training_hints
 from components.trainer.plan import HINTS_KEY
 from components.tuner.search_space import DATA_FINGERPRINT, SPACE_FINGERPRINT
 
@@ -44,10 +43,7 @@ class Executor(tuner_executor.Executor):
 
 
 class ImageTunerSpec(standard_component_specs.TunerSpec):
-    INPUTS = {
-        **standard_component_specs.TunerSpec.INPUTS,
-        HINTS_INPUT: ChannelParameter(type=standard_artifacts.HyperParameters),
-    }
+    INPUTS = with_training_hints(standard_component_specs.TunerSpec.INPUTS)
 
 
 class ImageTuner(Tuner):
