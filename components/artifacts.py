@@ -32,6 +32,9 @@ HISTORY_FILE = "history.json"
 HISTORY_CSV_FILE = "history.csv"
 TRAINING_FILE = "training.json"  # the training summary: best epoch, findings, plots
 TRIALS_FILE = "trials.json"  # the Tuner's trials: values, objective, time, the best marked
+# ErrorAnalysis (ErrorAnalysis): the summary, and its JPEGs in images/.
+ERROR_ANALYSIS_FILE = "error_analysis.json"
+ERROR_IMAGES_DIR = "images"
 # ModelBlessing (PromotionGate).
 DECISION_FILE = "decision.json"
 BLESSED_FILE = evaluator_constants.BLESSED_FILE_NAME
@@ -54,6 +57,13 @@ class LabelBalanceReport(Artifact):
 
     # <namespace>.<Name>: the form Kubeflow Pipelines v2 and Vertex AI require of custom artifact types.
     TYPE_NAME = "image_pipeline.LabelBalanceReport"
+
+
+class ErrorAnalysis(Artifact):
+    """error_analysis.json (top losses, confused pairs, PR curves, thresholds, calibration) and
+    the thumbnails and heatmaps it names, under images/."""
+
+    TYPE_NAME = "image_pipeline.ErrorAnalysis"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +101,17 @@ def read_json_if_present(directory: str, filename: str) -> Optional[Any]:
     if not tf.io.gfile.exists(posixpath.join(directory, filename)):
         return None
     return read_json(directory, filename)
+
+
+def read_bytes_if_present(directory: str, filename: Optional[str]) -> Optional[bytes]:
+    """A file's bytes (an image an artifact holds), or None without a name or a file."""
+    if not filename:
+        return None
+    path = posixpath.join(directory, filename)
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path, "rb") as f:
+        return f.read()
 
 
 def write_text(directory: str, filename: str, text: str) -> str:

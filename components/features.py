@@ -24,4 +24,7 @@ EVAL_SPLIT = "eval"
 # Serving signatures.
 SERVING_SIGNATURE = "serving_default"  # serialized tf.Example -> probabilities
 IMAGE_SIGNATURE = "serving_images"  # raw encoded image bytes -> probabilities, class index, name
+EXPLAIN_SIGNATURE = "serving_explain"  # raw encoded image bytes -> the above, plus heatmap and pixels
 PROBABILITIES_OUTPUT = "probabilities"
+HEATMAP_OUTPUT = "heatmap"  # Grad-CAM for the predicted class, [batch, height, width] in [0, 1]
+PIXELS_OUTPUT = "pixels"  # the uint8 pixels the model saw, [batch, height, width, channels]

@@ -13,6 +13,7 @@ from typing import Callable, Type, TypeVar
 from components.image_example_gen.ingestion import IngestionLimits
 from components.label_balance.balance import IMBALANCE_STRATEGIES, BalanceOptions
 from components.options import OptionError
+from components.error_analysis.options import AnalysisOptions
 from components.promotion_gate.gate import GateThresholds
 from components.trainer.options import ARCHITECTURES, CHECKPOINT_METRICS, FLIP_MODES, TrainingOptions
 from components.transform.options import ImageOptions
@@ -68,6 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the flags every runner shares; defaults come from the options dataclasses."""
     data, ingestion, image, training = DataConfig(), IngestionLimits(), ImageOptions(), TrainingOptions()
     balance, gate, runtime, tuning = BalanceOptions(), GateThresholds(), RuntimeConfig(), TuningOptions()
+    analysis = AnalysisOptions()
     group = parser.add_argument_group("data")
     _add(
         group, data, "data_dir",
@@ -185,6 +187,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "largest drop of accuracy or balanced accuracy tolerated against the last blessed model "
         "(default: %(default)s)",
     )  # fmt: skip
+    group = parser.add_argument_group("error analysis (the report's images of mistakes)")
+    _add(group, analysis, "top_losses", "eval images with the highest loss shown, with heatmaps (default: %(default)s)")
+    _add(group, analysis, "confused_pairs", "most frequent (actual, predicted) pairs shown (default: %(default)s)")
+    _add(group, analysis, "images_per_pair", "images shown for each of those pairs (default: %(default)s)")
     group = parser.add_argument_group("runtime")
     _add(
         group, runtime, "output_dir",
@@ -229,6 +235,7 @@ def from_args(args: argparse.Namespace, setup_file: str = str(SETUP_FILE), **run
             tuning=_from_flags(TuningOptions, args),
             balance=_from_flags(BalanceOptions, args),
             gate=_from_flags(GateThresholds, args),
+            analysis=_from_flags(AnalysisOptions, args),
             runtime=RuntimeConfig(
                 output_dir=args.output_dir,
                 pipeline_name=args.pipeline_name,

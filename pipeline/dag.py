@@ -1,6 +1,7 @@
 """create_pipeline(config): the only definition of the DAG, shared by every runner."""
 from __future__ import annotations
 
+import json
 from typing import Any, Dict, Optional
 
 import tensorflow_model_analysis as tfma
@@ -22,11 +23,13 @@ from tfx.proto import pusher_pb2
 from tfx.types import Channel, standard_artifacts
 
 from components import features
+from components.error_analysis.component import ErrorAnalysis
 from components.image_example_gen.component import image_example_gen
 from components.label_balance.component import LabelBalance
 from components.promotion_gate import baseline
 from components.promotion_gate.component import PromotionGate
 from components.promotion_gate.gate import GateThresholds
+from components.promotion_gate.tfma_metrics import CONFIDENCE_THRESHOLDS, THRESHOLDS_METRIC
 from components.serving_pusher import executor as serving_pusher
 from components.trainer.component import ImageTrainer
 from components.trainer.plan import TRAINING_KEY, TUNING_KEY
@@ -52,6 +55,7 @@ TRAINER = "Trainer"
 MODEL_RESOLVER = "LatestBlessedModelResolver"
 EVALUATOR = "Evaluator"
 PROMOTION_GATE = "PromotionGate"
+ERROR_ANALYSIS = "ErrorAnalysis"
 PUSHER = "Pusher"
 
 # Values a Kubeflow / Vertex run can be started with (name -> type): the data root and the gate's
@@ -69,8 +73,10 @@ def eval_config() -> tfma.EvalConfig:
     """What TFMA computes for the candidate and the last blessed model; the PromotionGate decides.
 
     The confusion matrix gives per-class recall and precision and the balanced accuracy without
-    knowing the number of classes when the pipeline is built. TFMA's default metrics (the model's
-    compiled ones) are off: the loss comes from our own metric, without reloading the model.
+    knowing the number of classes when the pipeline is built; the confusion matrices at confidence
+    thresholds 0.1 ... 0.9 give precision and recall when the model answers only above one (the
+    report's threshold table). TFMA's default metrics (the model's compiled ones) are off: the
+    loss comes from our own metric, without reloading the model.
     """
     return tfma.EvalConfig(
         model_specs=[
@@ -87,6 +93,11 @@ def eval_config() -> tfma.EvalConfig:
                     tfma.MetricConfig(class_name="ExampleCount"),
                     tfma.MetricConfig(class_name="SparseCategoricalAccuracy"),
                     tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
+                    tfma.MetricConfig(
+                        class_name="ConfusionMatricesAtThresholds",
+                        module=TFMA_METRICS_MODULE,
+                        config=json.dumps({"name": THRESHOLDS_METRIC, "thresholds": CONFIDENCE_THRESHOLDS}),
+                    ),
                     tfma.MetricConfig(class_name="MacroAveragedRecall", module=TFMA_METRICS_MODULE),
                     tfma.MetricConfig(class_name="SparseCategoricalCrossentropy", module=TFMA_METRICS_MODULE),
                 ]
@@ -205,6 +216,12 @@ def create_pipeline(
         model=trainer.outputs["model"],
         **{name: params[name] for name in config.gate.parameters()},
     ).with_id(PROMOTION_GATE)
+    error_analysis = ErrorAnalysis(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        evaluation=evaluator.outputs["evaluation"],
+        **config.analysis.parameters(),
+    ).with_id(ERROR_ANALYSIS)
     pusher = Pusher(
         model=trainer.outputs["model"],
         model_blessing=promotion_gate.outputs["blessing"],
@@ -226,6 +243,7 @@ def create_pipeline(
         model_resolver,
         evaluator,
         promotion_gate,
+        error_analysis,
         pusher,
     ]
     if last_component is not None:

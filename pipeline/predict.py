@@ -2,13 +2,17 @@
 
     python pipeline/predict.py IMAGE [IMAGE ...]              # the latest model in outputs/serving
     python pipeline/predict.py --model outputs/serving/1795496095 --json cat.png dog.jpg
+    python pipeline/predict.py --explain cat.png                # + explanations/cat.heatmap.png
 
 Images go to the model as they are (encoded PNG, JPEG, GIF or BMP bytes): the Transform graph
-inside the model decodes and resizes them exactly as in training.
+inside the model decodes and resizes them exactly as in training. With --explain, the model's
+`serving_explain` signature also gives a Grad-CAM heatmap for the predicted class, written as a
+PNG over the image as the model saw it (red: where the answer came from).
 """
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -34,6 +38,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--model", help="a served model folder (default: the latest under --output-dir/serving)")
     parser.add_argument("--output-dir", default=RuntimeConfig().output_dir, help="(default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per line")
+    parser.add_argument(
+        "--explain", action="store_true", help="also write a heatmap PNG per image: where the model looks"
+    )
+    parser.add_argument(
+        "--explain-dir",
+        default="explanations",
+        help="folder for the heatmaps, made if missing; not the image folder, which a later run would "
+        "ingest them from (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     console.quiet_libraries(verbose=False)
@@ -54,24 +67,62 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
 
     model = tf.saved_model.load(model_dir)
+    signature = features.EXPLAIN_SIGNATURE if args.explain else features.IMAGE_SIGNATURE
+    if signature not in model.signatures:
+        print(
+            f"error: the model in {model_dir} has no {signature} signature (it was exported before heatmaps "
+            "existed): run the pipeline again to export one, or leave out --explain.",
+            file=sys.stderr,
+        )
+        return 2
     images = []
     for path in args.images:
         with tf.io.gfile.GFile(path, "rb") as f:
             images.append(f.read())
     try:
-        outputs = model.signatures[features.IMAGE_SIGNATURE](image_bytes=tf.constant(images))
+        outputs = model.signatures[signature](image_bytes=tf.constant(images))
     except tf.errors.InvalidArgumentError as error:
         print(f"error: an image could not be decoded ({error.message.splitlines()[0]}).", file=sys.stderr)
         return 1
     names = [n.decode() for n in outputs["class_name"].numpy()]
     probabilities = outputs[features.PROBABILITIES_OUTPUT].numpy()
     indices = outputs["class_index"].numpy()
-    for path, name, index, probs in zip(args.images, names, indices, probabilities):
+    heatmaps = write_heatmaps(outputs, args.images, args.explain_dir) if args.explain else [None] * len(images)
+    for path, name, index, probs, heatmap in zip(args.images, names, indices, probabilities, heatmaps):
         if args.json:
-            print(json.dumps({"image": path, "class": name, "class_index": int(index), "probability": float(probs[index])}))
+            line = {"image": path, "class": name, "class_index": int(index), "probability": float(probs[index])}
+            print(json.dumps({**line, **({"heatmap": heatmap} if heatmap else {})}))
         else:
-            print(f"{path}: {name} ({probs[index]:.1%})")
+            print(f"{path}: {name} ({probs[index]:.1%})" + (f"; heatmap {heatmap}" if heatmap else ""))
     return 0
+
+
+HEATMAP_SIZE = 256  # pixels, the longer side of a written heatmap
+
+
+def write_heatmaps(outputs, image_paths: List[str], out_dir: str) -> List[str]:
+    """One PNG per image in `out_dir`: <image name>.heatmap.png, numbered when two names clash."""
+    import tensorflow as tf
+
+    from components import features
+    from components.reporting.images import overlay
+
+    tf.io.gfile.makedirs(out_dir)
+    written: List[str] = []
+    for path, pixels, heatmap in zip(
+        image_paths, outputs[features.PIXELS_OUTPUT].numpy(), outputs[features.HEATMAP_OUTPUT].numpy()
+    ):
+        stem = os.path.splitext(os.path.basename(path))[0]
+        target, n = os.path.join(out_dir, f"{stem}.heatmap.png"), 1
+        while target in written:
+            n += 1
+            target = os.path.join(out_dir, f"{stem}-{n}.heatmap.png")
+        buffer = io.BytesIO()
+        overlay(pixels, heatmap, max(HEATMAP_SIZE, pixels.shape[0])).save(buffer, format="PNG")
+        with tf.io.gfile.GFile(target, "wb") as f:
+            f.write(buffer.getvalue())
+        written.append(target)
+    return written
 
 
 if __name__ == "__main__":

@@ -117,6 +117,9 @@ class RunArtifacts:
     pushed_model: Optional[str]
     ingestion: Optional[Dict] = None  # the ExampleGen's ingestion.json
     trials: Optional[List[Dict]] = None  # the Tuner's trials.json, when this run has a Tuner
+    errors: Optional[Dict] = None  # the ErrorAnalysis step's error_analysis.json
+    errors_uri: Optional[str] = None  # its artifact folder, where the JPEGs it names are
+    balance_uri: Optional[str] = None  # LabelBalance's artifact folder: the gallery's JPEGs
 
 
 def collect(record: RunRecord) -> RunArtifacts:
@@ -130,7 +133,11 @@ def collect(record: RunRecord) -> RunArtifacts:
     blessing = record.artifact(dag.PROMOTION_GATE, "blessing")
     examples = record.artifact(dag.EXAMPLE_GEN, "examples")
     tuner_results = record.artifact(dag.TUNER, "tuner_results")
+    errors = record.artifact(dag.ERROR_ANALYSIS, "analysis")
     return RunArtifacts(
+        errors=artifacts.read_json_if_present(errors.uri, artifacts.ERROR_ANALYSIS_FILE) if errors else None,
+        errors_uri=errors.uri if errors else None,
+        balance_uri=balance.uri if balance else None,
         trials=artifacts.read_json_if_present(tuner_results.uri, artifacts.TRIALS_FILE) if tuner_results else None,
         ingestion=artifacts.read_json_if_present(examples.uri, artifacts.INGESTION_FILE) if examples else None,
         balance=artifacts.read_json(balance.uri, artifacts.LABEL_BALANCE_FILE) if balance else None,

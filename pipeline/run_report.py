@@ -1,6 +1,8 @@
 """The run report: one self-contained HTML page per run, with what the run found and did."""
 from __future__ import annotations
 
+from components.artifacts import read_bytes_if_present
+from components.error_analysis.report import mistakes_section
 from components.label_balance.report import data_sections
 from components.promotion_gate.report import evaluation_section
 from components.reporting import html
@@ -14,11 +16,15 @@ def render_run_report(summary: dict, artifacts: RunArtifacts, summary_path: str)
     outcome = html.GOOD if summary["pushed_model"] else html.BAD
     sections = [html.section("Outcome", html.verdict_box(outcome, describe(summary, summary_path)))]
     if artifacts.balance:
-        sections += data_sections(artifacts.balance)
+        balance_uri = artifacts.balance_uri
+        sections += data_sections(artifacts.balance, lambda name: read_bytes_if_present(balance_uri, name))
     if artifacts.trials:
         sections.append(tuning_section(artifacts.trials))
     if artifacts.training:
         sections.append(training_section(artifacts.training))
     if artifacts.decision and artifacts.balance:
         sections.append(evaluation_section(artifacts.decision, artifacts.balance["class_names"]))
+    if artifacts.errors:
+        sections.append(mistakes_section(artifacts.errors, lambda name: read_bytes_if_present(artifacts.errors_uri, name)))
     return html.page("Run report", f"Run {summary['run_id']}", sections)
+

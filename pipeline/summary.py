@@ -5,6 +5,7 @@ It is built from what `run_record` read of the run from ML Metadata and its arti
 """
 from __future__ import annotations
 
+import posixpath
 from typing import Dict, List, Optional
 
 import tensorflow as tf
@@ -53,6 +54,8 @@ def build_summary(
             "train_eval_distance": balance["train_eval_distance"],
             "findings": balance["findings"],
             "report_html": balance["report_html"],
+            # The data report's example images per class (paths relative to the data dir).
+            "gallery": {name: [e["path"] for e in entries] for name, entries in (balance.get("gallery") or {}).items()},
         }
     return {
         "summary_version": SUMMARY_VERSION,
@@ -70,6 +73,7 @@ def build_summary(
             "majority_class": splits.get(features.EVAL_SPLIT, {}).get("majority_class"),
             "majority_fraction": splits.get(features.EVAL_SPLIT, {}).get("majority_fraction"),
             **_gate_fields(artifacts.decision),
+            **_error_fields(artifacts.errors, artifacts.errors_uri),
         },
         "ingestion": artifacts.ingestion,
         "balance": balance_summary,
@@ -93,6 +97,37 @@ def _gate_fields(decision: Optional[Dict]) -> Dict:
         "majority_baseline": decision["majority_baseline"],
         "baseline_model": decision["baseline_model"],
         "reasons": decision["reasons"],
+    }
+
+
+def _error_fields(errors: Optional[Dict], uri: Optional[str]) -> Dict:
+    """The ErrorAnalysis step's findings; image files as paths a program can open."""
+    if errors is None:
+        return {}
+
+    def located(name: Optional[str]) -> Optional[str]:
+        return posixpath.join(uri, name) if name else None
+
+    keys = ("path", "actual", "predicted", "confidence", "loss")
+    return {
+        "top_losses": [
+            {**{k: item[k] for k in keys}, "thumbnail": located(item["thumbnail"]), "heatmap": located(item["heatmap"])}
+            for item in errors["top_losses"]
+        ],
+        "most_confused": [
+            {
+                "actual": pair["actual"],
+                "predicted": pair["predicted"],
+                "count": pair["count"],
+                "examples": [example["path"] for example in pair["examples"]],
+            }
+            for pair in errors["most_confused"]
+        ],
+        "average_precision": errors["average_precision"],
+        "mean_average_precision": errors["mean_average_precision"],
+        "expected_calibration_error": errors["expected_calibration_error"],
+        "thresholds": errors["thresholds"],
+        "error_analysis": uri,
     }
 
 
@@ -163,6 +198,7 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
                 f"{evaluation['majority_fraction']:.3f})"
             )
         lines.append(line + ".")
+    lines += _mistake_lines(evaluation)
     if summary["pushed_model"]:
         lines.append(f"Model blessed and pushed to {summary['pushed_model']}")
     elif summary["blessed"]:
@@ -174,4 +210,25 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
     if summary.get("report_html"):
         lines.append(f"Report: {summary['report_html']}")
     lines.append(f"Summary: {summary_path}")
+    return lines
+
+
+def _mistake_lines(evaluation: Dict) -> List[str]:
+    lines = []
+    confused = evaluation.get("most_confused")
+    if confused:
+        pairs = ", ".join(f"'{p['actual']}' taken for '{p['predicted']}' {p['count']}x" for p in confused[:3])
+        lines.append(f"Most confused: {pairs}.")
+    top = evaluation.get("top_losses")
+    if top:
+        worst = top[0]
+        lines.append(
+            f"Highest loss: {worst['path']} ('{worst['actual']}', predicted '{worst['predicted']}' at "
+            f"{worst['confidence']:.0%}); {len(top)} top losses with heatmaps in the report."
+        )
+    if evaluation.get("mean_average_precision") is not None:
+        lines.append(
+            f"Mean average precision {evaluation['mean_average_precision']:.3f}; expected calibration error "
+            f"{evaluation['expected_calibration_error']:.3f}."
+        )
     return lines

@@ -1,6 +1,7 @@
 """Helpers the tests share: tiny image folders made on the fly, and the pipeline's node ids."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ PIPELINE_NODES = {
     "LatestBlessedModelResolver",
     "Evaluator",
     "PromotionGate",
+    "ErrorAnalysis",  # top losses with heatmaps, confused pairs, PR curves, thresholds, calibration
     "Pusher",
 }
 
@@ -66,6 +68,32 @@ def raw_image_metadata():
             }
         )
     )
+
+
+# Headless Chromium as the report tests open pages: no network, no profile left behind, no GPU.
+BROWSER_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
+]
+
+
+def chromium() -> str:
+    """The browser's path; skips the test where it is missing (fails on CI, where `make test` installs it)."""
+    import pytest
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing on CI: `make test` should have installed it")
+        pytest.skip("chromium is not installed (`make browser` installs it)")
+    return found
 
 
 def run_pipeline(data_dir, output_dir, *flags):

@@ -1,16 +1,14 @@
 """The data report opens offline and its charts are really drawn (checked in headless Chromium)."""
-import os
 import re
-import shutil
 import subprocess
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from components.label_balance.balance import analyze
 from components.label_balance.report import render_data_report
 from components.reporting.html import BAR_COLOUR, HIGHLIGHT_COLOUR
+from helpers import BROWSER_FLAGS, chromium
 
 CLASSES = ["cat", "dog", "<owl & co>"]
 
@@ -40,15 +38,6 @@ def colour_mask(image: np.ndarray, hex_colour: str) -> np.ndarray:
     return np.abs(image[..., :3].astype(int) - rgb).sum(axis=-1) < 30
 
 
-def chromium():
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing on CI: `make test` should have installed it")
-        pytest.skip("chromium is not installed (`make browser` installs it)")
-    return found
-
-
 def test_charts_are_drawn_when_opened_in_chromium(tmp_path):
     browser = chromium()
     report_path = tmp_path / "report.html"
@@ -57,13 +46,7 @@ def test_charts_are_drawn_when_opened_in_chromium(tmp_path):
     subprocess.run(
         [
             browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *BROWSER_FLAGS,
             f"--user-data-dir={tmp_path / 'profile'}",
             "--window-size=1100,1400",
             f"--screenshot={screenshot}",

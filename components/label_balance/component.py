@@ -18,6 +18,7 @@ from components.label_balance.balance import (
     label_counts,
     missing_class_problem,
 )
+from components.label_balance.gallery import write_gallery
 from components.label_balance.report import anomaly_lines, image_summary, render_data_report
 
 InputArtifact = annotations.InputArtifact
@@ -64,6 +65,8 @@ def LabelBalance(
 ) -> None:
     """Measures class balance per split from TFDV statistics, reports it, and derives class weights.
 
+    The data report also shows a few train images per class (`gallery.py`, one pass over train).
+
     The parameters are `BalanceOptions.parameters()`. Writes label_balance.json and data_report.html
     into `balance`; hands `artifacts.TrainingHints` (class names, class weights, the majority share)
     to the Trainer through `training_hints`, a HyperParameters artifact because that is the
@@ -86,11 +89,18 @@ def LabelBalance(
         split: anomaly_lines(read_split_anomalies(anomalies, split))
         for split in artifact_utils.decode_split_names(anomalies.split_names)
     }
+    report["gallery"] = write_gallery(
+        artifact_utils.get_split_uri([examples], features.TRAIN_SPLIT) + "/*", class_names, balance.uri
+    )
     total = sum(s["total"] for s in report["splits"].values())
     report_path = artifacts.write_text(
         balance.uri,
         artifacts.DATA_REPORT_FILE,
-        render_data_report(report, f"{total} images in {len(class_names)} classes, from {examples.uri}"),
+        render_data_report(
+            report,
+            f"{total} images in {len(class_names)} classes, from {examples.uri}",
+            lambda name: artifacts.read_bytes_if_present(balance.uri, name),
+        ),
     )
     report["report_html"] = report_path
     artifacts.write_json(balance.uri, artifacts.LABEL_BALANCE_FILE, report)

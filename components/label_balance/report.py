@@ -1,13 +1,16 @@
 """The data report: label balance, image statistics and anomalies as one self-contained HTML page."""
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Callable, Dict, List, Optional
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
 from components import features
 from components.label_balance.balance import feature_statistics, percent
+from components.label_balance.gallery import gallery_html
 from components.reporting import html
+
+ReadImage = Callable[[Optional[str]], Optional[bytes]]  # a path relative to the balance artifact -> JPEG
 
 # The label-balance severity -> the tone of its verdict box.
 SEVERITY_TONES = {"none": html.GOOD, "moderate": html.WARNING, "severe": html.BAD}
@@ -138,19 +141,22 @@ def ingestion_html(account: Dict) -> str:
     return "".join(parts)
 
 
-def data_sections(report: Dict) -> List[str]:
-    """The data report's sections, also used in the run report."""
+def data_sections(report: Dict, read: Optional[ReadImage] = None) -> List[str]:
+    """The data report's sections, also used in the run report. `read` gives the gallery's
+    thumbnails (paths relative to the balance artifact); without it the gallery is left out."""
     ingestion = report.get("ingestion")
+    gallery = report.get("gallery")
     return [
         html.section("Label balance: verdict", html.verdict_box(SEVERITY_TONES[report["severity"]], report["findings"])),
         *([html.section("Ingestion: every file", ingestion_html(ingestion))] if ingestion else []),
         html.section("Class distribution", _distribution_charts(report)),
+        *([html.section("Class gallery", gallery_html(gallery, read))] if gallery and read else []),
         html.section("Numbers", _numbers(report)),
         html.section("Images (TFDV statistics)", _images(report)),
         html.section("Anomalies (ExampleValidator against the schema)", _anomalies(report)),
     ]
 
 
-def render_data_report(report: Dict, subtitle: str) -> str:
+def render_data_report(report: Dict, subtitle: str, read: Optional[ReadImage] = None) -> str:
     """The data report as a complete HTML page."""
-    return html.page("Data report", subtitle, data_sections(report))
+    return html.page("Data report", subtitle, data_sections(report, read))

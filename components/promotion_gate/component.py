@@ -4,10 +4,8 @@ The Evaluator's own thresholds are fixed when the pipeline is built, but the maj
 baseline is a fact about this run's data, so the decision happens here, after the Evaluator:
 the blessing this step writes is what the Pusher and the next run's model resolver read.
 """
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional
 
-import tensorflow_model_analysis as tfma
-from tensorflow_model_analysis.writers import eval_config_writer
 from tfx.dsl.component.experimental import annotations
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import standard_artifacts
@@ -15,35 +13,11 @@ from tfx.types import standard_artifacts
 from components import artifacts, features
 from components.artifacts import LabelBalanceReport
 from components.promotion_gate.gate import GateThresholds, decision_record, metrics_from_confusion
+from components.promotion_gate.tfma_metrics import confusion_matrix, evaluated_models
 
 InputArtifact = annotations.InputArtifact
 OutputArtifact = annotations.OutputArtifact
 Parameter = annotations.Parameter
-
-_CONFUSION_PLOT = "multiClassConfusionMatrixAtThresholds"
-
-
-def evaluated_models(evaluation_uri: str) -> Tuple[str, Optional[str]]:
-    """(candidate model name, baseline model name or None) as the Evaluator named them."""
-    eval_config = eval_config_writer.load_eval_run(evaluation_uri)[0]
-    candidate = next(spec.name for spec in eval_config.model_specs if not spec.is_baseline)
-    baseline = next((spec.name for spec in eval_config.model_specs if spec.is_baseline), None)
-    return candidate, baseline
-
-
-def confusion_matrix(evaluation_uri: str, model_name: str) -> Dict[Tuple[int, int], float]:
-    """{(actual class, predicted class): examples} over the whole eval split, from TFMA's plot."""
-    result = tfma.load_eval_result(evaluation_uri, model_name=model_name or None)
-    for slice_key, plots in result.plots:
-        if slice_key == ():
-            matrix = plots[""][""][_CONFUSION_PLOT]["matrices"][0]
-            # Proto JSON leaves out zero values: a missing class id is class 0.
-            return {
-                (e.get("actualClassId", 0), e.get("predictedClassId", 0)): e.get("numWeightedExamples", 0.0)
-                for e in matrix["entries"]
-            }
-    raise ValueError(f"The evaluation in {evaluation_uri} has no overall confusion matrix.")
-
 
 def _baseline_metrics(evaluation_uri: str, model_name: Optional[str], class_names) -> Optional[Dict]:
     if model_name is None:

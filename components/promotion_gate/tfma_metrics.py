@@ -12,17 +12,22 @@ Evaluator's 10 s on the sample.
 
 Use them in an EvalConfig with
 `tfma.MetricConfig(class_name="MacroAveragedRecall", module="components.promotion_gate.tfma_metrics")`.
+
+`evaluated_models`, `confusion_matrix` and `confusion_at_thresholds` read an Evaluator's result back.
 """
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable, Optional, Tuple
 
 import apache_beam as beam
 import numpy as np
 from tensorflow_model_analysis.metrics import metric_types, metric_util
 from tensorflow_model_analysis.metrics import multi_class_confusion_matrix_metrics as confusion
+from tensorflow_model_analysis.writers import eval_config_writer
 
 from components.promotion_gate.gate import recall_by_class
 
 BALANCED_ACCURACY_NAME = "balanced_accuracy"
+THRESHOLDS_METRIC = "confusion_matrices_at_confidence_thresholds"
+CONFIDENCE_THRESHOLDS = [round(0.1 * i, 1) for i in range(1, 10)]
 LOSS_NAME = "loss"
 EPSILON = 1e-7  # probabilities are clipped to [EPSILON, 1 - EPSILON] before the log, as in Keras
 
@@ -35,6 +40,26 @@ def macro_recall(matrix: Dict) -> float:
     return sum(recalls.values()) / len(recalls) if recalls else 0.0
 
 
+def _from_confusion_matrices(result, name, thresholds, matrices_name, eval_config, model_name, output_name, example_weighted):
+    """TFMA computations of the metric `name` as `result(matrices at thresholds)`."""
+    key = metric_types.MetricKey(
+        name=name, model_name=model_name, output_name=output_name, example_weighted=example_weighted
+    )
+    computations = confusion.multi_class_confusion_matrices(
+        thresholds=thresholds,
+        name=matrices_name,
+        eval_config=eval_config,
+        model_name=model_name,
+        output_name=output_name,
+        example_weighted=example_weighted,
+    )
+    matrices_key = computations[-1].keys[-1]
+    computations.append(
+        metric_types.DerivedMetricComputation(keys=[key], result=lambda metrics: {key: result(metrics[matrices_key])})
+    )
+    return computations
+
+
 def _macro_averaged_recall(
     name: str = BALANCED_ACCURACY_NAME,
     eval_config: Optional[object] = None,
@@ -42,23 +67,16 @@ def _macro_averaged_recall(
     output_name: str = "",
     example_weighted: bool = False,
 ) -> metric_types.MetricComputations:
-    key = metric_types.MetricKey(
-        name=name, model_name=model_name, output_name=output_name, example_weighted=example_weighted
+    return _from_confusion_matrices(
+        lambda matrices: macro_recall(matrices[0.0]),
+        name,
+        [0.0],
+        confusion.MULTI_CLASS_CONFUSION_MATRICES,  # shared with the confusion plot: computed once
+        eval_config,
+        model_name,
+        output_name,
+        example_weighted,
     )
-    computations = confusion.multi_class_confusion_matrices(
-        thresholds=[0.0],
-        eval_config=eval_config,
-        model_name=model_name,
-        output_name=output_name,
-        example_weighted=example_weighted,
-    )
-    matrices_key = computations[-1].keys[-1]
-
-    def result(metrics):
-        return {key: macro_recall(metrics[matrices_key][0.0])}
-
-    computations.append(metric_types.DerivedMetricComputation(keys=[key], result=result))
-    return computations
 
 
 class MacroAveragedRecall(metric_types.Metric):
@@ -69,6 +87,44 @@ class MacroAveragedRecall(metric_types.Metric):
 
 
 metric_types.register_metric(MacroAveragedRecall)
+
+
+def _confusion_at_confidence_thresholds(
+    thresholds: Optional[list] = None,
+    name: str = THRESHOLDS_METRIC,
+    eval_config: Optional[object] = None,
+    model_name: str = "",
+    output_name: str = "",
+    example_weighted: bool = False,
+) -> metric_types.MetricComputations:
+    return _from_confusion_matrices(
+        lambda matrices: matrices,
+        name,
+        thresholds or CONFIDENCE_THRESHOLDS,
+        # Not TFMA's own name for the matrices: TFMA keeps one computation per name, and the
+        # confusion plot's (and MacroAveragedRecall's) are at threshold 0 only.
+        "_confusion_matrices_at_confidence_thresholds",
+        eval_config,
+        model_name,
+        output_name,
+        example_weighted,
+    )
+
+
+class ConfusionMatricesAtThresholds(metric_types.Metric):
+    """TFMA's MultiClassConfusionMatrixAtThresholds, which cannot be used beside its confusion
+    plot: both name their matrices alike, and TFMA then computes only one threshold list. An image
+    whose top probability is below a threshold counts as unanswered (predicted class -1)."""
+
+    def __init__(self, thresholds: Optional[list] = None, name: str = THRESHOLDS_METRIC):
+        super().__init__(
+            metric_util.merge_per_key_computations(_confusion_at_confidence_thresholds),
+            thresholds=thresholds,
+            name=name,
+        )
+
+
+metric_types.register_metric(ConfusionMatricesAtThresholds)
 
 
 class _CrossEntropyCombiner(beam.CombineFn):
@@ -133,3 +189,52 @@ class SparseCategoricalCrossentropy(metric_types.Metric):
 
 
 metric_types.register_metric(SparseCategoricalCrossentropy)
+
+
+# Where TFMA's result holds the confusion matrices: the plot at threshold 0 (one matrix), and the
+# metric THRESHOLDS_METRIC at the confidence thresholds.
+_CONFUSION_PLOT = "multiClassConfusionMatrixAtThresholds"
+
+
+def evaluated_models(evaluation_uri: str) -> Tuple[str, Optional[str]]:
+    """(candidate model name, baseline model name or None) as the Evaluator named them."""
+    eval_config = eval_config_writer.load_eval_run(evaluation_uri)[0]
+    candidate = next(spec.name for spec in eval_config.model_specs if not spec.is_baseline)
+    baseline = next((spec.name for spec in eval_config.model_specs if spec.is_baseline), None)
+    return candidate, baseline
+
+
+def _matrix(entries) -> Dict[Tuple[int, int], float]:
+    # Proto JSON leaves out zero values: a missing class id is class 0.
+    return {
+        (e.get("actualClassId", 0), e.get("predictedClassId", 0)): e.get("numWeightedExamples", 0.0) for e in entries
+    }
+
+
+def _overall(evaluation_uri: str, model_name: Optional[str], plots: bool) -> Dict:
+    import tensorflow_model_analysis as tfma
+
+    result = tfma.load_eval_result(evaluation_uri, model_name=model_name or None)
+    for slice_key, values in result.plots if plots else result.slicing_metrics:
+        if slice_key == ():
+            return values[""][""]
+    raise ValueError(f"The evaluation in {evaluation_uri} has no overall slice.")
+
+
+def confusion_matrix(evaluation_uri: str, model_name: str) -> Dict[Tuple[int, int], float]:
+    """{(actual class, predicted class): examples} over the whole eval split, from TFMA's plot."""
+    plot = _overall(evaluation_uri, model_name, plots=True)[_CONFUSION_PLOT]
+    return _matrix(plot["matrices"][0].get("entries", []))
+
+
+def confusion_at_thresholds(evaluation_uri: str, model_name: str) -> Dict[float, Dict[Tuple[int, int], float]]:
+    """{threshold: {(actual, predicted or -1 when no class reaches it): examples}}, from TFMA's
+    matrices at confidence thresholds (ConfusionMatricesAtThresholds); empty for an evaluation
+    made without that metric."""
+    metric = _overall(evaluation_uri, model_name, plots=False).get(THRESHOLDS_METRIC)
+    if not metric:
+        return {}
+    return {
+        float(m.get("threshold", 0.0)): _matrix(m.get("entries", []))
+        for m in metric[_CONFUSION_PLOT]["matrices"]
+    }

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import base64
 import html
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
@@ -22,6 +22,12 @@ th,td{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:right} th{backgro
 td:first-child,th:first-child{text-align:left} table.text td,table.text th{text-align:left}
 .charts{display:flex;flex-wrap:wrap;gap:2rem}
 svg text{font-family:inherit;font-size:12px;fill:#1f2328}
+.gallery{display:flex;flex-wrap:wrap;gap:.8rem} figure{margin:0;font-size:.8rem;max-width:9.5rem}
+figure.class-card{max-width:8.4rem}
+.pair{display:flex;gap:2px;flex-wrap:wrap} figcaption{overflow-wrap:anywhere;color:#59636e}
+figcaption b{color:#1f2328} img.thumb{display:block;width:64px;height:64px;object-fit:contain;background:#f6f8fa}
+.noimg{display:inline-block;background:#f6f8fa;color:#59636e;font-size:.7rem}
+details summary{cursor:pointer;margin:.4rem 0}
 """
 
 BAR_COLOUR = "#0969da"
@@ -81,7 +87,7 @@ def bar_chart(
     width: int = 420,
 ) -> str:
     """A horizontal bar chart as inline SVG; the `highlight` label's bar is drawn in red."""
-    row, label_width, value_width, top = 22, 110, 90, 28
+    row, label_width, value_width, top = 22, 120, 90, 28
     plot_width = width - label_width - value_width
     largest = max(values, default=0) or 1
     height = top + row * len(labels) + 8
@@ -95,7 +101,8 @@ def bar_chart(
         bar = plot_width * value / largest
         colour = HIGHLIGHT_COLOUR if label == highlight else BAR_COLOUR
         parts.append(
-            f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end">{escape(label)}</text>'
+            f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end">{escape(short(label))}'
+            f"<title>{escape(label)}</title></text>"
             f'<rect x="{label_width}" y="{y + 3}" width="{bar:.1f}" height="{row - 6}" fill="{colour}">'
             f"<title>{escape(label)}: {escape(shown)}</title></rect>"
             f'<text x="{label_width + bar + 4:.1f}" y="{y + 15}">{escape(shown)}</text>'
@@ -104,22 +111,44 @@ def bar_chart(
     return "".join(parts)
 
 
+def short(label: str, limit: int = 16) -> str:
+    """`label`, cut to `limit` characters with an ellipsis (the full name goes in a <title>)."""
+    return label if len(label) <= limit else label[: limit - 1] + "\u2026"
+
+
 def heatmap(title: str, labels: Sequence[str], matrix: Sequence[Sequence[float]], row_title: str, column_title: str) -> str:
-    """A square grid as inline SVG; each cell is shaded by its share of its row and shows its count."""
-    cell, left, top = 34, 110, 60
+    """A square grid as inline SVG; each cell is shaded by its share of its row and shows its count.
+
+    Readable from 2 to 50+ classes: cells shrink to keep the grid about 700 px wide (12 to 34 px),
+    column labels stand vertical so each takes one cell's width, long labels are cut with an
+    ellipsis, and every label and cell carries its full text in a <title> (shown on hover).
+    Counts are written in cells wide enough for them; the <title> always has it.
+    """
     size = len(labels)
+    cell = max(12, min(34, 700 // max(size, 1)))
+    font = max(8, min(12, int(cell * 0.65)))
+    label_px = font * 0.75  # a wide character's width at this font size (DejaVu Sans: about 0.7)
+    longest = max((len(short(label)) for label in labels), default=1)
+    left = int(longest * label_px) + 12
+    top = int(longest * label_px) + 34
     width, height = left + cell * size + 10, top + cell * size + 30
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="{escape(title)}">'
-        f'<text x="0" y="14" style="font-weight:600">{escape(title)}</text>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="matrix" width="{width}" height="{height}" role="img" '
+        f'aria-label="{escape(title)}"><text x="0" y="14" style="font-weight:600">{escape(title)}</text>'
         f'<text x="{left}" y="30">{escape(column_title)} \u2192</text>'
     ]
     for j, label in enumerate(labels):
-        x = left + j * cell + cell / 2
-        parts.append(f'<text x="{x:.0f}" y="{top - 6}" text-anchor="middle" font-size="10">{escape(label[:6])}</text>')
+        x, y = left + j * cell + cell / 2 + font * 0.35, top - 6
+        parts.append(
+            f'<text class="column-label" x="{x:.1f}" y="{y}" transform="rotate(-90 {x:.1f} {y})" '
+            f'font-size="{font}"><title>{escape(label)}</title>{escape(short(label))}</text>'
+        )
     for i, (label, row) in enumerate(zip(labels, matrix)):
         y = top + i * cell
-        parts.append(f'<text x="{left - 6}" y="{y + cell / 2 + 4:.0f}" text-anchor="end">{escape(label)}</text>')
+        parts.append(
+            f'<text class="row-label" x="{left - 6}" y="{y + cell / 2 + font * 0.35:.1f}" text-anchor="end" '
+            f'font-size="{font}"><title>{escape(label)}</title>{escape(short(label))}</text>'
+        )
         total = sum(row) or 1
         for j, value in enumerate(row):
             share = value / total
@@ -129,10 +158,52 @@ def heatmap(title: str, labels: Sequence[str], matrix: Sequence[Sequence[float]]
                 f'fill-opacity="{0.08 + 0.92 * share if value else 0.03:.2f}"><title>{escape(label)} \u2192 '
                 f'{escape(labels[j])}: {value:g}</title></rect>'
             )
-            if value:
+            if value and cell >= 8 + 7 * len(f"{value:g}"):
                 parts.append(
                     f'<text x="{left + j * cell + cell / 2 - 1:.0f}" y="{y + cell / 2 + 4:.0f}" text-anchor="middle" '
-                    f'font-size="11">{value:g}</text>'
+                    f'font-size="{min(11, font)}" pointer-events="none">{value:g}</text>'
                 )
     parts.append(f'<text x="0" y="{height - 8}">rows: {escape(row_title)}</text></svg>')
+    return "".join(parts)
+
+
+def line_chart(
+    title: str,
+    series: Sequence[Sequence[Tuple[float, float]]],
+    x_label: str,
+    y_label: str,
+    width: int = 170,
+    height: int = 150,
+    colours: Sequence[str] = (BAR_COLOUR,),
+    diagonal: bool = False,
+) -> str:
+    """Lines through (x, y) points in [0, 1] x [0, 1] as inline SVG, with a frame, 0/0.5/1 ticks,
+    and with `diagonal` the line y = x (perfect calibration)."""
+    left, bottom, top, right = 30, 30, 20, 8
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def at(x: float, y: float) -> str:
+        return f"{left + x * plot_w:.1f},{top + (1 - y) * plot_h:.1f}"
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="{escape(title)}">'
+        f'<text x="0" y="13" font-size="11" style="font-weight:600">{escape(title)}</text>'
+        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#d0d7de"/>'
+    ]
+    for tick in (0.0, 0.5, 1.0):
+        x, y = at(tick, 0).split(",")[0], at(0, tick).split(",")[1]
+        parts.append(f'<text x="{x}" y="{top + plot_h + 12}" font-size="9" text-anchor="middle">{tick:g}</text>')
+        parts.append(f'<text x="{left - 3}" y="{float(y) + 3:.1f}" font-size="9" text-anchor="end">{tick:g}</text>')
+    parts.append(f'<text x="{left + plot_w / 2:.0f}" y="{height - 3}" font-size="10" text-anchor="middle">{escape(x_label)}</text>')
+    parts.append(
+        f'<text x="10" y="{top + plot_h / 2:.0f}" font-size="10" text-anchor="middle" '
+        f'transform="rotate(-90 10 {top + plot_h / 2:.0f})">{escape(y_label)}</text>'
+    )
+    if diagonal:
+        parts.append(f'<polyline points="{at(0, 0)} {at(1, 1)}" fill="none" stroke="#8c959f" stroke-dasharray="3 3"/>')
+    for points, colour in zip(series, list(colours) * len(series)):
+        if points:
+            path = " ".join(at(x, y) for x, y in points)
+            parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.6"/>')
+    parts.append("</svg>")
     return "".join(parts)

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 matplotlib.use("Agg")  # files only; no display is needed or wanted
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 CURVES_FILE = "training_curves.png"
 LEARNING_RATE_FILE = "learning_rate.png"
@@ -53,6 +54,7 @@ def plot_training(
     loss_ax.legend(loc="upper right", fontsize=8)
     for ax in (acc_ax, loss_ax):
         ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     fig.tight_layout()
     paths = [_save(fig, os.path.join(out_dir, CURVES_FILE))]
     if history.get("learning_rate"):
@@ -60,6 +62,7 @@ def plot_training(
         ax.plot(epochs, history["learning_rate"], marker="o", markersize=3, color="#1a7f37")
         ax.set(title="Learning rate", xlabel="epoch", yscale="log")
         ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         fig.tight_layout()
         paths.append(_save(fig, os.path.join(out_dir, LEARNING_RATE_FILE)))
     return paths

@@ -1,0 +1,171 @@
+"""Runs the exported model over the eval split and writes what it got wrong (no TFX here).
+
+The model is the SavedModel the Trainer exported (the one TFMA evaluated and the Pusher serves),
+through its own signatures: `serving_default` for the probabilities of every eval image,
+`serving_explain` for the heatmaps of the top losses. So the analysis needs nothing from the
+training code and works for every architecture.
+"""
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import tensorflow as tf
+
+from components import artifacts, features
+from components.error_analysis.analysis import Mistake, Mistakes, per_class_curves, reliability, threshold_table
+from components.error_analysis.options import AnalysisOptions
+from components.reporting.images import heatmap_overlay, thumbnail
+
+_FEATURES = {
+    features.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string),
+    features.LABEL_KEY: tf.io.FixedLenFeature([], tf.int64),
+    features.PATH_KEY: tf.io.FixedLenFeature([], tf.string, default_value=""),
+}
+
+
+@dataclasses.dataclass
+class Predictions:
+    """Labels and probabilities of the whole eval split (4 bytes x classes per image), and the mistakes."""
+
+    labels: np.ndarray
+    probabilities: np.ndarray
+    mistakes: Mistakes
+
+
+BATCH_SIZE = 64
+
+
+def predict_split(model, file_pattern: str, options: AnalysisOptions) -> Predictions:
+    """Streams the split's tf.Examples through the model's serving signature, a batch at a time."""
+    files = tf.io.gfile.glob(file_pattern)
+    if not files:
+        raise FileNotFoundError(f"No examples match {file_pattern}.")
+    serve = model.signatures[features.SERVING_SIGNATURE]
+    mistakes = Mistakes(options.top_losses, options.images_per_pair, shrink=thumbnail)
+    labels, probabilities = [], []
+    records = tf.data.TFRecordDataset(files, compression_type="GZIP").batch(BATCH_SIZE)
+    for serialized in records:
+        parsed = tf.io.parse_example(serialized, _FEATURES)
+        probs = serve(examples=serialized)[features.PROBABILITIES_OUTPUT].numpy()
+        batch_labels = parsed[features.LABEL_KEY].numpy()
+        paths = [p.decode("utf-8", "replace") for p in parsed[features.PATH_KEY].numpy()]
+        mistakes.add(batch_labels, probs, paths, list(parsed[features.IMAGE_KEY].numpy()))
+        labels.append(batch_labels)
+        probabilities.append(probs.astype(np.float32))
+    return Predictions(np.concatenate(labels), np.concatenate(probabilities), mistakes)
+
+
+def explain(model, images: Sequence[bytes], batch_size: int = 16) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """(pixels the model saw, Grad-CAM heatmap) per image, from the model's `serving_explain`."""
+    signature = model.signatures.get(features.EXPLAIN_SIGNATURE)
+    if signature is None:
+        return [(None, None)] * len(images)
+    explained = []
+    for start in range(0, len(images), batch_size):
+        out = signature(image_bytes=tf.constant(list(images[start : start + batch_size])))
+        explained += list(zip(out[features.PIXELS_OUTPUT].numpy(), out[features.HEATMAP_OUTPUT].numpy()))
+    return explained
+
+
+class _ImageWriter:
+    """Writes JPEGs into the artifact's images/ folder; returns their names relative to it."""
+
+    def __init__(self, out_dir: str):
+        self.out_dir = out_dir
+        tf.io.gfile.makedirs(posixpath.join(out_dir, artifacts.ERROR_IMAGES_DIR))
+
+    def __call__(self, name: str, jpeg: Optional[bytes]) -> Optional[str]:
+        if not jpeg:
+            return None
+        relative = posixpath.join(artifacts.ERROR_IMAGES_DIR, name)
+        with tf.io.gfile.GFile(posixpath.join(self.out_dir, relative), "wb") as f:
+            f.write(jpeg)
+        return relative
+
+
+def _mistake_record(mistake: Mistake, class_names: Sequence[str]) -> Dict:
+    return {
+        "path": mistake.path,
+        "actual": class_names[mistake.actual],
+        "predicted": class_names[mistake.predicted],
+        "confidence": mistake.confidence,
+        "loss": mistake.loss,
+    }
+
+
+def analyze_errors(
+    model,
+    file_pattern: str,
+    class_names: Sequence[str],
+    out_dir: str,
+    options: AnalysisOptions,
+    thresholds: Optional[Dict[float, Dict[Tuple[int, int], float]]] = None,
+) -> Dict:
+    """The error analysis of the eval split by the exported `model`; its JPEGs go into `out_dir`."""
+    return summarize(
+        predict_split(model, file_pattern, options),
+        lambda images: explain(model, images),
+        class_names,
+        out_dir,
+        options,
+        thresholds,
+    )
+
+
+Explain = Callable[[Sequence[bytes]], List[Tuple[Optional[np.ndarray], Optional[np.ndarray]]]]
+
+
+def summarize(
+    predictions: Predictions,
+    explain_images: Explain,
+    class_names: Sequence[str],
+    out_dir: str,
+    options: AnalysisOptions,
+    thresholds: Optional[Dict[float, Dict[Tuple[int, int], float]]] = None,
+) -> Dict:
+    """error_analysis.json's content from the predictions; `explain_images` gives (pixels,
+    heatmap) per top-loss image. The thumbnails and heatmaps are written into `out_dir`."""
+    write = _ImageWriter(out_dir)
+    top = predictions.mistakes.top_losses()
+    top_losses = []
+    for i, (mistake, (pixels, heatmap)) in enumerate(zip(top, explain_images([m.image for m in top]))):
+        overlay = None if heatmap is None else heatmap_overlay(pixels, heatmap)
+        top_losses.append(
+            {
+                **_mistake_record(mistake, class_names),
+                "thumbnail": write(f"top_loss_{i:03d}.jpg", thumbnail(mistake.image)),
+                "heatmap": write(f"top_loss_{i:03d}_heatmap.jpg", overlay),
+            }
+        )
+    confused = []
+    for (actual, predicted), count, examples in predictions.mistakes.most_confused(options.confused_pairs):
+        confused.append(
+            {
+                "actual": class_names[actual],
+                "predicted": class_names[predicted],
+                "count": count,
+                "examples": [
+                    {**_mistake_record(m, class_names), "thumbnail": write(f"pair_{actual}_{predicted}_{j}.jpg", m.image)}
+                    for j, m in enumerate(examples)
+                ],
+            }
+        )
+    curves = per_class_curves(predictions.labels, predictions.probabilities, class_names)
+    precisions = [c["average_precision"] for c in curves.values() if c["average_precision"] is not None]
+    calibration = reliability(predictions.labels, predictions.probabilities)
+    return {
+        "class_names": list(class_names),
+        "images": int(predictions.labels.size),
+        "mistakes": int(sum(predictions.mistakes.counts.values())),
+        "top_losses": top_losses,
+        "most_confused": confused,
+        "average_precision": {name: c["average_precision"] for name, c in curves.items()},
+        "mean_average_precision": float(np.mean(precisions)) if precisions else None,
+        "pr_curves": {name: c["curve"] for name, c in curves.items()},
+        "calibration": calibration,
+        "expected_calibration_error": calibration["expected_calibration_error"],
+        "thresholds": threshold_table(thresholds, class_names) if thresholds else [],
+    }
