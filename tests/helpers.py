@@ -96,6 +96,17 @@ def chromium() -> str:
     return found
 
 
+def eval_examples(output_dir):
+    """The serialized tf.Examples of a run's eval split, as ExampleGen wrote them."""
+    import glob
+
+    import tensorflow as tf
+
+    pattern = os.path.join(str(output_dir), "pipeline_root", "ImageExampleGen", "examples", "*", "Split-eval", "*")
+    records = tf.data.TFRecordDataset(glob.glob(pattern), compression_type="GZIP")
+    return [r.numpy() for r in records]
+
+
 def run_pipeline(data_dir, output_dir, *flags):
     """Runs `run_local.py` as a user does; returns (run_summary.json, stdout). Fails on a non-zero exit."""
     result = subprocess.run(

@@ -20,8 +20,9 @@ def test_defaults_run_on_the_sample():
 
 
 def test_flags_reach_the_config():
-    cfg = parse("--epochs", "3", "--image-size", "64", "--batch-size", "8", "--learning-rate", "0", "--no-cache")
+    cfg = parse("--epochs", "3", "--image-size", "64", "--batch-size", "8", "--learning-rate", "0", "--no-cache", "--top-losses", "0")
     assert (cfg.training.epochs, cfg.image.image_size, cfg.training.batch_size) == (3, 64, 8)
+    assert cfg.analysis.top_losses == 0 and cfg.analysis.confused_pairs == 10
     assert cfg.training.learning_rate == 0.0 and not cfg.runtime.enable_cache
 
 
@@ -38,6 +39,7 @@ def test_flags_reach_the_config():
         (["--max-regression", "-1"], "--max-regression -1"),
         (["--dropout", "1"], "--dropout 1"),
         (["--tune-trials", "0"], "--tune-trials 0"),
+        (["--top-losses", "500"], "--top-losses 500"),
         (["--pretrained-weights", "imagenet"], "--pretrained-weights is for a backbone architecture"),
     ],
 )

@@ -176,3 +176,21 @@ def test_grad_cam_finds_a_feature_map_in_every_architecture():
         heatmaps, probabilities = Explainer(model)(tf.zeros((2, 64, 64, 3), tf.uint8))
         assert heatmaps.shape == (2, 64, 64)
         np.testing.assert_allclose(probabilities.numpy(), model(tf.zeros((2, 64, 64, 3), tf.uint8), training=False).numpy(), rtol=1e-5)
+
+
+def test_predict_explain_names_a_model_exported_before_heatmaps(tmp_path, capsys):
+    from components import features
+    from helpers import write_image
+    from pipeline import predict
+
+    module = tf.Module()
+    module.serve = tf.function(
+        lambda image_bytes: {"probabilities": tf.zeros([tf.shape(image_bytes)[0], 2])},
+        input_signature=[tf.TensorSpec([None], tf.string)],
+    )
+    tf.saved_model.save(module, str(tmp_path / "old"), signatures={features.IMAGE_SIGNATURE: module.serve})
+    image = write_image(tmp_path / "cat.png")
+    assert predict.main(["--model", str(tmp_path / "old"), "--explain", str(image)]) == 2
+    error = capsys.readouterr().err
+    assert "has no serving_explain signature" in error and "run the pipeline again" in error
+    assert not (tmp_path / "explanations").exists()

@@ -10,16 +10,10 @@ import pytest
 import tensorflow as tf
 
 from components import features
-from helpers import PIPELINE_NODES, RUN_LOCAL, run_pipeline
+from helpers import PIPELINE_NODES, RUN_LOCAL, eval_examples, run_pipeline
 from pipeline.config import REPO_ROOT
 
 SHOW_RUN = str(REPO_ROOT / "pipeline" / "show_run.py")
-
-
-def eval_examples(output_dir):
-    pattern = os.path.join(str(output_dir), "pipeline_root", "ImageExampleGen", "examples", "*", "Split-eval", "*")
-    records = tf.data.TFRecordDataset(glob.glob(pattern), compression_type="GZIP")
-    return [r.numpy() for r in records]
 
 
 @pytest.mark.e2e

@@ -236,6 +236,15 @@ def test_exported_model_classifies_raw_images_through_both_signatures(tmp_path, 
     by_image = loaded.signatures[features.IMAGE_SIGNATURE](image_bytes=tf.constant(images))
     assert [n.decode() for n in by_image["class_name"].numpy()] == ["dark", "bright"]
     assert list(by_image["class_index"].numpy()) == [0, 1]
+    # The explaining signature answers the same and adds where the model looked, on what it saw.
+    explained = loaded.signatures[features.EXPLAIN_SIGNATURE](image_bytes=tf.constant(images))
+    np.testing.assert_allclose(
+        explained[features.PROBABILITIES_OUTPUT].numpy(), by_image[features.PROBABILITIES_OUTPUT].numpy(), rtol=1e-5
+    )
+    heatmaps, pixels = explained[features.HEATMAP_OUTPUT].numpy(), explained[features.PIXELS_OUTPUT].numpy()
+    assert heatmaps.shape == (2, SIZE, SIZE) and 0 <= heatmaps.min() and heatmaps.max() <= 1
+    assert pixels.dtype == np.uint8 and pixels.shape == (2, SIZE, SIZE, 3)
+    assert pixels[0].max() <= 10 and pixels[1].min() >= 250  # the dark and the bright image, decoded
 
     examples = [
         tf.train.Example(
@@ -263,6 +272,7 @@ def test_exported_model_classifies_raw_images_through_both_signatures(tmp_path, 
     shown = saved_model_cli("show", "--dir", export_dir, "--all")
     assert f"signature_def['{features.SERVING_SIGNATURE}']" in shown
     assert f"signature_def['{features.IMAGE_SIGNATURE}']" in shown
+    assert f"signature_def['{features.EXPLAIN_SIGNATURE}']" in shown
     np.save(tmp_path / "images.npy", np.array([png(250)]))
     ran = saved_model_cli(
         "run", "--dir", export_dir, "--tag_set", "serve", "--signature_def", features.IMAGE_SIGNATURE,
