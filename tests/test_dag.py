@@ -54,6 +54,7 @@ def test_every_component_gets_back_the_options_the_config_gave_it(tmp_path):
     from components.image_example_gen.ingestion import IngestionLimits
     from components.label_balance.balance import BalanceOptions
     from components.promotion_gate.gate import GateThresholds
+    from components.error_analysis.options import AnalysisOptions
     from components.trainer.options import TrainingOptions
     from components.trainer.plan import TRAINING_KEY, TUNING_KEY
     from components.transform.options import ImageOptions
@@ -71,6 +72,7 @@ def test_every_component_gets_back_the_options_the_config_gave_it(tmp_path):
         tuning=TuningOptions(tune=True, tune_trials=3, tune_epochs=2, reuse_tuning=False),
         balance=BalanceOptions(imbalance_ratio=3.0, severe_ratio=4.0, imbalance_strategy="oversample", fail_on_imbalance=True),
         gate=GateThresholds(majority_margin=0.1, chance_margin=0.2, max_regression=0.3),
+        analysis=AnalysisOptions(top_losses=5, confused_pairs=4, images_per_pair=2),
         runtime=RuntimeConfig(output_dir=str(tmp_path)),
     )
     nodes = {node.id: node.exec_properties for node in dag.create_pipeline(config).components}
@@ -83,6 +85,7 @@ def test_every_component_gets_back_the_options_the_config_gave_it(tmp_path):
         assert TuningOptions.from_custom_config(custom_config[TUNING_KEY]) == config.tuning
     assert BalanceOptions(**{k: nodes[dag.LABEL_BALANCE][k] for k in config.balance.parameters()}) == config.balance
     assert GateThresholds(**{k: nodes[dag.PROMOTION_GATE][k] for k in config.gate.parameters()}) == config.gate
+    assert AnalysisOptions(**{k: nodes[dag.ERROR_ANALYSIS][k] for k in config.analysis.parameters()}) == config.analysis
 
 
 def test_options_from_another_version_are_refused_not_dropped():
