@@ -111,7 +111,7 @@ def _calibration(errors: Dict) -> str:
         return ""
     points = [(b["confidence"], b["accuracy"]) for b in bins]
     chart = html.line_chart(
-        "Reliability", [points], "confidence", "accuracy", width=240, height=220, colours=("#bf3989",), diagonal=True
+        "Reliability", [points], "confidence", "accuracy", width=240, height=220, colours=("#bf3989",), diagonal=True, markers=True
     )
     confident = sum(b["images"] * (b["confidence"] - b["accuracy"]) for b in bins)
     direction = "over-confident (it is right less often than it says)" if confident > 0 else "under-confident"

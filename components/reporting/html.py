@@ -176,10 +176,11 @@ def line_chart(
     height: int = 150,
     colours: Sequence[str] = (BAR_COLOUR,),
     diagonal: bool = False,
+    markers: bool = False,
 ) -> str:
     """Lines through (x, y) points in [0, 1] x [0, 1] as inline SVG, with a frame, 0/0.5/1 ticks,
-    and with `diagonal` the line y = x (perfect calibration)."""
-    left, bottom, top, right = 30, 30, 20, 8
+    with `diagonal` the line y = x (perfect calibration), with `markers` a dot on each point."""
+    left, bottom, top, right = 38, 30, 20, 8
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def at(x: float, y: float) -> str:
@@ -205,5 +206,9 @@ def line_chart(
         if points:
             path = " ".join(at(x, y) for x, y in points)
             parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.6"/>')
+            if markers:
+                for x, y in points:
+                    cx, cy = at(x, y).split(",")
+                    parts.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{colour}"><title>{x:.2f}, {y:.2f}</title></circle>')
     parts.append("</svg>")
     return "".join(parts)
