@@ -11,6 +11,12 @@ PATH_KEY = "image_path"  # path relative to the data dir, '/'-separated
 IMAGE_FORMAT_KEY = "image_format"  # png, jpeg, gif or bmp, from the file's header
 IMAGE_WIDTH_KEY = "image_width"  # pixels, from the file's header
 IMAGE_HEIGHT_KEY = "image_height"
+# Fingerprints and measures of the decoded image (image_example_gen/fingerprints.py).
+PIXEL_HASH_KEY = "pixel_hash"  # SHA-256 of the decoded pixels, hex: equal for the same picture
+PERCEPTUAL_HASH_KEY = "perceptual_hash"  # 64-bit DCT hash: a few bits apart for near copies
+BRIGHTNESS_KEY = "brightness"  # mean luminance in [0, 1]
+CONTRAST_KEY = "contrast"  # standard deviation of the luminance in [0, 1]
+SHARPNESS_KEY = "sharpness"  # variance of the Laplacian of the luminance: low is blurry or flat
 
 # Transformed features produced by the Transform component.
 # float32 [height, width, channels] in [0, 1] from the graph; rounded to uint8 pixels for the model

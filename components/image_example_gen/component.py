@@ -15,13 +15,19 @@ from components.image_example_gen.ingestion import IngestionLimits
 from components.image_example_gen.layout import detect_layout
 
 
+# What the examples hold; a new value re-runs ExampleGen over data an older version ingested
+# (2: the fingerprint features).
+EXAMPLES_VERSION = 2
+
+
 class _ImageFolderInputProcessor(input_processor.FileBasedInputProcessor):
     """Adds the image listing's fingerprint to TFX's, so renamed files and class folders re-run
-    ExampleGen instead of being served stale from the cache."""
+    ExampleGen instead of being served stale from the cache, and the examples' version, so that
+    examples without newer features are not either."""
 
     def get_input_fingerprint(self, span: int, version: Optional[int]) -> Optional[str]:
         listing = inventory.fingerprint(detect_layout(self._input_base_uri))
-        return f"{super().get_input_fingerprint(span, version)},images:{listing}"
+        return f"{super().get_input_fingerprint(span, version)},images:{listing},examples:{EXAMPLES_VERSION}"
 
 
 class _ImageFolderDriver(driver.FileBasedDriver):

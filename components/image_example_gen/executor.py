@@ -48,6 +48,10 @@ def _int_feature(value: int) -> tf.train.Feature:
     return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
 
 
+def _float_feature(value: float) -> tf.train.Feature:
+    return tf.train.Feature(float_list=tf.train.FloatList(value=[value]))
+
+
 def limits_config(limits: IngestionLimits) -> example_gen_pb2.CustomConfig:
     """ExampleGen's `custom_config` carrying `limits`, as JSON (a protobuf Struct would turn the
     pixel count into a double)."""
@@ -104,6 +108,11 @@ class _ReadImage(beam.DoFn):
                     features.IMAGE_FORMAT_KEY: _bytes_feature(found.image_format.encode("ascii")),
                     features.IMAGE_WIDTH_KEY: _int_feature(found.width),
                     features.IMAGE_HEIGHT_KEY: _int_feature(found.height),
+                    features.PIXEL_HASH_KEY: _bytes_feature(found.fingerprint.pixel_hash.encode("ascii")),
+                    features.PERCEPTUAL_HASH_KEY: _int_feature(found.fingerprint.perceptual_hash),
+                    features.BRIGHTNESS_KEY: _float_feature(found.fingerprint.brightness),
+                    features.CONTRAST_KEY: _float_feature(found.fingerprint.contrast),
+                    features.SHARPNESS_KEY: _float_feature(found.fingerprint.sharpness),
                 }
             )
         )

@@ -1,5 +1,7 @@
 """Per-file checks, and the account of one ingestion: every file seen, ingested or rejected.
 
+An ingested file also gets its fingerprint (`fingerprints.py`), from the pixels the check decoded.
+
 `inspect` decides whether one file's bytes become an example. A file is rejected when it is empty,
 is not an image at all, is an image format the model cannot read (TIFF, WebP, ICO, ...), has more
 pixels than `max_image_pixels` (a decompression bomb, or far more than a classifier needs), or
@@ -20,6 +22,7 @@ import io
 import re
 from typing import Dict, List, Optional, Tuple
 
+from components.image_example_gen.fingerprints import Fingerprint, fingerprint
 from components.options import require
 
 SUPPORTED_FORMATS = ("PNG", "JPEG", "GIF", "BMP")
@@ -56,6 +59,7 @@ class Inspection:
     width: int = 0
     height: int = 0
     notes: Tuple[str, ...] = ()  # what decoding will change, for an ingested file
+    fingerprint: Optional[Fingerprint] = None  # of the decoded pixels, for an ingested file
 
 
 def _error_message(error: Exception) -> str:
@@ -111,13 +115,15 @@ def inspect(image_bytes: bytes, max_image_pixels: int = IngestionLimits.max_imag
     from components.transform.preprocessing import decode_rgb
 
     try:
-        decode_rgb(tf.constant(image_bytes))
+        pixels = decode_rgb(tf.constant(image_bytes)).numpy()
     except tf.errors.OpError as error:
         return Inspection(
             reason=f"cannot be decoded ({_error_message(error)}): the file is truncated or corrupt, or a "
             f"{image_format} variant TensorFlow does not read; save it again as 8-bit PNG or JPEG"
         )
-    return Inspection(image_format=image_format.lower(), width=width, height=height, notes=notes)
+    return Inspection(
+        image_format=image_format.lower(), width=width, height=height, notes=notes, fingerprint=fingerprint(pixels)
+    )
 
 
 @dataclasses.dataclass
