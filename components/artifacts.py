@@ -32,6 +32,8 @@ HISTORY_FILE = "history.json"
 HISTORY_CSV_FILE = "history.csv"
 TRAINING_FILE = "training.json"  # the training summary: best epoch, findings, plots
 TRIALS_FILE = "trials.json"  # the Tuner's trials: values, objective, time, the best marked
+# DataQualityReport (DataQuality): the findings, and thumbnails of what the data report shows.
+DATA_QUALITY_FILE = "data_quality.json"
 # ErrorAnalysis (ErrorAnalysis): the summary, and its JPEGs in images/.
 ERROR_ANALYSIS_FILE = "error_analysis.json"
 ERROR_IMAGES_DIR = "images"
@@ -57,6 +59,12 @@ class LabelBalanceReport(Artifact):
 
     # <namespace>.<Name>: the form Kubeflow Pipelines v2 and Vertex AI require of custom artifact types.
     TYPE_NAME = "image_pipeline.LabelBalanceReport"
+
+
+class DataQualityReport(Artifact):
+    """data_quality.json (duplicates, conflicting labels, leaks, outliers) and its thumbnails."""
+
+    TYPE_NAME = "image_pipeline.DataQualityReport"
 
 
 class ErrorAnalysis(Artifact):

@@ -13,6 +13,7 @@ from typing import Callable, Type, TypeVar
 from components.image_example_gen.ingestion import IngestionLimits
 from components.label_balance.balance import IMBALANCE_STRATEGIES, BalanceOptions
 from components.options import OptionError
+from components.data_quality.checks import QualityOptions
 from components.error_analysis.options import AnalysisOptions
 from components.promotion_gate.gate import GateThresholds
 from components.trainer.options import ARCHITECTURES, CHECKPOINT_METRICS, FLIP_MODES, TrainingOptions
@@ -69,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the flags every runner shares; defaults come from the options dataclasses."""
     data, ingestion, image, training = DataConfig(), IngestionLimits(), ImageOptions(), TrainingOptions()
     balance, gate, runtime, tuning = BalanceOptions(), GateThresholds(), RuntimeConfig(), TuningOptions()
-    analysis = AnalysisOptions()
+    analysis, quality = AnalysisOptions(), QualityOptions()
     group = parser.add_argument_group("data")
     _add(
         group, data, "data_dir",
@@ -187,6 +188,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "largest drop of accuracy or balanced accuracy tolerated against the last blessed model "
         "(default: %(default)s)",
     )  # fmt: skip
+    group = parser.add_argument_group("data quality (duplicates, leaks, odd images)")
+    _add(
+        group, quality, "near_constant_contrast",
+        "an image whose luminance standard deviation (0-1) is below this is near-constant (default: %(default)s)",
+    )  # fmt: skip
+    _add(group, quality, "max_aspect_ratio", "longer / shorter side above which an image is odd (default: %(default)s)")
+    _add(
+        group, quality, "blur_fraction",
+        "an image whose sharpness is below this share of its class's median is called blurry (default: %(default)s)",
+    )  # fmt: skip
     group = parser.add_argument_group("error analysis (the report's images of mistakes)")
     _add(group, analysis, "top_losses", "eval images with the highest loss shown, with heatmaps (default: %(default)s)")
     _add(group, analysis, "confused_pairs", "most frequent (actual, predicted) pairs shown (default: %(default)s)")
@@ -236,6 +247,7 @@ def from_args(args: argparse.Namespace, setup_file: str = str(SETUP_FILE), **run
             balance=_from_flags(BalanceOptions, args),
             gate=_from_flags(GateThresholds, args),
             analysis=_from_flags(AnalysisOptions, args),
+            quality=_from_flags(QualityOptions, args),
             runtime=RuntimeConfig(
                 output_dir=args.output_dir,
                 pipeline_name=args.pipeline_name,

@@ -14,6 +14,7 @@ from typing import Optional, Tuple
 from components.image_example_gen.ingestion import IngestionLimits
 from components.label_balance.balance import BalanceOptions
 from components.options import require
+from components.data_quality.checks import QualityOptions
 from components.error_analysis.options import AnalysisOptions
 from components.promotion_gate.gate import GateThresholds
 from components.trainer.options import TrainingOptions
@@ -103,6 +104,7 @@ class PipelineConfig:
     balance: BalanceOptions = dataclasses.field(default_factory=BalanceOptions)
     gate: GateThresholds = dataclasses.field(default_factory=GateThresholds)
     analysis: AnalysisOptions = dataclasses.field(default_factory=AnalysisOptions)
+    quality: QualityOptions = dataclasses.field(default_factory=QualityOptions)
     runtime: RuntimeConfig = dataclasses.field(default_factory=RuntimeConfig)
 
     def __post_init__(self):

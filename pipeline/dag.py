@@ -23,6 +23,7 @@ from tfx.proto import pusher_pb2
 from tfx.types import Channel, standard_artifacts
 
 from components import features
+from components.data_quality.component import DataQuality
 from components.error_analysis.component import ErrorAnalysis
 from components.image_example_gen.component import image_example_gen
 from components.label_balance.component import LabelBalance
@@ -47,6 +48,7 @@ EXAMPLE_GEN = "ImageExampleGen"
 SCHEMA_GEN = "ImportSchemaGen"
 STATISTICS_GEN = "StatisticsGen"
 EXAMPLE_VALIDATOR = "ExampleValidator"
+DATA_QUALITY = "DataQuality"
 LABEL_BALANCE = "LabelBalance"
 TRANSFORM = "Transform"
 TUNER = "Tuner"
@@ -142,8 +144,12 @@ def create_pipeline(
     example_validator = ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     ).with_id(EXAMPLE_VALIDATOR)
+    data_quality = DataQuality(examples=example_gen.outputs["examples"], **config.quality.parameters()).with_id(
+        DATA_QUALITY
+    )
     label_balance = LabelBalance(
         examples=example_gen.outputs["examples"],
+        quality=data_quality.outputs["quality"],
         statistics=statistics_gen.outputs["statistics"],
         schema=schema_gen.outputs["schema"],
         anomalies=example_validator.outputs["anomalies"],
@@ -236,6 +242,7 @@ def create_pipeline(
         schema_gen,
         statistics_gen,
         example_validator,
+        data_quality,
         label_balance,
         transform,
         *tuning_nodes,

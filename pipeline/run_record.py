@@ -120,6 +120,8 @@ class RunArtifacts:
     errors: Optional[Dict] = None  # the ErrorAnalysis step's error_analysis.json
     errors_uri: Optional[str] = None  # its artifact folder, where the JPEGs it names are
     balance_uri: Optional[str] = None  # LabelBalance's artifact folder: the gallery's JPEGs
+    quality: Optional[Dict] = None  # the DataQuality step's data_quality.json
+    quality_uri: Optional[str] = None  # its artifact folder: the thumbnails it names
 
 
 def collect(record: RunRecord) -> RunArtifacts:
@@ -134,7 +136,10 @@ def collect(record: RunRecord) -> RunArtifacts:
     examples = record.artifact(dag.EXAMPLE_GEN, "examples")
     tuner_results = record.artifact(dag.TUNER, "tuner_results")
     errors = record.artifact(dag.ERROR_ANALYSIS, "analysis")
+    quality = record.artifact(dag.DATA_QUALITY, "quality")
     return RunArtifacts(
+        quality=artifacts.read_json_if_present(quality.uri, artifacts.DATA_QUALITY_FILE) if quality else None,
+        quality_uri=quality.uri if quality else None,
         errors=artifacts.read_json_if_present(errors.uri, artifacts.ERROR_ANALYSIS_FILE) if errors else None,
         errors_uri=errors.uri if errors else None,
         balance_uri=balance.uri if balance else None,

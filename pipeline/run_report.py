@@ -16,8 +16,13 @@ def render_run_report(summary: dict, artifacts: RunArtifacts, summary_path: str)
     outcome = html.GOOD if summary["pushed_model"] else html.BAD
     sections = [html.section("Outcome", html.verdict_box(outcome, describe(summary, summary_path)))]
     if artifacts.balance:
-        balance_uri = artifacts.balance_uri
-        sections += data_sections(artifacts.balance, lambda name: read_bytes_if_present(balance_uri, name))
+        balance_uri, quality_uri = artifacts.balance_uri, artifacts.quality_uri
+        sections += data_sections(
+            artifacts.balance,
+            lambda name: read_bytes_if_present(balance_uri, name),
+            quality=artifacts.quality,
+            read_quality=lambda name: read_bytes_if_present(quality_uri, name),
+        )
     if artifacts.trials:
         sections.append(tuning_section(artifacts.trials))
     if artifacts.training:

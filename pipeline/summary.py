@@ -76,6 +76,7 @@ def build_summary(
             **_error_fields(artifacts.errors, artifacts.errors_uri),
         },
         "ingestion": artifacts.ingestion,
+        "data_quality": _quality_fields(artifacts.quality),
         "balance": balance_summary,
         "training": training,
         "tuning": {"trials": artifacts.trials} if artifacts.trials else None,
@@ -97,6 +98,26 @@ def _gate_fields(decision: Optional[Dict]) -> Dict:
         "majority_baseline": decision["majority_baseline"],
         "baseline_model": decision["baseline_model"],
         "reasons": decision["reasons"],
+    }
+
+
+def _quality_fields(quality: Optional[Dict]) -> Optional[Dict]:
+    """The DataQuality step's findings: groups as lists of paths, outliers with their measure."""
+    if quality is None:
+        return None
+
+    def paths(groups):
+        return [[image["path"] for image in group["images"]] for group in groups]
+
+    return {
+        "exact_duplicates": paths(quality["exact_duplicates"]),
+        "near_duplicates": quality["near_duplicates"],
+        "conflicting_labels": paths(quality["conflicting_labels"]),
+        "train_eval_leaks": paths(quality["train_eval_leaks"]),
+        "leaked_eval_images": quality["leaked_eval_images"],
+        "outliers": [{k: o[k] for k in ("path", "kind", "value")} for o in quality["outliers"]],
+        "counts": quality["counts"],
+        "findings": quality["findings"],
     }
 
 
@@ -156,6 +177,11 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
         if rejected:
             outcome = f"{rejected} rejected ({account['rejected_fraction']:.1%}), each listed with its reason in the reports."
         lines.append(f"Ingested {account['ingested']} of {account['files_seen']} files; {outcome}")
+    quality = summary.get("data_quality")
+    if quality:
+        lines += [f"Data quality: {line}" for line in quality["findings"]] or [
+            "Data quality: no exact duplicates, conflicting labels, train/eval leaks or odd images."
+        ]
     balance = summary.get("balance")
     if balance:
         lines.append(balance["findings"][0])
@@ -197,6 +223,9 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
                 f" (always answering '{evaluation['majority_class']}' would score "
                 f"{evaluation['majority_fraction']:.3f})"
             )
+        leaked = (quality or {}).get("leaked_eval_images")
+        if leaked:
+            line += f"; overstated: {len(leaked)} eval image{'s are' if len(leaked) > 1 else ' is'} also in train"
         lines.append(line + ".")
     lines += _mistake_lines(evaluation)
     if summary["pushed_model"]:

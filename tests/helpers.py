@@ -19,6 +19,7 @@ PIPELINE_NODES = {
     "ImportSchemaGen",
     "StatisticsGen",
     "ExampleValidator",
+    "DataQuality",  # exact duplicates, conflicting labels, train/eval leaks, odd images
     "LabelBalance",
     "Transform",
     "LatestTuningResolver",  # the latest earlier tuning, for the Trainer to reuse (local runs only)

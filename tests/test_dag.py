@@ -17,7 +17,8 @@ def test_the_dag_is_built_without_reading_the_data_and_can_stop_after_a_node(tmp
     assert [c.id for c in dag.create_pipeline(config).components][0] == dag.EXAMPLE_GEN
     data_steps = dag.create_pipeline(config, last_component=dag.TRANSFORM).components
     assert {c.id for c in data_steps} == {
-        "ImageExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator", "LabelBalance", "Transform",
+        "ImageExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator", "DataQuality", "LabelBalance",
+        "Transform",
     }  # fmt: skip
     with pytest.raises(ValueError, match="No component 'Nope'"):
         dag.create_pipeline(config, last_component="Nope")
@@ -54,6 +55,7 @@ def test_every_component_gets_back_the_options_the_config_gave_it(tmp_path):
     from components.image_example_gen.ingestion import IngestionLimits
     from components.label_balance.balance import BalanceOptions
     from components.promotion_gate.gate import GateThresholds
+    from components.data_quality.checks import QualityOptions
     from components.error_analysis.options import AnalysisOptions
     from components.trainer.options import TrainingOptions
     from components.trainer.plan import TRAINING_KEY, TUNING_KEY
@@ -73,6 +75,7 @@ def test_every_component_gets_back_the_options_the_config_gave_it(tmp_path):
         balance=BalanceOptions(imbalance_ratio=3.0, severe_ratio=4.0, imbalance_strategy="oversample", fail_on_imbalance=True),
         gate=GateThresholds(majority_margin=0.1, chance_margin=0.2, max_regression=0.3),
         analysis=AnalysisOptions(top_losses=5, confused_pairs=4, images_per_pair=2),
+        quality=QualityOptions(near_constant_contrast=0.05, max_aspect_ratio=3.0, blur_fraction=0.1),
         runtime=RuntimeConfig(output_dir=str(tmp_path)),
     )
     nodes = {node.id: node.exec_properties for node in dag.create_pipeline(config).components}
@@ -86,6 +89,7 @@ def test_every_component_gets_back_the_options_the_config_gave_it(tmp_path):
     assert BalanceOptions(**{k: nodes[dag.LABEL_BALANCE][k] for k in config.balance.parameters()}) == config.balance
     assert GateThresholds(**{k: nodes[dag.PROMOTION_GATE][k] for k in config.gate.parameters()}) == config.gate
     assert AnalysisOptions(**{k: nodes[dag.ERROR_ANALYSIS][k] for k in config.analysis.parameters()}) == config.analysis
+    assert QualityOptions(**{k: nodes[dag.DATA_QUALITY][k] for k in config.quality.parameters()}) == config.quality
 
 
 def test_options_from_another_version_are_refused_not_dropped():

@@ -52,6 +52,7 @@ def _check_label_is_categorical(schema_uri: str) -> None:
 @component
 def LabelBalance(
     examples: InputArtifact[standard_artifacts.Examples],
+    quality: InputArtifact[artifacts.DataQualityReport],
     statistics: InputArtifact[standard_artifacts.ExampleStatistics],
     schema: InputArtifact[standard_artifacts.Schema],
     anomalies: InputArtifact[standard_artifacts.ExampleAnomalies],
@@ -65,7 +66,8 @@ def LabelBalance(
 ) -> None:
     """Measures class balance per split from TFDV statistics, reports it, and derives class weights.
 
-    The data report also shows a few train images per class (`gallery.py`, one pass over train).
+    The data report also shows a few train images per class (`gallery.py`, one pass over train)
+    and the DataQuality step's findings (`quality`).
 
     The parameters are `BalanceOptions.parameters()`. Writes label_balance.json and data_report.html
     into `balance`; hands `artifacts.TrainingHints` (class names, class weights, the majority share)
@@ -100,6 +102,8 @@ def LabelBalance(
             report,
             f"{total} images in {len(class_names)} classes, from {examples.uri}",
             lambda name: artifacts.read_bytes_if_present(balance.uri, name),
+            quality=artifacts.read_json(quality.uri, artifacts.DATA_QUALITY_FILE),
+            read_quality=lambda name: artifacts.read_bytes_if_present(quality.uri, name),
         ),
     )
     report["report_html"] = report_path

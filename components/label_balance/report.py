@@ -7,6 +7,7 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
 from components import features
 from components.label_balance.balance import feature_statistics, percent
+from components.data_quality.report import quality_section
 from components.label_balance.gallery import gallery_html
 from components.reporting import html
 
@@ -141,13 +142,20 @@ def ingestion_html(account: Dict) -> str:
     return "".join(parts)
 
 
-def data_sections(report: Dict, read: Optional[ReadImage] = None) -> List[str]:
+def data_sections(
+    report: Dict,
+    read: Optional[ReadImage] = None,
+    quality: Optional[Dict] = None,
+    read_quality: Optional[ReadImage] = None,
+) -> List[str]:
     """The data report's sections, also used in the run report. `read` gives the gallery's
-    thumbnails (paths relative to the balance artifact); without it the gallery is left out."""
+    thumbnails (paths relative to the balance artifact); without it the gallery is left out.
+    `quality` is the DataQuality step's record and `read_quality` its thumbnails."""
     ingestion = report.get("ingestion")
     gallery = report.get("gallery")
     return [
         html.section("Label balance: verdict", html.verdict_box(SEVERITY_TONES[report["severity"]], report["findings"])),
+        *([quality_section(quality, read_quality or (lambda name: None))] if quality else []),
         *([html.section("Ingestion: every file", ingestion_html(ingestion))] if ingestion else []),
         html.section("Class distribution", _distribution_charts(report)),
         *([html.section("Class gallery", gallery_html(gallery, read))] if gallery and read else []),
@@ -157,6 +165,6 @@ def data_sections(report: Dict, read: Optional[ReadImage] = None) -> List[str]:
     ]
 
 
-def render_data_report(report: Dict, subtitle: str, read: Optional[ReadImage] = None) -> str:
-    """The data report as a complete HTML page."""
-    return html.page("Data report", subtitle, data_sections(report, read))
+def render_data_report(report: Dict, subtitle: str, read: Optional[ReadImage] = None, **quality) -> str:
+    """The data report as a complete HTML page; `quality` as `data_sections` takes it."""
+    return html.page("Data report", subtitle, data_sections(report, read, **quality))

@@ -24,6 +24,8 @@ td:first-child,th:first-child{text-align:left} table.text td,table.text th{text-
 svg text{font-family:inherit;font-size:12px;fill:#1f2328}
 .gallery{display:flex;flex-wrap:wrap;gap:.8rem} figure{margin:0;font-size:.8rem;max-width:9.5rem}
 figure.class-card{max-width:8.4rem}
+figure.group{max-width:none;display:flex;gap:.4rem;border:1px solid #d0d7de;border-radius:.3rem;padding:.3rem}
+figure.group>div{width:6rem}
 .pair{display:flex;gap:2px;flex-wrap:wrap} figcaption{overflow-wrap:anywhere;color:#59636e}
 figcaption b{color:#1f2328} img.thumb{display:block;width:64px;height:64px;object-fit:contain;background:#f6f8fa}
 .noimg{display:inline-block;background:#f6f8fa;color:#59636e;font-size:.7rem}

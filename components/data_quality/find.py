@@ -1,0 +1,175 @@
+"""The Beam job that finds duplicates, conflicting labels, leaks and outliers, and the record
+(`data_quality.json`) made from what it writes. Work and memory stay per image or per group:
+images meet only those with the same pixel hash (a GroupByKey), and the blur test compares each
+image with its class's median (approximate quantiles), never image with image.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import posixpath
+from typing import Dict, List, Sequence
+
+import apache_beam as beam
+import tensorflow as tf
+
+from components import artifacts, features
+from components.data_quality.checks import (
+    BLURRY,
+    Image,
+    QualityOptions,
+    findings,
+    group_kinds,
+    group_record,
+    is_blurry,
+    leaked_eval_images,
+    outlier,
+)
+from components.reporting.images import thumbnail
+
+GROUPS, OUTLIERS = "groups", "outliers"
+SHOWN = 12  # groups (and outliers) of each kind with thumbnails in the report
+
+
+def _parser(split: str):
+    def parse(serialized: bytes) -> Image:
+        feature = tf.train.Example.FromString(serialized).features.feature
+
+        def one(key, kind):
+            return getattr(feature[key], kind).value[0]
+
+        return Image(
+            path=one(features.PATH_KEY, "bytes_list").decode("utf-8", "replace"),
+            split=split,
+            label=int(one(features.LABEL_KEY, "int64_list")),
+            pixel_hash=one(features.PIXEL_HASH_KEY, "bytes_list").decode("ascii"),
+            contrast=float(one(features.CONTRAST_KEY, "float_list")),
+            sharpness=float(one(features.SHARPNESS_KEY, "float_list")),
+            width=int(one(features.IMAGE_WIDTH_KEY, "int64_list")),
+            height=int(one(features.IMAGE_HEIGHT_KEY, "int64_list")),
+        )
+
+    return parse
+
+
+def _outlier_rows(image: Image, options: QualityOptions):
+    found = outlier(image, options)
+    if found:
+        yield json.dumps({**dataclasses.asdict(image), "kind": found[0], "value": found[1]})
+
+
+def _blurry_rows(image: Image, medians: Dict[int, list], options: QualityOptions):
+    quantiles = medians.get(image.label)
+    if quantiles and is_blurry(image, quantiles[1], options):
+        yield json.dumps({**dataclasses.asdict(image), "kind": BLURRY, "value": image.sharpness})
+
+
+def find_problems(pipeline: beam.Pipeline, patterns: Dict[str, str], options: QualityOptions, out_dir: str) -> None:
+    """Adds to `pipeline` the steps that write GROUPS and OUTLIERS JSON lines into `out_dir`."""
+    images = [
+        pipeline
+        | f"Read{split}" >> beam.io.ReadFromTFRecord(pattern, compression_type=beam.io.filesystem.CompressionTypes.GZIP)
+        | f"Parse{split}" >> beam.Map(_parser(split))
+        for split, pattern in sorted(patterns.items())
+    ] | "AllSplits" >> beam.Flatten()
+    (
+        images
+        | "ByPixels" >> beam.Map(lambda image: (image.pixel_hash, image))
+        | "SamePixels" >> beam.GroupByKey()
+        | "Repeated" >> beam.FlatMap(lambda kv: [sorted(kv[1])] if len(kv[1]) > 1 else [])
+        | "GroupJson" >> beam.Map(lambda group: json.dumps([dataclasses.asdict(i) for i in group]))
+        | "WriteGroups" >> beam.io.WriteToText(posixpath.join(out_dir, GROUPS), file_name_suffix=".jsonl")
+    )
+    medians = (
+        images
+        | "Sharpness" >> beam.Map(lambda image: (image.label, image.sharpness))
+        | "ClassMedian" >> beam.transforms.stats.ApproximateQuantiles.PerKey(3)
+    )
+    odd = images | "Odd" >> beam.FlatMap(_outlier_rows, options)
+    blurry = images | "Blurry" >> beam.FlatMap(_blurry_rows, beam.pvalue.AsDict(medians), options)
+    (
+        (odd, blurry)
+        | "Outliers" >> beam.Flatten()
+        | "WriteOutliers" >> beam.io.WriteToText(posixpath.join(out_dir, OUTLIERS), file_name_suffix=".jsonl")
+    )
+
+
+def _lines(out_dir: str, name: str) -> List[str]:
+    rows = []
+    for path in sorted(tf.io.gfile.glob(posixpath.join(out_dir, name) + "*.jsonl")):
+        with tf.io.gfile.GFile(path) as f:
+            rows += [line for line in f.read().splitlines() if line]
+        tf.io.gfile.remove(path)
+    return rows
+
+
+def quality_record(out_dir: str, class_names: Sequence[str], options: QualityOptions) -> Dict:
+    """data_quality.json's content from the job's files (which it removes)."""
+    groups = sorted(
+        ([Image(**i) for i in json.loads(line)] for line in _lines(out_dir, GROUPS)), key=lambda g: g[0].path
+    )
+    kinds = {"exact_duplicates": [], "conflicting_labels": [], "train_eval_leaks": []}
+    for members in groups:
+        record = group_record(members, class_names)
+        for kind in group_kinds(members):
+            kinds[kind].append(record)
+    outliers = sorted(
+        (json.loads(line) for line in _lines(out_dir, OUTLIERS)), key=lambda o: (o["kind"], o["value"], o["path"])
+    )
+    outliers = [
+        {"path": o["path"], "split": o["split"], "class": class_names[o["label"]], "kind": o["kind"], "value": o["value"]}
+        for o in outliers
+    ]
+    quality = {
+        **kinds,
+        "near_duplicates": None,  # not computed yet: see the README
+        "leaked_eval_images": leaked_eval_images(kinds["train_eval_leaks"]),
+        "outliers": outliers,
+        "options": options.parameters(),
+    }
+    quality["counts"] = {
+        "exact_duplicates": len(kinds["exact_duplicates"]),
+        "duplicate_images": sum(len(g["images"]) - 1 for g in kinds["exact_duplicates"]),
+        "conflicting_labels": len(kinds["conflicting_labels"]),
+        "train_eval_leaks": len(kinds["train_eval_leaks"]),
+        "leaked_eval_images": len(quality["leaked_eval_images"]),
+        **{kind: sum(o["kind"] == kind for o in outliers) for kind in ("near_constant", "aspect_ratio", BLURRY)},
+    }
+    quality["findings"] = findings(quality)
+    return quality
+
+
+def shown_paths(quality: Dict) -> List[str]:
+    """The images the report shows: those of the first SHOWN groups of each kind, and outliers."""
+    paths = set()
+    for kind in ("conflicting_labels", "train_eval_leaks", "exact_duplicates"):
+        for group in quality[kind][:SHOWN]:
+            paths.update(i["path"] for i in group["images"][:4])
+    for kind in ("near_constant", "aspect_ratio", BLURRY):
+        paths.update([o["path"] for o in quality["outliers"] if o["kind"] == kind][:SHOWN])
+    return sorted(paths)
+
+
+def write_thumbnails(file_pattern: str, wanted: Sequence[str], out_dir: str) -> Dict[str, str]:
+    """{path: thumbnail file relative to out_dir} for the wanted images: one pass over the examples."""
+    wanted, found = set(wanted), {}
+    if not wanted:
+        return found
+    folder = posixpath.join(out_dir, artifacts.ERROR_IMAGES_DIR)
+    tf.io.gfile.makedirs(folder)
+    spec = {
+        features.PATH_KEY: tf.io.FixedLenFeature([], tf.string),
+        features.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string),
+    }
+    for batch in tf.data.TFRecordDataset(tf.io.gfile.glob(file_pattern), compression_type="GZIP").batch(256):
+        parsed = tf.io.parse_example(batch, spec)
+        for path, image in zip(parsed[features.PATH_KEY].numpy(), parsed[features.IMAGE_KEY].numpy()):
+            path = path.decode("utf-8", "replace")
+            if path in wanted and path not in found:
+                jpeg = thumbnail(image)
+                if jpeg:
+                    relative = posixpath.join(artifacts.ERROR_IMAGES_DIR, f"{len(found):04d}.jpg")
+                    with tf.io.gfile.GFile(posixpath.join(out_dir, relative), "wb") as f:
+                        f.write(jpeg)
+                    found[path] = relative
+    return found

@@ -1,0 +1,164 @@
+"""The DataQuality step finds each planted problem with the right paths, and nothing else."""
+import io
+import json
+import shutil
+
+import apache_beam as beam
+import pytest
+import tensorflow as tf
+from PIL import Image, ImageDraw, ImageFilter
+
+from components import features
+from components.data_quality.checks import Image as Record
+from components.data_quality.checks import QualityOptions, findings, group_kinds, is_blurry, outlier
+from components.data_quality.find import find_problems, quality_record, shown_paths, write_thumbnails
+from components.image_example_gen.ingestion import inspect
+from helpers import run_pipeline
+
+CLASSES = ["cat", "dog", "owl"]
+
+
+def picture(seed: int, size=(48, 40)) -> Image.Image:
+    """A distinct picture per seed: shapes on a gradient."""
+    image = Image.new("RGB", size, (30 + seed % 50, 60, 90))
+    draw = ImageDraw.Draw(image)
+    for k in range(3):
+        x, y = (seed * 7 + k * 13) % (size[0] - 12), (seed * 5 + k * 11) % (size[1] - 12)
+        draw.ellipse([x, y, x + 12, y + 10], fill=((seed * 37 + k * 80) % 256, (seed * 91) % 256, (k * 120) % 256))
+    return image
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def planted_folder(root):
+    """train/ and eval/ class folders of distinct pictures, with one of each problem planted."""
+    seed = 0
+    for split, per_class in (("train", 6), ("eval", 2)):
+        for name in CLASSES:
+            (root / split / name).mkdir(parents=True)
+            for i in range(per_class):
+                picture(seed).save(root / split / name / f"{i}.png")
+                seed += 1
+    shutil.copy(root / "train/cat/0.png", root / "train/cat/copy.png")  # duplicate within a class
+    picture(1).save(root / "train/dog/also_cat.bmp")  # train/cat/1.png's pixels, as BMP, in another class
+    shutil.copy(root / "train/owl/2.png", root / "eval/owl/leaked.png")  # in train and eval
+    Image.new("RGB", (40, 40), (250, 250, 250)).save(root / "train/dog/blank.png")
+    picture(7, size=(200, 20)).save(root / "train/owl/banner.png")
+    picture(3).filter(ImageFilter.GaussianBlur(3)).save(root / "train/cat/blurred.png")
+    return root
+
+
+EXPECTED = {
+    "exact_duplicates": [
+        ["eval/owl/leaked.png", "train/owl/2.png"],
+        ["train/cat/0.png", "train/cat/copy.png"],
+        ["train/cat/1.png", "train/dog/also_cat.bmp"],
+    ],
+    "conflicting_labels": [["train/cat/1.png", "train/dog/also_cat.bmp"]],
+    "train_eval_leaks": [["eval/owl/leaked.png", "train/owl/2.png"]],
+    "leaked_eval_images": ["eval/owl/leaked.png"],
+    "outliers": {("train/dog/blank.png", "near_constant"), ("train/owl/banner.png", "aspect_ratio"), ("train/cat/blurred.png", "blurry")},
+}
+
+
+def write_examples(root, out):
+    """The examples ExampleGen would write for the folder, with the fingerprints its check computes."""
+    patterns = {}
+    for split in ("train", "eval"):
+        (out / f"Split-{split}").mkdir(parents=True)
+        with tf.io.TFRecordWriter(str(out / f"Split-{split}" / "data.gz"), options="GZIP") as writer:
+            for path in sorted((root / split).rglob("*.*")):
+                data = path.read_bytes()
+                found = inspect(data)
+                fingerprint = found.fingerprint
+                values = {
+                    features.PATH_KEY: [str(path.relative_to(root)).encode()],
+                    features.IMAGE_KEY: [data],
+                    features.PIXEL_HASH_KEY: [fingerprint.pixel_hash.encode()],
+                }
+                ints = {
+                    features.LABEL_KEY: [CLASSES.index(path.parent.name)],
+                    features.IMAGE_WIDTH_KEY: [found.width],
+                    features.IMAGE_HEIGHT_KEY: [found.height],
+                }
+                floats = {features.CONTRAST_KEY: [fingerprint.contrast], features.SHARPNESS_KEY: [fingerprint.sharpness]}
+                feature = {k: tf.train.Feature(bytes_list=tf.train.BytesList(value=v)) for k, v in values.items()}
+                feature.update({k: tf.train.Feature(int64_list=tf.train.Int64List(value=v)) for k, v in ints.items()})
+                feature.update({k: tf.train.Feature(float_list=tf.train.FloatList(value=v)) for k, v in floats.items()})
+                writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+        patterns[split] = str(out / f"Split-{split}" / "*")
+    return patterns
+
+
+def test_the_beam_job_finds_each_planted_problem_and_nothing_else(tmp_path):
+    root = planted_folder(tmp_path / "images")
+    patterns = write_examples(root, tmp_path / "examples")
+    out = tmp_path / "quality"
+    out.mkdir()
+    with beam.Pipeline() as pipeline:
+        find_problems(pipeline, patterns, QualityOptions(), str(out))
+    quality = quality_record(str(out), CLASSES, QualityOptions())
+    for kind in ("exact_duplicates", "conflicting_labels", "train_eval_leaks"):
+        assert [[i["path"] for i in g["images"]] for g in quality[kind]] == EXPECTED[kind], kind
+    assert quality["leaked_eval_images"] == EXPECTED["leaked_eval_images"]
+    assert {(o["path"], o["kind"]) for o in quality["outliers"]} == EXPECTED["outliers"]
+    assert quality["counts"]["duplicate_images"] == 3 and quality["near_duplicates"] is None
+    assert quality["findings"][0].startswith("1 eval image also appears in train")
+    assert list(out.iterdir()) == []  # the job's own files are gone once read
+    thumbnails = write_thumbnails(str(tmp_path / "examples" / "Split-*" / "*"), shown_paths(quality), str(out))
+    assert set(thumbnails) == {p for g in EXPECTED["exact_duplicates"] for p in g} | {p for p, _ in EXPECTED["outliers"]}
+    assert all((out / relative).stat().st_size > 200 for relative in thumbnails.values())
+
+
+def record(**changes):
+    values = dict(path="a.png", split="train", label=0, pixel_hash="h", contrast=0.2, sharpness=100.0, width=40, height=30)
+    return Record(**{**values, **changes})
+
+
+def test_checks_and_their_thresholds():
+    options = QualityOptions()
+    assert outlier(record(contrast=0.01), options) == ("near_constant", 0.01)
+    assert outlier(record(width=500, height=100), options) == ("aspect_ratio", 5.0)
+    assert outlier(record(width=100, height=400), options) is None  # 4.0 is the limit itself
+    assert outlier(record(), options) is None
+    assert is_blurry(record(sharpness=4.0), class_median=100.0, options=options)
+    assert not is_blurry(record(sharpness=6.0), class_median=100.0, options=options)
+    assert not is_blurry(record(sharpness=0.0, contrast=0.0), class_median=100.0, options=options)  # near-constant instead
+    assert group_kinds([record(), record(path="b.png")]) == ["exact_duplicates"]
+    assert group_kinds([record(), record(path="b.png", label=1, split="eval")]) == [
+        "exact_duplicates", "conflicting_labels", "train_eval_leaks"
+    ]  # fmt: skip
+    nothing = {"leaked_eval_images": [], "conflicting_labels": [], "exact_duplicates": [], "counts": {"near_constant": 0, "aspect_ratio": 0, "blurry": 0}}
+    assert findings(nothing) == []
+    with pytest.raises(ValueError, match="max_aspect_ratio 0.5"):
+        QualityOptions(max_aspect_ratio=0.5)
+
+
+@pytest.mark.e2e
+def test_a_run_reports_the_planted_problems_everywhere(tmp_path):
+    root = planted_folder(tmp_path / "images")
+    summary, stdout = run_pipeline(root, tmp_path / "out", "--epochs", "1")
+    quality = summary["data_quality"]
+    for kind in ("exact_duplicates", "conflicting_labels", "train_eval_leaks", "leaked_eval_images"):
+        assert quality[kind] == EXPECTED[kind], kind
+    assert {(o["path"], o["kind"]) for o in quality["outliers"]} == EXPECTED["outliers"]
+    assert "Data quality: 1 eval image also appears in train (the same pixels): eval accuracy is overstated." in stdout
+    assert "overstated: 1 eval image is also in train." in stdout
+    for page_path in (summary["report_html"], summary["balance"]["report_html"]):
+        with open(page_path, encoding="utf-8") as f:
+            page = f.read()
+        assert "<h2>Data quality</h2>" in page and "In both train and eval (1)" in page
+        assert page.count('class="group"') == 5  # 1 leak + 1 conflict + 3 duplicate groups
+    assert json.dumps(summary).count("also_cat.bmp") >= 2
+
+
+@pytest.mark.e2e
+def test_the_sample_has_no_data_quality_problem(first_run):
+    _, _, summary, stdout = first_run
+    counts = summary["data_quality"]["counts"]
+    assert set(counts.values()) == {0}, counts
+    assert "Data quality: no exact duplicates, conflicting labels, train/eval leaks or odd images." in stdout
