@@ -216,18 +216,20 @@ def create_pipeline(
         baseline_model=model_resolver.outputs[baseline.MODEL_KEY],
         eval_config=eval_config(),
     ).with_id(EVALUATOR)
-    promotion_gate = PromotionGate(
-        evaluation=evaluator.outputs["evaluation"],
-        balance=label_balance.outputs["balance"],
-        model=trainer.outputs["model"],
-        **{name: params[name] for name in config.gate.parameters()},
-    ).with_id(PROMOTION_GATE)
     error_analysis = ErrorAnalysis(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         evaluation=evaluator.outputs["evaluation"],
+        quality=data_quality.outputs["quality"],
         **config.analysis.parameters(),
     ).with_id(ERROR_ANALYSIS)
+    promotion_gate = PromotionGate(
+        evaluation=evaluator.outputs["evaluation"],
+        balance=label_balance.outputs["balance"],
+        model=trainer.outputs["model"],
+        analysis=error_analysis.outputs["analysis"],
+        **{name: params[name] for name in config.gate.parameters()},
+    ).with_id(PROMOTION_GATE)
     pusher = Pusher(
         model=trainer.outputs["model"],
         model_blessing=promotion_gate.outputs["blessing"],
@@ -249,8 +251,8 @@ def create_pipeline(
         trainer,
         model_resolver,
         evaluator,
-        promotion_gate,
         error_analysis,
+        promotion_gate,
         pusher,
     ]
     if last_component is not None:

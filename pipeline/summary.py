@@ -98,6 +98,8 @@ def _gate_fields(decision: Optional[Dict]) -> Dict:
         "majority_baseline": decision["majority_baseline"],
         "baseline_model": decision["baseline_model"],
         "reasons": decision["reasons"],
+        # The metrics the gate judged when eval images are also in train: without them.
+        "leak_free": decision.get("leak_free"),
     }
 
 

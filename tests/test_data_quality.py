@@ -154,6 +154,10 @@ def test_a_run_reports_the_planted_problems_everywhere(tmp_path):
         assert "<h2>Data quality</h2>" in page and "In both train and eval (1)" in page
         assert page.count('class="group"') == 5  # 1 leak + 1 conflict + 3 duplicate groups
     assert json.dumps(summary).count("also_cat.bmp") >= 2
+    # The gate judged the eval split without the leaked image, and says so.
+    assert summary["evaluation"]["leak_free"]["excluded"] == ["eval/owl/leaked.png"]
+    assert summary["evaluation"]["leak_free"]["example_count"] == summary["data"]["split_sizes"]["eval"] - 1
+    assert summary["evaluation"]["reasons"][0].startswith("judged on the 6 eval images not also in train")
 
 
 @pytest.mark.e2e
@@ -162,3 +166,4 @@ def test_the_sample_has_no_data_quality_problem(first_run):
     counts = summary["data_quality"]["counts"]
     assert set(counts.values()) == {0}, counts
     assert "Data quality: no exact duplicates, conflicting labels, train/eval leaks or odd images." in stdout
+    assert summary["evaluation"]["leak_free"] is None

@@ -1,7 +1,7 @@
 """The promotion gate's rules and reasons, on confusion matrices made by hand."""
 import pytest
 
-from components.promotion_gate.gate import GateThresholds, decide, metrics_from_confusion
+from components.promotion_gate.gate import GateThresholds, decide, decision_record, metrics_from_confusion
 
 CLASSES = ["cat", "dog", "owl"]
 
@@ -130,3 +130,23 @@ def test_the_baseline_is_the_latest_blessed_model_other_than_the_candidate():
     # one, so it cannot replace a newer model unchecked.
     assert latest_blessed_other_than(3, models, blessings) == (models[3], blessings[3])
     assert latest_blessed_other_than(3, models[:1], blessings[:1]) is None
+
+
+def test_leaked_eval_images_are_left_out_of_the_rules_that_judge_the_candidate():
+    # 10 eval images; 4 of them are copies of train images the model memorised (all right).
+    # On the other 6 it answers 'cat' every time: 60% accuracy overall, 0 / 33% without the leaks.
+    everything = {(0, 0): 5.0, (1, 0): 3.0, (1, 1): 2.0}
+    leak_free = {
+        "confusion": {(0, 0): 3.0, (1, 0): 3.0},
+        "majority_class": "cat",
+        "majority_fraction": 0.5,
+        "excluded": ["eval/cat/a.png", "eval/cat/b.png", "eval/dog/c.png", "eval/dog/d.png"],
+    }
+    with_leaks = decision_record(everything, None, CLASSES[:2], "cat", 0.5)
+    assert with_leaks["blessed"] is True and with_leaks["leak_free"] is None
+    judged = decision_record(everything, None, CLASSES[:2], "cat", 0.5, leak_free=leak_free)
+    assert judged["blessed"] is False
+    assert judged["reasons"][0] == "judged on the 6 eval images not also in train: the 4 that are would overstate accuracy"
+    assert judged["reasons"][1] == "accuracy 0.500 does not beat the majority-class baseline 0.500 + 0.02"
+    assert judged["candidate"]["accuracy"] == pytest.approx(0.7)  # the whole split's figures are kept too
+    assert judged["leak_free"]["accuracy"] == 0.5 and len(judged["leak_free"]["excluded"]) == 4

@@ -33,19 +33,41 @@ class Predictions:
     labels: np.ndarray
     probabilities: np.ndarray
     mistakes: Mistakes
+    leaked: Optional[np.ndarray] = None  # per image: its pixels are also in train (DataQuality)
+    leaked_paths: Sequence[str] = ()
+
+
+def leak_free(predictions: Predictions, class_names: Sequence[str]) -> Optional[Dict]:
+    """The eval split without its leaked images, for the PromotionGate: the confusion counts
+    ([actual, predicted, images]), the majority class and its share there, and what was left out;
+    None when nothing leaked."""
+    if predictions.leaked is None or not predictions.leaked.any():
+        return None
+    keep = ~predictions.leaked
+    labels, predicted = predictions.labels[keep], predictions.probabilities[keep].argmax(axis=1)
+    pairs, counts = np.unique(np.stack([labels, predicted], axis=1), axis=0, return_counts=True)
+    per_class = np.bincount(labels, minlength=len(class_names))
+    majority = int(per_class.argmax())
+    return {
+        "confusion": [[int(a), int(p), int(n)] for (a, p), n in zip(pairs, counts)],
+        "majority_class": class_names[majority],
+        "majority_fraction": float(per_class[majority] / max(1, labels.size)),
+        "excluded": sorted(predictions.leaked_paths),
+    }
 
 
 BATCH_SIZE = 64
 
 
-def predict_split(model, file_pattern: str, options: AnalysisOptions) -> Predictions:
-    """Streams the split's tf.Examples through the model's serving signature, a batch at a time."""
+def predict_split(model, file_pattern: str, options: AnalysisOptions, leaked: Sequence[str] = ()) -> Predictions:
+    """Streams the split's tf.Examples through the model's serving signature, a batch at a time;
+    marks the images whose paths are in `leaked`."""
     files = tf.io.gfile.glob(file_pattern)
     if not files:
         raise FileNotFoundError(f"No examples match {file_pattern}.")
     serve = model.signatures[features.SERVING_SIGNATURE]
     mistakes = Mistakes(options.top_losses, options.images_per_pair, shrink=thumbnail)
-    labels, probabilities = [], []
+    labels, probabilities, marks, leaked = [], [], [], set(leaked)
     records = tf.data.TFRecordDataset(files, compression_type="GZIP").batch(BATCH_SIZE)
     for serialized in records:
         parsed = tf.io.parse_example(serialized, _FEATURES)
@@ -55,7 +77,10 @@ def predict_split(model, file_pattern: str, options: AnalysisOptions) -> Predict
         mistakes.add(batch_labels, probs, paths, list(parsed[features.IMAGE_KEY].numpy()))
         labels.append(batch_labels)
         probabilities.append(probs.astype(np.float32))
-    return Predictions(np.concatenate(labels), np.concatenate(probabilities), mistakes)
+        marks.append(np.array([path in leaked for path in paths], dtype=bool))
+    return Predictions(
+        np.concatenate(labels), np.concatenate(probabilities), mistakes, np.concatenate(marks), sorted(leaked)
+    )
 
 
 def explain(model, images: Sequence[bytes], batch_size: int = 16) -> List[Tuple[np.ndarray, np.ndarray]]:
@@ -103,10 +128,12 @@ def analyze_errors(
     out_dir: str,
     options: AnalysisOptions,
     thresholds: Optional[Dict[float, Dict[Tuple[int, int], float]]] = None,
+    leaked: Sequence[str] = (),
 ) -> Dict:
-    """The error analysis of the eval split by the exported `model`; its JPEGs go into `out_dir`."""
+    """The error analysis of the eval split by the exported `model`; its JPEGs go into `out_dir`.
+    `leaked`: eval paths whose pixels are also in train (they get a leak-free confusion matrix)."""
     return summarize(
-        predict_split(model, file_pattern, options),
+        predict_split(model, file_pattern, options, leaked),
         lambda images: explain(model, images),
         class_names,
         out_dir,
@@ -168,4 +195,5 @@ def summarize(
         "calibration": calibration,
         "expected_calibration_error": calibration["expected_calibration_error"],
         "thresholds": threshold_table(thresholds, class_names) if thresholds else [],
+        "leak_free": leak_free(predictions, class_names),
     }

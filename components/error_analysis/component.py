@@ -1,7 +1,8 @@
 """The ErrorAnalysis step: TFX glue over `analyze.analyze_errors`.
 
 It runs after the Evaluator on the candidate model, blessed or not (a refused model is the one
-whose mistakes a person most wants to see), and in parallel with the PromotionGate.
+whose mistakes a person most wants to see), and before the PromotionGate, which judges the
+candidate on the eval split without leaked images from what this step counts.
 """
 from tfx.dsl.component.experimental import annotations
 from tfx.dsl.component.experimental.decorators import component
@@ -22,6 +23,7 @@ def ErrorAnalysis(
     examples: InputArtifact[standard_artifacts.Examples],
     model: InputArtifact[standard_artifacts.Model],
     evaluation: InputArtifact[standard_artifacts.ModelEvaluation],
+    quality: InputArtifact[artifacts.DataQualityReport],
     analysis: OutputArtifact[artifacts.ErrorAnalysis],
     top_losses: Parameter[int],
     confused_pairs: Parameter[int],
@@ -31,7 +33,8 @@ def ErrorAnalysis(
 
     The parameters are `AnalysisOptions.parameters()`. Writes artifacts.ERROR_ANALYSIS_FILE and
     its thumbnails and heatmaps into `analysis`; the precision and recall at confidence thresholds
-    come from the Evaluator's MultiClassConfusionMatrixAtThresholds.
+    come from the Evaluator's MultiClassConfusionMatrixAtThresholds. With eval images that are
+    also in train (`quality`), it adds the confusion matrix without them for the PromotionGate.
     """
     import tensorflow as tf
 
@@ -46,5 +49,6 @@ def ErrorAnalysis(
         analysis.uri,
         options,
         thresholds=confusion_at_thresholds(evaluation.uri, candidate),
+        leaked=artifacts.read_json(quality.uri, artifacts.DATA_QUALITY_FILE)["leaked_eval_images"],
     )
     artifacts.write_json(analysis.uri, artifacts.ERROR_ANALYSIS_FILE, result)

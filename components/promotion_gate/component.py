@@ -30,12 +30,17 @@ def PromotionGate(
     evaluation: InputArtifact[standard_artifacts.ModelEvaluation],
     balance: InputArtifact[LabelBalanceReport],
     model: InputArtifact[standard_artifacts.Model],
+    analysis: InputArtifact[artifacts.ErrorAnalysis],
     blessing: OutputArtifact[standard_artifacts.ModelBlessing],
     majority_margin: Parameter[float],
     chance_margin: Parameter[float],
     max_regression: Parameter[float],
 ) -> None:
     """Blesses `model` only if it beats the majority class, chance and the last blessed model.
+
+    When eval images are also in train, the first two rules judge the eval split without them
+    (the ErrorAnalysis step's `analysis` counts it); the comparison with the last blessed model
+    stays on the whole eval split, the same images for both.
 
     The parameters are `GateThresholds.parameters()`. Writes decision.json (`gate.decision_record`:
     the decision, each rule's reason, the candidate's and the baseline's metrics) and BLESSED or
@@ -47,6 +52,9 @@ def PromotionGate(
     class_names = report["class_names"]
     eval_split = report["splits"][features.EVAL_SPLIT]
     candidate_name, baseline_name = evaluated_models(evaluation.uri)
+    leak_free = artifacts.read_json(analysis.uri, artifacts.ERROR_ANALYSIS_FILE).get("leak_free")
+    if leak_free:
+        leak_free = {**leak_free, "confusion": {(a, p): float(n) for a, p, n in leak_free["confusion"]}}
     decision = decision_record(
         confusion_matrix(evaluation.uri, candidate_name),
         _baseline_metrics(evaluation.uri, baseline_name, class_names),
@@ -54,6 +62,7 @@ def PromotionGate(
         eval_split["majority_class"],
         eval_split["majority_fraction"],
         thresholds,
+        leak_free,
     )
     blessed = decision["blessed"]
     artifacts.write_json(blessing.uri, artifacts.DECISION_FILE, decision)

@@ -71,10 +71,17 @@ def decide(
     majority_fraction: float,
     num_classes: int,
     thresholds: GateThresholds = GateThresholds(),
+    judged: Optional[Mapping[str, float]] = None,
 ) -> Tuple[bool, List[str]]:
-    """(blessed, reasons): one sentence per rule, saying whether and by how much it holds."""
+    """(blessed, reasons): one sentence per rule, saying whether and by how much it holds.
+
+    `judged` (default: `candidate`) are the metrics rules (a) and (b) judge, with
+    `majority_fraction` measured on the same images: the eval split without its images that are
+    also in train. Rule (c) compares `candidate` and `baseline`, both on the whole eval split.
+    """
     reasons, passed = [], []
-    accuracy, balanced = candidate["accuracy"], candidate["balanced_accuracy"]
+    judged = judged or candidate
+    accuracy, balanced = judged["accuracy"], judged["balanced_accuracy"]
     bar = majority_fraction + thresholds.majority_margin
     ok = accuracy > bar
     passed.append(ok)
@@ -110,14 +117,30 @@ def decision_record(
     majority_class: str,
     majority_fraction: float,
     thresholds: GateThresholds = GateThresholds(),
+    leak_free: Optional[Mapping] = None,
 ) -> Dict:
     """The decision on a candidate, as decision.json holds it: whether it is blessed and why, the
-    candidate's metrics (from its eval confusion matrix), the baseline model's, and the matrix."""
+    candidate's metrics (from its eval confusion matrix), the baseline model's, and the matrix.
+
+    `leak_free` ({confusion, majority_class, majority_fraction, excluded}: the eval split without
+    the images whose pixels are also in train) makes rules (a) and (b) judge those images only.
+    """
     candidate = metrics_from_confusion(confusion, class_names)
-    blessed, reasons = decide(candidate, baseline, majority_fraction, len(class_names), thresholds)
+    judged, leak_record, reasons = None, None, []
+    if leak_free:
+        judged = metrics_from_confusion(leak_free["confusion"], class_names)
+        majority_class, majority_fraction = leak_free["majority_class"], leak_free["majority_fraction"]
+        leak_record = {**judged, "excluded": leak_free["excluded"], "majority_class": majority_class,
+                       "majority_fraction": majority_fraction}  # fmt: skip
+        reasons.append(
+            f"judged on the {judged['example_count']:g} eval images not also in train: the "
+            f"{len(leak_free['excluded'])} that {'is' if len(leak_free['excluded']) == 1 else 'are'} would overstate accuracy"
+        )
+    blessed, rule_reasons = decide(candidate, baseline, majority_fraction, len(class_names), thresholds, judged)
     return {
         "blessed": blessed,
-        "reasons": reasons,
+        "reasons": reasons + rule_reasons,
+        "leak_free": leak_record,
         "candidate": candidate,
         "baseline_model": baseline,
         "majority_baseline": {"class": majority_class, "accuracy": majority_fraction},
