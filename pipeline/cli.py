@@ -89,6 +89,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "every reject is listed either way (default: %(default)s)",
     )  # fmt: skip
     _add(
+        group, ingestion, "drop_duplicates",
+        "keep one image of each group with the same pixels and class, listing the others as dropped "
+        "(a group spanning classes is kept whole)",
+        action="store_true",
+    )  # fmt: skip
+    _add(
         group, ingestion, "max_image_pixels",
         "reject images with more pixels than this (decompression bombs) (default: %(default)s)",
     )  # fmt: skip
@@ -172,6 +178,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _add(group, balance, "severe_ratio", "ratio at which the imbalance counts as severe (default: %(default)s)")
     _add(
         group, balance, "fail_on_imbalance", "stop the run, after the data report, when labels are imbalanced",
+        action="store_true",
+    )  # fmt: skip
+    _add(
+        group, balance, "fail_on_leakage",
+        "stop the run, after the data report, when eval images also appear in train (the same pixels)",
         action="store_true",
     )  # fmt: skip
     group = parser.add_argument_group("promotion")

@@ -103,7 +103,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 2
     from components.image_example_gen.ingestion import RejectedFilesError
     from components.image_example_gen.layout import DataLayoutError
-    from components.label_balance.balance import ImbalanceError
+    from components.label_balance.balance import DataStopError
     from pipeline import summary
     from pipeline.run_record import NoRunError
 
@@ -113,7 +113,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (DataLayoutError, NoRunError, output_lock.OutputDirError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except (ImbalanceError, RejectedFilesError) as error:
+    except (DataStopError, RejectedFilesError) as error:
         print(f"stopped: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

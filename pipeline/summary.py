@@ -178,6 +178,9 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
         outcome = "none rejected."
         if rejected:
             outcome = f"{rejected} rejected ({account['rejected_fraction']:.1%}), each listed with its reason in the reports."
+        dropped = len(account.get("dropped") or [])
+        if dropped:
+            outcome += f" {dropped} exact duplicate{'s' if dropped > 1 else ''} dropped (--drop-duplicates), each listed in the reports."
         lines.append(f"Ingested {account['ingested']} of {account['files_seen']} files; {outcome}")
     quality = summary.get("data_quality")
     if quality:

@@ -2,6 +2,8 @@
 import io
 import json
 import shutil
+import subprocess
+import sys
 
 import apache_beam as beam
 import pytest
@@ -13,7 +15,7 @@ from components.data_quality.checks import Image as Record
 from components.data_quality.checks import QualityOptions, findings, group_kinds, is_blurry, outlier
 from components.data_quality.find import find_problems, quality_record, shown_paths, write_thumbnails
 from components.image_example_gen.ingestion import inspect
-from helpers import run_pipeline
+from helpers import RUN_LOCAL, run_pipeline
 
 CLASSES = ["cat", "dog", "owl"]
 
@@ -167,3 +169,36 @@ def test_the_sample_has_no_data_quality_problem(first_run):
     assert set(counts.values()) == {0}, counts
     assert "Data quality: no exact duplicates, conflicting labels, train/eval leaks or odd images." in stdout
     assert summary["evaluation"]["leak_free"] is None
+
+
+@pytest.mark.e2e
+def test_fail_on_leakage_stops_after_the_data_report(tmp_path):
+    root = planted_folder(tmp_path / "images")
+    result = subprocess.run(
+        [sys.executable, RUN_LOCAL, "--data-dir", str(root), "--output-dir", str(tmp_path / "out"), "--fail-on-leakage"],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "stopped: 1 eval image also appears in train (the same pixels): eval accuracy is overstated." in result.stderr
+    assert "(--fail-on-leakage)" in result.stderr and "data_report.html" in result.stderr
+    assert "Traceback" not in result.stderr and "[Trainer]" not in result.stdout
+
+
+@pytest.mark.e2e
+def test_drop_duplicates_keeps_one_of_each_and_lists_every_dropped_file(tmp_path):
+    root = planted_folder(tmp_path / "images")
+    summary, stdout = run_pipeline(root, tmp_path / "out", "--epochs", "1", "--drop-duplicates")
+    account = summary["ingestion"]
+    # The copy within a class and the eval copy of a train image go; the picture under two classes
+    # stays whole (which label is right is for a person). Every file is still accounted for.
+    assert [d["path"] for d in account["dropped"]] == ["eval/owl/leaked.png", "train/cat/copy.png"]
+    assert account["dropped"][0]["reason"].startswith("exact duplicate of train/owl/2.png")
+    assert account["files_seen"] == account["ingested"] + len(account["rejected"]) + len(account["dropped"])
+    assert "2 exact duplicates dropped (--drop-duplicates)" in stdout
+    quality = summary["data_quality"]
+    assert quality["exact_duplicates"] == quality["conflicting_labels"] == EXPECTED["conflicting_labels"]
+    assert quality["train_eval_leaks"] == [] and summary["evaluation"]["leak_free"] is None
+    with open(summary["balance"]["report_html"], encoding="utf-8") as f:
+        assert "Dropped as exact duplicates (2, --drop-duplicates)" in f.read()

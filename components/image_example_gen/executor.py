@@ -37,7 +37,7 @@ _LIMITS_KEY = "_ingestion_limits"
 _PARTS_KEY = "_ingestion_parts_dir"
 # What the Beam steps write to the parts dir besides the examples: entries the walk rejected, the
 # count of image files listed, files rejected when read, and conversion notes.
-WALK_REJECTED, LISTED, REJECTED, CONVERTED = "walk_rejected", "listed", "rejected", "converted"
+WALK_REJECTED, LISTED, REJECTED, CONVERTED, DROPPED = "walk_rejected", "listed", "rejected", "converted", "dropped"
 
 
 def _bytes_feature(value: bytes) -> tf.train.Feature:
@@ -150,7 +150,37 @@ def _ImagesToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any], s
     _write_parts(images | "CountListed" >> beam.combiners.Count.Globally(), parts_dir, LISTED)
     for tag in (REJECTED, CONVERTED):
         _write_parts(outcomes[tag], parts_dir, tag)
-    return outcomes.examples
+    examples = outcomes.examples
+    if exec_properties[_LIMITS_KEY].drop_duplicates:
+        examples = examples | "DropDuplicates" >> _DropDuplicates(parts_dir, splits)
+    return examples
+
+
+def _text(example: tf.train.Example, key: str) -> str:
+    return example.features.feature[key].bytes_list.value[0].decode("utf-8")
+
+
+@beam.ptransform_fn
+def _DropDuplicates(examples, parts_dir: str, splits: List[str]):
+    """(split index, tf.Example) without the exact duplicates `ingestion.duplicates_to_drop` names,
+    which go to the DROPPED part. Only (hash, path, class, split) is grouped, never image bytes;
+    the paths to drop reach the filter as a side input (as many as there are duplicates)."""
+    dropped = (
+        examples
+        | "ByPixels" >> beam.Map(
+            lambda se: (
+                _text(se[1], features.PIXEL_HASH_KEY),
+                (_text(se[1], features.PATH_KEY), _text(se[1], features.CLASS_NAME_KEY), splits[se[0]]),
+            )
+        )
+        | "SamePixels" >> beam.GroupByKey()
+        | "ToDrop" >> beam.FlatMap(lambda kv: ingestion.duplicates_to_drop(list(kv[1])) if len(kv[1]) > 1 else [])
+    )
+    _write_parts(dropped, parts_dir, DROPPED)
+    return examples | "Keep" >> beam.Filter(
+        lambda se, drop: _text(se[1], features.PATH_KEY) not in drop,
+        drop=beam.pvalue.AsDict(dropped | "DropKeys" >> beam.Map(lambda d: (d["path"], True))),
+    )
 
 
 class Executor(BaseExampleGenExecutor):
@@ -233,7 +263,7 @@ class Executor(BaseExampleGenExecutor):
     @staticmethod
     def _account(examples, layout: DataLayout, limits: IngestionLimits, top_rejects, parts_dir: str) -> None:
         """ingestion.json and the class names from the parts the Beam job wrote; stops on rejects."""
-        parts = {tag: _read_parts(parts_dir, tag) for tag in (WALK_REJECTED, LISTED, REJECTED, CONVERTED)}
+        parts = {tag: _read_parts(parts_dir, tag) for tag in (WALK_REJECTED, LISTED, REJECTED, CONVERTED, DROPPED)}
         if tf.io.gfile.exists(parts_dir):
             tf.io.gfile.rmtree(parts_dir)
         walk_rejects = top_rejects + [(r["path"], r["reason"]) for r in parts[WALK_REJECTED]]
@@ -243,6 +273,7 @@ class Executor(BaseExampleGenExecutor):
             parts[REJECTED],
             parts[CONVERTED],
             limits.max_rejected_fraction,
+            parts[DROPPED],
         )
         ingestion_path = artifacts.write_json(examples.uri, artifacts.INGESTION_FILE, account.to_json())
         for name in ("files_seen", "ingested"):

@@ -36,6 +36,9 @@ class IngestionLimits:
     # 50 megapixels: a 48 MP phone photo still passes; larger images are rejected as decompression bombs.
     max_image_pixels: int = 50_000_000
     max_rejected_fraction: float = 0.05  # a larger share of rejected files stops the run
+    # Keep one image of each group with the same decoded pixels and one class, listing the others
+    # as dropped; a group spanning classes is kept whole (which label is right is for a person).
+    drop_duplicates: bool = False
 
     def __post_init__(self):
         require(
@@ -133,12 +136,13 @@ class Ingestion:
     rejected: List[Dict[str, str]]  # {"path", "reason"}, sorted by path
     converted: List[Dict[str, str]]  # {"path", "note"}: ingested, with what decoding changes
     max_rejected_fraction: float
+    dropped: List[Dict[str, str]] = dataclasses.field(default_factory=list)  # {"path", "reason"}: --drop-duplicates
 
     def __post_init__(self):
-        if self.files_seen != self.ingested + len(self.rejected):
+        if self.files_seen != self.ingested + len(self.rejected) + len(self.dropped):
             raise AssertionError(
                 f"Ingestion lost count: {self.files_seen} files seen, {self.ingested} ingested, "
-                f"{len(self.rejected)} rejected."
+                f"{len(self.rejected)} rejected, {len(self.dropped)} dropped."
             )
 
     @property
@@ -153,6 +157,7 @@ class Ingestion:
             "rejected_fraction": round(self.rejected_fraction, 4),
             "max_rejected_fraction": self.max_rejected_fraction,
             "converted": self.converted,
+            "dropped": self.dropped,
         }
 
     def problem(self, ingestion_path: str) -> Optional[str]:
@@ -181,13 +186,29 @@ def build(
     file_rejects: List[Dict[str, str]],
     converted: List[Dict[str, str]],
     max_rejected_fraction: float,
+    dropped: Optional[List[Dict[str, str]]] = None,
 ) -> Ingestion:
     """The account of one ingestion from the walk's rejects and the per-file outcomes."""
     rejected = [{"path": path, "reason": reason} for path, reason in listing_rejects] + list(file_rejects)
+    dropped = sorted(dropped or [], key=lambda d: d["path"])
     return Ingestion(
         files_seen=len(listing_rejects) + candidates,
-        ingested=candidates - len(file_rejects),
+        ingested=candidates - len(file_rejects) - len(dropped),
         rejected=sorted(rejected, key=lambda r: r["path"]),
         converted=sorted(converted, key=lambda c: (c["path"], c["note"])),
         max_rejected_fraction=max_rejected_fraction,
+        dropped=dropped,
     )
+
+
+def duplicates_to_drop(members: List[Tuple[str, str, str]]) -> List[Dict[str, str]]:
+    """Of (path, class, split) images with the same pixels, the ones --drop-duplicates drops: all
+    but one when they share a class, keeping a train image first, then the first path; none when
+    they span classes."""
+    if len({cls for _, cls, _ in members}) > 1:
+        return []
+    kept, *others = sorted(members, key=lambda m: (m[2] != "train", m[0]))
+    return [
+        {"path": path, "reason": f"exact duplicate of {kept[0]} (the same decoded pixels; --drop-duplicates keeps one)"}
+        for path, _, _ in sorted(others)
+    ]

@@ -28,8 +28,16 @@ class LabelStatisticsError(ValueError):
     """The statistics carry no per-class counts for the label."""
 
 
-class ImbalanceError(RuntimeError):
+class DataStopError(RuntimeError):
+    """The data report found what the run was asked to stop on."""
+
+
+class ImbalanceError(DataStopError):
     """Labels are imbalanced and the run was asked to stop on that."""
+
+
+class LeakageError(DataStopError):
+    """Eval images also appear in train and the run was asked to stop on that (--fail-on-leakage)."""
 
 
 class MissingClassError(ImbalanceError):
@@ -66,6 +74,7 @@ class BalanceOptions:
     train_eval_distance: float = 0.1  # above this, eval measures a different mix than train
     imbalance_strategy: str = "class_weights"  # one of IMBALANCE_STRATEGIES
     fail_on_imbalance: bool = False  # stop the run, after the report, when labels are imbalanced
+    fail_on_leakage: bool = False  # stop the run, after the report, when eval images are also in train
 
     def __post_init__(self):
         require(

@@ -13,6 +13,7 @@ from components.artifacts import LabelBalanceReport, TrainingHints
 from components.label_balance.balance import (
     BalanceOptions,
     ImbalanceError,
+    LeakageError,
     MissingClassError,
     analyze,
     label_counts,
@@ -63,6 +64,7 @@ def LabelBalance(
     train_eval_distance: Parameter[float],
     imbalance_strategy: Parameter[str],
     fail_on_imbalance: Parameter[bool],
+    fail_on_leakage: Parameter[bool],
 ) -> None:
     """Measures class balance per split from TFDV statistics, reports it, and derives class weights.
 
@@ -73,9 +75,12 @@ def LabelBalance(
     into `balance`; hands `artifacts.TrainingHints` (class names, class weights, the majority share)
     to the Trainer through `training_hints`, a HyperParameters artifact because that is the
     Trainer's input for values derived upstream (its one JSON file becomes `fn_args.hyperparameters`).
-    With `fail_on_imbalance`, imbalanced labels stop the run after the report is written.
+    With `fail_on_imbalance`, imbalanced labels stop the run after the report is written; with
+    `fail_on_leakage`, eval images that are also in train do.
     """
-    options = BalanceOptions(imbalance_ratio, severe_ratio, train_eval_distance, imbalance_strategy, fail_on_imbalance)
+    options = BalanceOptions(
+        imbalance_ratio, severe_ratio, train_eval_distance, imbalance_strategy, fail_on_imbalance, fail_on_leakage
+    )
     _check_label_is_categorical(schema.uri)
     class_names = artifacts.read_class_names(examples.uri)
     splits = artifact_utils.decode_split_names(statistics.split_names)
@@ -91,6 +96,7 @@ def LabelBalance(
         split: anomaly_lines(read_split_anomalies(anomalies, split))
         for split in artifact_utils.decode_split_names(anomalies.split_names)
     }
+    quality_record = artifacts.read_json(quality.uri, artifacts.DATA_QUALITY_FILE)
     report["gallery"] = write_gallery(
         artifact_utils.get_split_uri([examples], features.TRAIN_SPLIT) + "/*", class_names, balance.uri
     )
@@ -102,7 +108,7 @@ def LabelBalance(
             report,
             f"{total} images in {len(class_names)} classes, from {examples.uri}",
             lambda name: artifacts.read_bytes_if_present(balance.uri, name),
-            quality=artifacts.read_json(quality.uri, artifacts.DATA_QUALITY_FILE),
+            quality=quality_record,
             read_quality=lambda name: artifacts.read_bytes_if_present(quality.uri, name),
         ),
     )
@@ -126,5 +132,7 @@ def LabelBalance(
     missing = missing_class_problem(report)
     if missing:
         raise MissingClassError(f"{missing} Report: {report_path}")
+    if options.fail_on_leakage and quality_record["leaked_eval_images"]:
+        raise LeakageError(f"{quality_record['findings'][0]} The run stops here (--fail-on-leakage). Report: {report_path}")
     if options.fail_on_imbalance and report["imbalanced"]:
         raise ImbalanceError(f"{report['findings'][0]} The run stops here (--fail-on-imbalance). Report: {report_path}")

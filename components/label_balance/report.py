@@ -131,11 +131,17 @@ def ingestion_html(account: Dict) -> str:
     parts = [
         f"<p>{account['files_seen']} files seen: {account['ingested']} ingested, {len(rejected)} rejected "
         f"({percent(account['rejected_fraction'])}; the run stops above "
-        f"{percent(account['max_rejected_fraction'])}, --max-rejected-fraction).</p>"
+        f"{percent(account['max_rejected_fraction'])}, --max-rejected-fraction)"
+        + (f", {len(account['dropped'])} dropped as exact duplicates" if account.get("dropped") else "")
+        + ".</p>"
     ]
     if rejected:
         parts.append("<h3>Rejected files</h3>")
         parts.append(_listing(["file", "reason"], [[r["path"], r["reason"]] for r in rejected], "rejected files"))
+    dropped = account.get("dropped") or []
+    if dropped:
+        parts.append(f"<h3>Dropped as exact duplicates ({len(dropped)}, --drop-duplicates)</h3>")
+        parts.append(_listing(["file", "reason"], [[d["path"], d["reason"]] for d in dropped], "dropped files"))
     if converted:
         parts.append("<h3>Ingested with a conversion</h3>")
         parts.append(_listing(["file", "what decoding does"], [[c["path"], c["note"]] for c in converted], "notes"))
