@@ -18,11 +18,14 @@ from components.image_example_gen.layout import detect_layout
 from helpers import make_class_folders, write_image
 
 
-def run_example_gen(data_dir, output_dir, hash_buckets=(80, 20), max_rejected_fraction=0.05, beam_options=()):
+def run_example_gen(
+    data_dir, output_dir, hash_buckets=(80, 20), max_rejected_fraction=0.05, beam_options=(), drop_duplicates=False
+):
     """Runs the executor the way the pipeline configures it; returns {split: [tf.Example]}.
 
     `beam_options` (for example Beam's multi-processing runner) make the pipeline it runs on."""
-    component = image_example_gen(str(data_dir), hash_buckets, IngestionLimits(max_rejected_fraction=max_rejected_fraction))
+    limits = IngestionLimits(max_rejected_fraction=max_rejected_fraction, drop_duplicates=drop_duplicates)
+    component = image_example_gen(str(data_dir), hash_buckets, limits)
     exec_properties = {
         standard_component_specs.INPUT_BASE_KEY: str(data_dir),
         standard_component_specs.INPUT_CONFIG_KEY: component.exec_properties[standard_component_specs.INPUT_CONFIG_KEY],
