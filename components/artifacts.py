@@ -16,6 +16,7 @@ import tensorflow as tf
 from tfx.components.evaluator import constants as evaluator_constants
 from tfx.types.artifact import Artifact
 
+from components import features
 from components.options import from_json, to_json
 
 # Files inside artifacts, by the artifact that holds them.
@@ -99,6 +100,37 @@ class TrainingHints:
         return from_json(cls, values)
 
 
+_IMAGE_RECORD = {
+    features.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string),
+    features.LABEL_KEY: tf.io.FixedLenFeature([], tf.int64),
+    features.PATH_KEY: tf.io.FixedLenFeature([], tf.string, default_value=""),
+}
+
+
+@dataclasses.dataclass
+class ImageBatch:
+    """A batch of an image ExampleGen split: the records, and their image bytes, labels and paths."""
+
+    serialized: tf.Tensor
+    images: List[bytes]
+    labels: Any  # int64 numpy array
+    paths: List[str]
+
+
+def image_example_batches(file_pattern: str, batch_size: int = 256):
+    """Streams the gzipped tf.Example files matching `file_pattern` a batch at a time (ImageBatch);
+    memory holds one batch, whatever the number of examples."""
+    files = tf.io.gfile.glob(file_pattern)
+    for serialized in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(batch_size):
+        parsed = tf.io.parse_example(serialized, _IMAGE_RECORD)
+        yield ImageBatch(
+            serialized=serialized,
+            images=list(parsed[features.IMAGE_KEY].numpy()),
+            labels=parsed[features.LABEL_KEY].numpy(),
+            paths=[p.decode("utf-8", "replace") for p in parsed[features.PATH_KEY].numpy()],
+        )
+
+
 def read_json(directory: str, filename: str) -> Any:
     with tf.io.gfile.GFile(posixpath.join(directory, filename)) as f:
         return json.load(f)
@@ -127,6 +159,14 @@ def write_text(directory: str, filename: str, text: str) -> str:
     path = posixpath.join(directory, filename)
     with tf.io.gfile.GFile(path, "w") as f:
         f.write(text)
+    return path
+
+
+def write_bytes(directory: str, filename: str, data: bytes) -> str:
+    """Writes `data` to `directory`/`filename` (local or gs://); returns the file's path."""
+    path = posixpath.join(directory, filename)
+    with tf.io.gfile.GFile(path, "wb") as f:
+        f.write(data)
     return path
 
 

@@ -157,19 +157,12 @@ def write_thumbnails(file_pattern: str, wanted: Sequence[str], out_dir: str) -> 
         return found
     folder = posixpath.join(out_dir, artifacts.ERROR_IMAGES_DIR)
     tf.io.gfile.makedirs(folder)
-    spec = {
-        features.PATH_KEY: tf.io.FixedLenFeature([], tf.string),
-        features.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string),
-    }
-    for batch in tf.data.TFRecordDataset(tf.io.gfile.glob(file_pattern), compression_type="GZIP").batch(256):
-        parsed = tf.io.parse_example(batch, spec)
-        for path, image in zip(parsed[features.PATH_KEY].numpy(), parsed[features.IMAGE_KEY].numpy()):
-            path = path.decode("utf-8", "replace")
+    for batch in artifacts.image_example_batches(file_pattern):
+        for path, image in zip(batch.paths, batch.images):
             if path in wanted and path not in found:
                 jpeg = thumbnail(image)
                 if jpeg:
                     relative = posixpath.join(artifacts.ERROR_IMAGES_DIR, f"{len(found):04d}.jpg")
-                    with tf.io.gfile.GFile(posixpath.join(out_dir, relative), "wb") as f:
-                        f.write(jpeg)
+                    artifacts.write_bytes(out_dir, relative, jpeg)
                     found[path] = relative
     return found

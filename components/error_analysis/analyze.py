@@ -19,11 +19,6 @@ from components.error_analysis.analysis import Mistake, Mistakes, per_class_curv
 from components.error_analysis.options import AnalysisOptions
 from components.reporting.images import heatmap_overlay, thumbnail
 
-_FEATURES = {
-    features.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string),
-    features.LABEL_KEY: tf.io.FixedLenFeature([], tf.int64),
-    features.PATH_KEY: tf.io.FixedLenFeature([], tf.string, default_value=""),
-}
 
 
 @dataclasses.dataclass
@@ -62,22 +57,17 @@ BATCH_SIZE = 64
 def predict_split(model, file_pattern: str, options: AnalysisOptions, leaked: Sequence[str] = ()) -> Predictions:
     """Streams the split's tf.Examples through the model's serving signature, a batch at a time;
     marks the images whose paths are in `leaked`."""
-    files = tf.io.gfile.glob(file_pattern)
-    if not files:
-        raise FileNotFoundError(f"No examples match {file_pattern}.")
     serve = model.signatures[features.SERVING_SIGNATURE]
     mistakes = Mistakes(options.top_losses, options.images_per_pair, shrink=thumbnail)
     labels, probabilities, marks, leaked = [], [], [], set(leaked)
-    records = tf.data.TFRecordDataset(files, compression_type="GZIP").batch(BATCH_SIZE)
-    for serialized in records:
-        parsed = tf.io.parse_example(serialized, _FEATURES)
-        probs = serve(examples=serialized)[features.PROBABILITIES_OUTPUT].numpy()
-        batch_labels = parsed[features.LABEL_KEY].numpy()
-        paths = [p.decode("utf-8", "replace") for p in parsed[features.PATH_KEY].numpy()]
-        mistakes.add(batch_labels, probs, paths, list(parsed[features.IMAGE_KEY].numpy()))
-        labels.append(batch_labels)
+    for batch in artifacts.image_example_batches(file_pattern, BATCH_SIZE):
+        probs = serve(examples=batch.serialized)[features.PROBABILITIES_OUTPUT].numpy()
+        mistakes.add(batch.labels, probs, batch.paths, batch.images)
+        labels.append(batch.labels)
         probabilities.append(probs.astype(np.float32))
-        marks.append(np.array([path in leaked for path in paths], dtype=bool))
+        marks.append(np.array([path in leaked for path in batch.paths], dtype=bool))
+    if not labels:
+        raise FileNotFoundError(f"No examples match {file_pattern}.")
     return Predictions(
         np.concatenate(labels), np.concatenate(probabilities), mistakes, np.concatenate(marks), sorted(leaked)
     )
@@ -106,8 +96,7 @@ class _ImageWriter:
         if not jpeg:
             return None
         relative = posixpath.join(artifacts.ERROR_IMAGES_DIR, name)
-        with tf.io.gfile.GFile(posixpath.join(self.out_dir, relative), "wb") as f:
-            f.write(jpeg)
+        artifacts.write_bytes(self.out_dir, relative, jpeg)
         return relative
 
 

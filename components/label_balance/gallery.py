@@ -13,31 +13,22 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import tensorflow as tf
 
-from components import features
+from components import artifacts
 from components.reporting import html
 from components.reporting.images import img, thumbnail
 
 GALLERY_DIR = "gallery"
 PER_CLASS = 4
-_FEATURES = {
-    features.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string),
-    features.LABEL_KEY: tf.io.FixedLenFeature([], tf.int64),
-    features.PATH_KEY: tf.io.FixedLenFeature([], tf.string, default_value=""),
-}
 
 
 def pick(file_pattern: str, num_classes: int, per_class: int = PER_CLASS) -> Dict[int, List[tuple]]:
     """{label: [(path, image bytes)]}, at most `per_class` each, in digest order."""
     kept: Dict[int, list] = {label: [] for label in range(num_classes)}
-    files = tf.io.gfile.glob(file_pattern)
-    for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(256):
-        parsed = tf.io.parse_example(batch, _FEATURES)
-        for label, path, image in zip(
-            parsed[features.LABEL_KEY].numpy(), parsed[features.PATH_KEY].numpy(), parsed[features.IMAGE_KEY].numpy()
-        ):
+    for batch in artifacts.image_example_batches(file_pattern):
+        for label, path, image in zip(batch.labels, batch.paths, batch.images):
             heap = kept.setdefault(int(label), [])
             # Negated digest: the heap's smallest is the largest digest, the first to go.
-            item = (-int.from_bytes(hashlib.md5(path).digest()[:8], "big"), path.decode("utf-8", "replace"), image)
+            item = (-int.from_bytes(hashlib.md5(path.encode("utf-8")).digest()[:8], "big"), path, image)
             if len(heap) < per_class:
                 heapq.heappush(heap, item)
             elif item > heap[0]:
@@ -60,8 +51,7 @@ def write_gallery(
             jpeg, relative = thumbnail(image), None
             if jpeg:
                 relative = posixpath.join(GALLERY_DIR, f"{label}_{j}.jpg")
-                with tf.io.gfile.GFile(posixpath.join(out_dir, relative), "wb") as f:
-                    f.write(jpeg)
+                artifacts.write_bytes(out_dir, relative, jpeg)
             entries.append({"path": path, "thumbnail": relative})
         gallery[class_names[label]] = entries
     return gallery
