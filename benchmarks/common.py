@@ -92,9 +92,14 @@ CACHE = Path(tempfile.gettempdir()) / "image-pipeline-benchmarks"  # image folde
 
 
 def run_data_steps(
-    data_dir: Path, output_dir: Path, beam_args: Sequence[str] = (), enable_cache: bool = True, image_size: int = 28
+    data_dir: Path,
+    output_dir: Path,
+    beam_args: Sequence[str] = (),
+    enable_cache: bool = True,
+    image_size: int = 28,
+    last_component: str = "Transform",
 ):
-    """Runs the DAG up to Transform with LocalDagRunner; returns (seconds, the run's MLMD record)."""
+    """Runs the DAG up to `last_component` with LocalDagRunner; returns (seconds, the run's MLMD record)."""
     from tfx.orchestration.local.local_dag_runner import LocalDagRunner
     from tfx.orchestration.metadata import sqlite_metadata_connection_config
 
@@ -115,7 +120,7 @@ def run_data_steps(
     pipeline = dag.create_pipeline(
         config,
         metadata_connection_config=sqlite_metadata_connection_config(config.runtime.metadata_path),
-        last_component=dag.TRANSFORM,
+        last_component=last_component,
     )
     with Timer() as timer:
         LocalDagRunner().run(pipeline)

@@ -14,6 +14,8 @@ IMAGE_HEIGHT_KEY = "image_height"
 # Fingerprints and measures of the decoded image (image_example_gen/fingerprints.py).
 PIXEL_HASH_KEY = "pixel_hash"  # SHA-256 of the decoded pixels, hex: equal for the same picture
 PERCEPTUAL_HASH_KEY = "perceptual_hash"  # 64-bit DCT hash: a few bits apart for near copies
+CROP_HASHES_KEY = "crop_hashes"  # the pHashes of nine 5% crops: meet a cropped copy's hash
+THUMBNAIL_KEY = "gray_thumbnail"  # luminance, at most 32 x 32, row by row: confirms a near copy
 BRIGHTNESS_KEY = "brightness"  # mean luminance in [0, 1]
 CONTRAST_KEY = "contrast"  # standard deviation of the luminance in [0, 1]
 SHARPNESS_KEY = "sharpness"  # variance of the Laplacian of the luminance: low is blurry or flat

@@ -182,7 +182,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     _add(
         group, balance, "fail_on_leakage",
-        "stop the run, after the data report, when eval images also appear in train (the same pixels)",
+        "stop the run, after the data report, when eval images also appear in train (the same picture or a near copy)",
         action="store_true",
     )  # fmt: skip
     group = parser.add_argument_group("promotion")
@@ -208,6 +208,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _add(
         group, quality, "blur_fraction",
         "an image whose sharpness is below this share of its class's median is called blurry (default: %(default)s)",
+    )  # fmt: skip
+    _add(
+        group, quality, "near_duplicate_bits",
+        "two images are compared pixel by pixel when their perceptual hashes (or one's and the other's "
+        "5%% crop hashes) are at most this many bits apart (default: %(default)s)",
+    )  # fmt: skip
+    _add(
+        group, quality, "near_duplicate_difference",
+        "largest difference of two such images, aligned on their best crop (98th percentile of the absolute "
+        "difference in standard deviations), that still makes them near duplicates (default: %(default)s)",
     )  # fmt: skip
     group = parser.add_argument_group("error analysis (the report's images of mistakes)")
     _add(group, analysis, "top_losses", "eval images with the highest loss shown, with heatmaps (default: %(default)s)")

@@ -26,6 +26,7 @@ class NoRunError(LookupError):
 class NodeRun:
     state: str  # COMPLETE, CACHED, FAILED, ... (MLMD's execution state)
     outputs: Dict[str, List[metadata_store_pb2.Artifact]]
+    seconds: Optional[float] = None  # from the execution's creation to its last update in MLMD
 
 
 @dataclasses.dataclass
@@ -80,7 +81,11 @@ def _node_runs(store, pipeline_name: str, executions) -> Dict[str, NodeRun]:
             if event.execution_id == execution.id and event.type in _OUTPUT_EVENTS:
                 outputs.setdefault(event.path.steps[0].key, []).append(by_id[event.artifact_id])
         node_id = node_contexts[0][len(pipeline_name) + 1 :]
-        nodes[node_id] = NodeRun(state=metadata_store_pb2.Execution.State.Name(execution.last_known_state), outputs=outputs)
+        nodes[node_id] = NodeRun(
+            state=metadata_store_pb2.Execution.State.Name(execution.last_known_state),
+            outputs=outputs,
+            seconds=(execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000,
+        )
     return nodes
 
 

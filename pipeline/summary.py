@@ -113,7 +113,7 @@ def _quality_fields(quality: Optional[Dict]) -> Optional[Dict]:
 
     return {
         "exact_duplicates": paths(quality["exact_duplicates"]),
-        "near_duplicates": quality["near_duplicates"],
+        "near_duplicates": paths(quality.get("near_duplicates") or []),
         "conflicting_labels": paths(quality["conflicting_labels"]),
         "train_eval_leaks": paths(quality["train_eval_leaks"]),
         "leaked_eval_images": quality["leaked_eval_images"],

@@ -11,6 +11,7 @@ import tensorflow as tf
 from PIL import Image, ImageDraw, ImageFilter
 
 from components import features
+from components.data_quality import near
 from components.data_quality.checks import Image as Record
 from components.data_quality.checks import QualityOptions, findings, group_kinds, is_blurry, outlier
 from components.data_quality.find import find_problems, quality_record, shown_paths, write_thumbnails
@@ -36,8 +37,9 @@ def png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def planted_folder(root):
-    """train/ and eval/ class folders of distinct pictures, with one of each problem planted."""
+def planted_folder(root, near: bool = False):
+    """train/ and eval/ class folders of distinct pictures, with one of each problem planted (and,
+    with `near`, a re-encoded, a resized and a cropped copy)."""
     seed = 0
     for split, per_class in (("train", 6), ("eval", 2)):
         for name in CLASSES:
@@ -51,6 +53,10 @@ def planted_folder(root):
     Image.new("RGB", (40, 40), (250, 250, 250)).save(root / "train/dog/blank.png")
     picture(7, size=(200, 20)).save(root / "train/owl/banner.png")
     picture(3).filter(ImageFilter.GaussianBlur(3)).save(root / "train/cat/blurred.png")
+    if near:
+        picture(4).save(root / "train/cat/resaved.jpg", quality=75)  # train/cat/4.png, JPEG q75
+        picture(20).resize((43, 36), Image.Resampling.LANCZOS).save(root / "train/dog/smaller.png")  # eval/dog/0.png at 90%
+        picture(16).crop((2, 0, 48, 38)).save(root / "train/cat/cropped.png")  # train/owl/4.png, 5% cropped, as a cat
     return root
 
 
@@ -64,6 +70,16 @@ EXPECTED = {
     "train_eval_leaks": [["eval/owl/leaked.png", "train/owl/2.png"]],
     "leaked_eval_images": ["eval/owl/leaked.png"],
     "outliers": {("train/dog/blank.png", "near_constant"), ("train/owl/banner.png", "aspect_ratio"), ("train/cat/blurred.png", "blurry")},
+}
+NEAR = {
+    "near_duplicates": [
+        ["eval/dog/0.png", "train/dog/smaller.png"],
+        ["train/cat/4.png", "train/cat/resaved.jpg"],
+        ["train/cat/cropped.png", "train/owl/4.png"],
+    ],
+    "conflicting_labels": EXPECTED["conflicting_labels"] + [["train/cat/cropped.png", "train/owl/4.png"]],
+    "train_eval_leaks": EXPECTED["train_eval_leaks"] + [["eval/dog/0.png", "train/dog/smaller.png"]],
+    "leaked_eval_images": ["eval/dog/0.png", "eval/owl/leaked.png"],
 }
 
 
@@ -82,7 +98,10 @@ def write_examples(root, out):
                     features.IMAGE_KEY: [data],
                     features.PIXEL_HASH_KEY: [fingerprint.pixel_hash.encode()],
                 }
+                values[features.THUMBNAIL_KEY] = [fingerprint.thumbnail]
                 ints = {
+                    features.PERCEPTUAL_HASH_KEY: [fingerprint.perceptual_hash],
+                    features.CROP_HASHES_KEY: list(fingerprint.crop_hashes),
                     features.LABEL_KEY: [CLASSES.index(path.parent.name)],
                     features.IMAGE_WIDTH_KEY: [found.width],
                     features.IMAGE_HEIGHT_KEY: [found.height],
@@ -97,22 +116,26 @@ def write_examples(root, out):
 
 
 def test_the_beam_job_finds_each_planted_problem_and_nothing_else(tmp_path):
-    root = planted_folder(tmp_path / "images")
+    root = planted_folder(tmp_path / "images", near=True)
     patterns = write_examples(root, tmp_path / "examples")
     out = tmp_path / "quality"
     out.mkdir()
     with beam.Pipeline() as pipeline:
         find_problems(pipeline, patterns, QualityOptions(), str(out))
     quality = quality_record(str(out), CLASSES, QualityOptions())
-    for kind in ("exact_duplicates", "conflicting_labels", "train_eval_leaks"):
-        assert [[i["path"] for i in g["images"]] for g in quality[kind]] == EXPECTED[kind], kind
-    assert quality["leaked_eval_images"] == EXPECTED["leaked_eval_images"]
+    expected = {**EXPECTED, **NEAR}
+    for kind in ("exact_duplicates", "near_duplicates", "conflicting_labels", "train_eval_leaks"):
+        assert [[i["path"] for i in g["images"]] for g in quality[kind]] == expected[kind], kind
+    assert [g["match"] for g in quality["train_eval_leaks"]] == ["exact", "near"]
+    assert quality["leaked_eval_images"] == expected["leaked_eval_images"]
     assert {(o["path"], o["kind"]) for o in quality["outliers"]} == EXPECTED["outliers"]
-    assert quality["counts"]["duplicate_images"] == 3 and quality["near_duplicates"] is None
-    assert quality["findings"][0].startswith("1 eval image also appears in train")
+    assert quality["counts"]["duplicate_images"] == 3 and quality["counts"]["near_duplicate_images"] == 3
+    assert quality["findings"][0].startswith("2 eval images also appear in train")
     assert list(out.iterdir()) == []  # the job's own files are gone once read
     thumbnails = write_thumbnails(str(tmp_path / "examples" / "Split-*" / "*"), shown_paths(quality), str(out))
-    assert set(thumbnails) == {p for g in EXPECTED["exact_duplicates"] for p in g} | {p for p, _ in EXPECTED["outliers"]}
+    assert set(thumbnails) == {p for kind in ("exact_duplicates", "near_duplicates") for g in expected[kind] for p in g} | {
+        p for p, _ in EXPECTED["outliers"]
+    }
     assert all((out / relative).stat().st_size > 200 for relative in thumbnails.values())
 
 
@@ -148,7 +171,7 @@ def test_a_run_reports_the_planted_problems_everywhere(tmp_path):
     for kind in ("exact_duplicates", "conflicting_labels", "train_eval_leaks", "leaked_eval_images"):
         assert quality[kind] == EXPECTED[kind], kind
     assert {(o["path"], o["kind"]) for o in quality["outliers"]} == EXPECTED["outliers"]
-    assert "Data quality: 1 eval image also appears in train (the same pixels): eval accuracy is overstated." in stdout
+    assert "Data quality: 1 eval image also appears in train (the same picture, or a near copy): eval accuracy is overstated." in stdout
     assert "overstated: 1 eval image is also in train." in stdout
     for page_path in (summary["report_html"], summary["balance"]["report_html"]):
         with open(page_path, encoding="utf-8") as f:
@@ -181,7 +204,7 @@ def test_fail_on_leakage_stops_after_the_data_report(tmp_path):
         timeout=1200,
     )
     assert result.returncode == 1, result.stderr[-2000:]
-    assert "stopped: 1 eval image also appears in train (the same pixels): eval accuracy is overstated." in result.stderr
+    assert "stopped: 1 eval image also appears in train (the same picture, or a near copy): eval accuracy is overstated." in result.stderr
     assert "(--fail-on-leakage)" in result.stderr and "data_report.html" in result.stderr
     assert "Traceback" not in result.stderr and "[Trainer]" not in result.stdout
 
@@ -203,3 +226,39 @@ def test_drop_duplicates_keeps_one_of_each_and_lists_every_dropped_file(tmp_path
     assert len(paths) == account["ingested"] and not paths & {"eval/owl/leaked.png", "train/cat/copy.png"}
     assert {"train/cat/0.png", "train/owl/2.png", "train/cat/1.png", "train/dog/also_cat.bmp"} <= paths
     assert "Dropped as exact duplicates (2, --drop-duplicates)" in ingestion_html(account)
+
+
+def test_near_duplicates_are_confirmed_on_pixels_not_hashes_alone():
+    def thumb(image):
+        return near.thumbnail_array(inspect(png(image) if image.mode == "RGB" else image).fingerprint.thumbnail)
+
+    def jpeg(image):
+        buffer = io.BytesIO()
+        image.save(buffer, format="JPEG", quality=75)
+        return buffer.getvalue()
+
+    original = picture(5, size=(96, 80))
+    copies = [
+        near.thumbnail_array(inspect(jpeg(original)).fingerprint.thumbnail),
+        thumb(original.resize((86, 72), Image.Resampling.LANCZOS)),
+        thumb(original.crop((0, 4, 91, 80))),  # 5% off the left... and the top, one-sided
+    ]
+    assert near.difference(thumb(original), thumb(original)) == pytest.approx(0, abs=1e-3)
+    limit = QualityOptions().near_duplicate_difference
+    assert all(near.difference(thumb(original), copy) <= limit for copy in copies)
+    assert all(near.difference(thumb(original), thumb(picture(seed, size=(96, 80)))) > limit for seed in range(6, 16))
+
+
+def test_candidate_pairs_need_an_own_hash_and_keep_the_closest_per_image():
+    crops = [-1] * 9  # all bits set: far from every pHash below
+    members = [("a", True, 0b0000, crops), ("b", True, 0b0011, crops), ("c", False, 0b1111_1111_0000, crops)]
+    assert near.candidate_pairs(members, max_bits=4) == [("a", "b", 2)]  # c is 8 bits from a and 6 from b
+    # c met only by a crop hash, and d too: the two say nothing to each other
+    members = [("c", False, 1, [0] * 9), ("d", False, 2, [0] * 9)]
+    assert near.candidate_pairs(members, max_bits=4) == []
+    crowd = [(f"p{i:02d}", True, (1 << i) - 1, crops) for i in range(12)]  # p00 is i bits from p0i
+    pairs = near.candidate_pairs(crowd, max_bits=64, per_image=2)
+    assert ("p00", "p01", 1) in pairs and ("p10", "p11", 1) in pairs
+    assert ("p00", "p11", 11) not in pairs  # neither is among the other's two closest
+    with pytest.raises(ValueError, match="near_duplicate_bits 30"):
+        QualityOptions(near_duplicate_bits=30)

@@ -35,14 +35,14 @@ def test_dropped_duplicates_and_leaks_are_said_on_the_console():
         "files_seen": 12, "ingested": 9, "rejected": [{"path": "x.txt", "reason": "not an image"}],
         "rejected_fraction": 1 / 12, "dropped": [{"path": "a.png", "reason": "r"}, {"path": "b.png", "reason": "r"}],
     }  # fmt: skip
-    quality = {"findings": ["1 eval image also appears in train (the same pixels): eval accuracy is overstated."],
+    quality = {"findings": ["1 eval image also appears in train (the same picture, or a near copy): eval accuracy is overstated."],
                "leaked_eval_images": ["eval/cat/a.png"]}  # fmt: skip
     lines = summary.describe(a_summary(ingestion=account, data_quality=quality), "s.json")
     assert lines[1] == (
         "Ingested 9 of 12 files; 1 rejected (8.3%), each listed with its reason in the reports. "
         "2 exact duplicates dropped (--drop-duplicates), each listed in the reports."
     )
-    assert lines[2] == "Data quality: 1 eval image also appears in train (the same pixels): eval accuracy is overstated."
+    assert lines[2] == "Data quality: 1 eval image also appears in train (the same picture, or a near copy): eval accuracy is overstated."
     assert "Eval accuracy 0.700 (always answering 'cat' would score 0.700); overstated: 1 eval image is also in train." in lines
 
 

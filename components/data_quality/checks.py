@@ -3,7 +3,8 @@
 From the fingerprints ExampleGen writes (components/image_example_gen/fingerprints.py):
 
 * exact duplicates: images with the same decoded pixels (the pixel hash), however stored;
-* conflicting labels: such a group whose images are filed under more than one class;
+* near duplicates: re-encoded, resized or slightly cropped copies (near.py);
+* conflicting labels: such a group (exact or near) whose images are filed under more than one class;
 * train/eval leaks: such a group with images in both splits (eval accuracy is overstated);
 * outliers: near-constant images (blank, black, white), extreme aspect ratios, and the blurriest
   images of each class (sharpness far below the class's median).
@@ -25,6 +26,8 @@ class QualityOptions:
     near_constant_contrast: float = 0.02  # luminance standard deviation (0-1) below which an image is near-constant
     max_aspect_ratio: float = 4.0  # longer side / shorter side above which an image is an outlier
     blur_fraction: float = 0.05  # sharpness below this share of its class's median is a blurry outlier
+    near_duplicate_bits: int = 10  # pHash bits (against the other's pHash or crop hashes) for a candidate pair
+    near_duplicate_difference: float = 0.3  # largest pixel difference (near.difference) of a near duplicate
 
     def __post_init__(self):
         require(
@@ -34,6 +37,16 @@ class QualityOptions:
         )
         require(self.max_aspect_ratio >= 1.0, "{max_aspect_ratio} {value} must be at least 1.", value=self.max_aspect_ratio)
         require(0.0 <= self.blur_fraction < 1.0, "{blur_fraction} {value} must be in [0, 1).", value=self.blur_fraction)
+        require(
+            0 <= self.near_duplicate_bits <= 24,
+            "{near_duplicate_bits} {value} must be between 0 and 24 (0 finds only copies with the same pHash).",
+            value=self.near_duplicate_bits,
+        )
+        require(
+            0.0 <= self.near_duplicate_difference <= 2.0,
+            "{near_duplicate_difference} {value} must be between 0 and 2.",
+            value=self.near_duplicate_difference,
+        )
 
     def parameters(self) -> Dict[str, float]:
         return dataclasses.asdict(self)
@@ -71,6 +84,60 @@ def group_record(members: Sequence[Image], class_names: Sequence[str]) -> Dict:
     }
 
 
+def near_duplicate_groups(pairs: Sequence[Dict], same_pixels: Dict[str, str], class_names: Sequence[str]) -> List[Dict]:
+    """Groups of near copies from the confirmed pairs (images joined through any chain of pairs),
+    each sorted by path, the groups by their first path. A pair of two images with the same pixels
+    is an exact duplicate and left to that list; a group is kept when it holds more than one picture.
+
+    A pair is {"images": [[path, split, label], [path, split, label]], "bits", "difference"}."""
+    parent: Dict[str, str] = {}
+    info: Dict[str, Tuple[str, int]] = {}
+
+    def root(path):
+        while parent[path] != path:
+            parent[path] = parent[parent[path]]
+            path = parent[path]
+        return path
+
+    largest: Dict[Tuple[str, str], float] = {}
+    for pair in pairs:
+        (a, a_split, a_label), (b, b_split, b_label) = pair["images"]
+        if a in same_pixels and same_pixels.get(b) == same_pixels[a]:
+            continue
+        for path, split, label in ((a, a_split, a_label), (b, b_split, b_label)):
+            parent.setdefault(path, path)
+            info[path] = (split, int(label))
+        largest[(a, b)] = pair["difference"]
+        parent[root(a)] = root(b)
+    members: Dict[str, List[str]] = {}
+    for path in parent:
+        members.setdefault(root(path), []).append(path)
+    groups = []
+    for paths in members.values():
+        paths = sorted(paths)
+        if len({same_pixels.get(p, p) for p in paths}) < 2:
+            continue
+        differences = [d for (a, b), d in largest.items() if a in paths]
+        groups.append(
+            {
+                "images": [{"path": p, "split": info[p][0], "class": class_names[info[p][1]]} for p in paths],
+                "match": "near",
+                "largest_difference": max(differences),
+            }
+        )
+    return sorted(groups, key=lambda g: g["images"][0]["path"])
+
+
+def near_group_kinds(group: Dict) -> List[str]:
+    """As group_kinds, for a group of near copies."""
+    kinds = ["near_duplicates"]
+    if len({i["class"] for i in group["images"]}) > 1:
+        kinds.append("conflicting_labels")
+    if len({i["split"] for i in group["images"]}) > 1:
+        kinds.append("train_eval_leaks")
+    return kinds
+
+
 def outlier(image: Image, options: QualityOptions) -> Optional[Tuple[str, float]]:
     """(kind, value) when the image is near-constant or has an extreme aspect ratio, else None."""
     if image.contrast < options.near_constant_contrast:
@@ -106,7 +173,7 @@ def findings(quality: Dict) -> List[str]:
     if leaked:
         lines.append(
             f"{len(leaked)} eval image{'s' if len(leaked) > 1 else ''} also appear{'' if len(leaked) > 1 else 's'} "
-            "in train (the same pixels): eval accuracy is overstated."
+            "in train (the same picture, or a near copy): eval accuracy is overstated."
         )
     conflicts = quality["conflicting_labels"]
     if conflicts:
@@ -118,6 +185,13 @@ def findings(quality: Dict) -> List[str]:
     if duplicates:
         extra = sum(len(g["images"]) - 1 for g in duplicates)
         lines.append(f"{extra} image{'s are' if extra > 1 else ' is'} an exact copy of another ({len(duplicates)} groups).")
+    near = quality.get("near_duplicates") or []
+    if near:
+        extra = sum(len(g["images"]) - 1 for g in near)
+        lines.append(
+            f"{extra} image{'s are' if extra > 1 else ' is'} a near copy of another "
+            f"(re-encoded, resized or cropped; {len(near)} group{'s' if len(near) > 1 else ''})."
+        )
     counts = quality["counts"]
     odd = [f"{counts[kind]} {kind.replace('_', ' ')}" for kind in (NEAR_CONSTANT, ASPECT_RATIO, BLURRY) if counts[kind]]
     if odd:

@@ -22,15 +22,19 @@ def DataQuality(
     near_constant_contrast: Parameter[float],
     max_aspect_ratio: Parameter[float],
     blur_fraction: Parameter[float],
+    near_duplicate_bits: Parameter[int],
+    near_duplicate_difference: Parameter[float],
     beam_pipeline: BeamComponentParameter[beam.Pipeline] = None,
 ) -> None:
-    """Finds exact duplicates, conflicting labels, train/eval leaks and odd images in the examples.
+    """Finds exact and near duplicates, conflicting labels, train/eval leaks and odd images in the examples.
 
     The parameters are `QualityOptions.parameters()`. Runs a Beam job with the pipeline's Beam
     options (on Dataflow with the other Beam steps), then writes artifacts.DATA_QUALITY_FILE and
     thumbnails of what the data report shows into `quality`.
     """
-    options = QualityOptions(near_constant_contrast, max_aspect_ratio, blur_fraction)
+    options = QualityOptions(
+        near_constant_contrast, max_aspect_ratio, blur_fraction, near_duplicate_bits, near_duplicate_difference
+    )
     class_names = artifacts.read_class_names(examples.uri)
     splits = artifact_utils.decode_split_names(examples.split_names)
     patterns = {split: artifact_utils.get_split_uri([examples], split) + "/*" for split in splits}

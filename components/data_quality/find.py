@@ -1,7 +1,9 @@
 """The Beam job that finds duplicates, conflicting labels, leaks and outliers, and the record
 (`data_quality.json`) made from what it writes. Work and memory stay per image or per group:
-images meet only those with the same pixel hash (a GroupByKey), and the blur test compares each
-image with its class's median (approximate quantiles), never image with image.
+images meet only those with the same pixel hash (a GroupByKey) or, for near duplicates, those
+sharing a pHash band (near.py: each image keeps its closest few per band, and the pairs are
+confirmed on thumbnails joined by path); the blur test compares each image with its class's
+median (approximate quantiles), never image with image.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import apache_beam as beam
 import tensorflow as tf
 
 from components import artifacts, features
+from components.data_quality import near
 from components.data_quality.checks import (
     BLURRY,
     Image,
@@ -21,24 +24,28 @@ from components.data_quality.checks import (
     findings,
     group_kinds,
     group_record,
+    near_duplicate_groups,
+    near_group_kinds,
     is_blurry,
     leaked_eval_images,
     outlier,
 )
 from components.reporting.images import thumbnail
 
-GROUPS, OUTLIERS = "groups", "outliers"
+GROUPS, OUTLIERS, NEAR = "groups", "outliers", "near"
 SHOWN = 12  # groups (and outliers) of each kind with thumbnails in the report
 
 
 def _parser(split: str):
-    def parse(serialized: bytes) -> Image:
+    """serialized example -> (Image, pHash, crop hashes, luminance thumbnail)."""
+
+    def parse(serialized: bytes):
         feature = tf.train.Example.FromString(serialized).features.feature
 
         def one(key, kind):
             return getattr(feature[key], kind).value[0]
 
-        return Image(
+        image = Image(
             path=one(features.PATH_KEY, "bytes_list").decode("utf-8", "replace"),
             split=split,
             label=int(one(features.LABEL_KEY, "int64_list")),
@@ -48,6 +55,8 @@ def _parser(split: str):
             width=int(one(features.IMAGE_WIDTH_KEY, "int64_list")),
             height=int(one(features.IMAGE_HEIGHT_KEY, "int64_list")),
         )
+        crops = tuple(feature[features.CROP_HASHES_KEY].int64_list.value)
+        return image, int(one(features.PERCEPTUAL_HASH_KEY, "int64_list")), crops, one(features.THUMBNAIL_KEY, "bytes_list")
 
     return parse
 
@@ -64,14 +73,70 @@ def _blurry_rows(image: Image, medians: Dict[int, list], options: QualityOptions
         yield json.dumps({**dataclasses.asdict(image), "kind": BLURRY, "value": image.sharpness})
 
 
+def _bands(row):
+    image, main, crops, _ = row
+    for band, value, own in near.band_keys(main, crops):
+        yield (band, value), (image.path, own, main, crops)
+
+
+def _candidates(bucket, max_bits: int):
+    for first, second, bits in near.candidate_pairs(bucket[1], max_bits):
+        yield first, (second, bits)
+
+
+def _with_first_thumbnail(joined):
+    _, grouped = joined
+    for found in grouped["thumbnail"]:
+        for second, bits in grouped["pairs"]:
+            yield second, (found, bits)
+
+
+def _confirmed(joined, max_difference: float):
+    _, grouped = joined
+    for second in grouped["thumbnail"]:
+        for first, bits in grouped["firsts"]:
+            gap = near.difference(near.thumbnail_array(first[3]), near.thumbnail_array(second[3]))
+            if gap <= max_difference:
+                yield json.dumps({"images": [list(first[:3]), list(second[:3])], "bits": bits, "difference": round(gap, 4)})
+
+
+def _find_near_duplicates(parsed, options: QualityOptions, out_dir: str) -> None:
+    """Candidate pairs from pHash band buckets, confirmed on the two thumbnails (near.py)."""
+    thumbnails = parsed | "Thumbnails" >> beam.Map(
+        lambda row: (row[0].path, (row[0].path, row[0].split, row[0].label, row[3]))
+    )
+    pairs = (
+        parsed
+        | "Bands" >> beam.FlatMap(_bands)
+        | "SameBand" >> beam.GroupByKey()
+        | "Candidates" >> beam.FlatMap(_candidates, options.near_duplicate_bits)
+        | "PairKey" >> beam.Map(lambda kv: ((kv[0], kv[1][0]), kv[1][1]))
+        | "OncePerPair" >> beam.CombinePerKey(min)
+        | "ByFirst" >> beam.Map(lambda kv: (kv[0][0], (kv[0][1], kv[1])))
+    )
+    firsts = (
+        {"pairs": pairs, "thumbnail": thumbnails}
+        | "JoinFirst" >> beam.CoGroupByKey()
+        | "BySecond" >> beam.FlatMap(_with_first_thumbnail)
+    )
+    (
+        {"firsts": firsts, "thumbnail": thumbnails}
+        | "JoinSecond" >> beam.CoGroupByKey()
+        | "Confirm" >> beam.FlatMap(_confirmed, options.near_duplicate_difference)
+        | "WriteNear" >> beam.io.WriteToText(posixpath.join(out_dir, NEAR), file_name_suffix=".jsonl")
+    )
+
+
 def find_problems(pipeline: beam.Pipeline, patterns: Dict[str, str], options: QualityOptions, out_dir: str) -> None:
     """Adds to `pipeline` the steps that write GROUPS and OUTLIERS JSON lines into `out_dir`."""
-    images = [
+    parsed = [
         pipeline
         | f"Read{split}" >> beam.io.ReadFromTFRecord(pattern, compression_type=beam.io.filesystem.CompressionTypes.GZIP)
         | f"Parse{split}" >> beam.Map(_parser(split))
         for split, pattern in sorted(patterns.items())
     ] | "AllSplits" >> beam.Flatten()
+    images = parsed | "Images" >> beam.Map(lambda row: row[0])
+    _find_near_duplicates(parsed, options, out_dir)
     (
         images
         | "ByPixels" >> beam.Map(lambda image: (image.pixel_hash, image))
@@ -108,10 +173,15 @@ def quality_record(out_dir: str, class_names: Sequence[str], options: QualityOpt
     groups = sorted(
         ([Image(**i) for i in json.loads(line)] for line in _lines(out_dir, GROUPS)), key=lambda g: g[0].path
     )
-    kinds = {"exact_duplicates": [], "conflicting_labels": [], "train_eval_leaks": []}
+    kinds = {"exact_duplicates": [], "near_duplicates": [], "conflicting_labels": [], "train_eval_leaks": []}
     for members in groups:
-        record = group_record(members, class_names)
+        record = {**group_record(members, class_names), "match": "exact"}
         for kind in group_kinds(members):
+            kinds[kind].append(record)
+    same_pixels = {i["path"]: g["pixel_hash"] for g in kinds["exact_duplicates"] for i in g["images"]}
+    near_groups = near_duplicate_groups([json.loads(line) for line in _lines(out_dir, NEAR)], same_pixels, class_names)
+    for record in near_groups:
+        for kind in near_group_kinds(record):
             kinds[kind].append(record)
     outliers = sorted(
         (json.loads(line) for line in _lines(out_dir, OUTLIERS)), key=lambda o: (o["kind"], o["value"], o["path"])
@@ -122,7 +192,6 @@ def quality_record(out_dir: str, class_names: Sequence[str], options: QualityOpt
     ]
     quality = {
         **kinds,
-        "near_duplicates": None,  # not computed yet: see the README
         "leaked_eval_images": leaked_eval_images(kinds["train_eval_leaks"]),
         "outliers": outliers,
         "options": options.parameters(),
@@ -130,6 +199,8 @@ def quality_record(out_dir: str, class_names: Sequence[str], options: QualityOpt
     quality["counts"] = {
         "exact_duplicates": len(kinds["exact_duplicates"]),
         "duplicate_images": sum(len(g["images"]) - 1 for g in kinds["exact_duplicates"]),
+        "near_duplicates": len(near_groups),
+        "near_duplicate_images": sum(len(g["images"]) - 1 for g in near_groups),
         "conflicting_labels": len(kinds["conflicting_labels"]),
         "train_eval_leaks": len(kinds["train_eval_leaks"]),
         "leaked_eval_images": len(quality["leaked_eval_images"]),
@@ -142,7 +213,7 @@ def quality_record(out_dir: str, class_names: Sequence[str], options: QualityOpt
 def shown_paths(quality: Dict) -> List[str]:
     """The images the report shows: those of the first SHOWN groups of each kind, and outliers."""
     paths = set()
-    for kind in ("conflicting_labels", "train_eval_leaks", "exact_duplicates"):
+    for kind in ("conflicting_labels", "train_eval_leaks", "exact_duplicates", "near_duplicates"):
         for group in quality[kind][:SHOWN]:
             paths.update(i["path"] for i in group["images"][:4])
     for kind in ("near_constant", "aspect_ratio", BLURRY):

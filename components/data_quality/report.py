@@ -10,9 +10,10 @@ from components.reporting.images import img
 ReadImage = Callable[[Optional[str]], Optional[bytes]]  # a path relative to the quality artifact -> JPEG
 
 _GROUPS = (
-    ("train_eval_leaks", "In both train and eval", "Eval accuracy counts these as unseen images."),
-    ("conflicting_labels", "The same picture under different classes", "At most one of the labels is right."),
+    ("train_eval_leaks", "In both train and eval", "Eval accuracy counts these as unseen images (the same picture or a near copy)."),
+    ("conflicting_labels", "The same picture under different classes", "At most one of the labels is right (the same picture or a near copy)."),
     ("exact_duplicates", "Exact duplicates", "The same decoded pixels, whatever the file name or format."),
+    ("near_duplicates", "Near duplicates", "Re-encoded, resized or slightly cropped copies, confirmed pixel by pixel."),
 )
 _OUTLIERS = (
     ("near_constant", "Near-constant images", "blank, black or white: luminance standard deviation"),
@@ -28,7 +29,7 @@ def _caption(image: Dict) -> str:
 def _tone(counts: Dict) -> str:
     if counts["leaked_eval_images"] or counts["conflicting_labels"]:
         return html.BAD
-    if any(counts[k] for k in ("exact_duplicates", "near_constant", "aspect_ratio", "blurry")):
+    if any(counts.get(k) for k in ("exact_duplicates", "near_duplicates", "near_constant", "aspect_ratio", "blurry")):
         return html.WARNING
     return html.GOOD
 
@@ -40,18 +41,20 @@ def quality_section(quality: Dict, read: ReadImage) -> str:
     def picture(path: str, caption: str) -> str:
         return img(read(thumbnails.get(path)), path, path) + f"<figcaption>{html.escape(caption)}</figcaption>"
 
-    lines = quality["findings"] or ["No exact duplicates, conflicting labels, train/eval leaks or odd images."]
+    lines = quality["findings"] or ["No exact or near duplicates, conflicting labels, train/eval leaks or odd images."]
     parts = [html.verdict_box(_tone(quality["counts"]), lines)]
     parts.append(html.table(["check", "found"], [[k.replace("_", " "), v] for k, v in quality["counts"].items()]))
     for kind, title, meaning in _GROUPS:
-        groups = quality[kind]
+        groups = quality.get(kind) or []
         if not groups:
             continue
         cards = []
         for group in groups[:SHOWN]:
             images = group["images"]
+            match = " (near copy)" if group.get("match") == "near" and kind != "near_duplicates" else ""
             cards.append(
                 '<figure class="group">'
+                + (f"<figcaption>{match.strip(' ()')}</figcaption>" if match else "")
                 + "".join(f"<div>{picture(i['path'], _caption(i))}</div>" for i in images[:4])
                 + (f"<figcaption>and {len(images) - 4} more</figcaption>" if len(images) > 4 else "")
                 + "</figure>"
@@ -64,8 +67,4 @@ def quality_section(quality: Dict, read: ReadImage) -> str:
             continue
         cards = [f"<figure>{picture(o['path'], _caption(o) + ' (%.3g)' % o['value'])}</figure>" for o in found[:SHOWN]]
         parts.append(f'<h3>{html.escape(title)} ({len(found)})</h3><p>Value: {measure}.</p><div class="gallery">{"".join(cards)}</div>')
-    parts.append(
-        "<p>Near duplicates (resized, re-compressed or cropped copies) are not checked yet: the "
-        "perceptual hash each example carries is the start of that check.</p>"
-    )
     return html.section("Data quality", *parts)

@@ -16,8 +16,8 @@ from components.image_example_gen.layout import detect_layout
 
 
 # What the examples hold; a new value re-runs ExampleGen over data an older version ingested
-# (2: the fingerprint features).
-EXAMPLES_VERSION = 2
+# (2: the fingerprint features; 3: crop hashes and the luminance thumbnail).
+EXAMPLES_VERSION = 3
 
 
 class _ImageFolderInputProcessor(input_processor.FileBasedInputProcessor):

@@ -44,8 +44,8 @@ def _bytes_feature(value: bytes) -> tf.train.Feature:
     return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
 
 
-def _int_feature(value: int) -> tf.train.Feature:
-    return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
+def _int_feature(*values: int) -> tf.train.Feature:
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=values))
 
 
 def _float_feature(value: float) -> tf.train.Feature:
@@ -110,6 +110,8 @@ class _ReadImage(beam.DoFn):
                     features.IMAGE_HEIGHT_KEY: _int_feature(found.height),
                     features.PIXEL_HASH_KEY: _bytes_feature(found.fingerprint.pixel_hash.encode("ascii")),
                     features.PERCEPTUAL_HASH_KEY: _int_feature(found.fingerprint.perceptual_hash),
+                    features.CROP_HASHES_KEY: _int_feature(*found.fingerprint.crop_hashes),
+                    features.THUMBNAIL_KEY: _bytes_feature(found.fingerprint.thumbnail),
                     features.BRIGHTNESS_KEY: _float_feature(found.fingerprint.brightness),
                     features.CONTRAST_KEY: _float_feature(found.fingerprint.contrast),
                     features.SHARPNESS_KEY: _float_feature(found.fingerprint.sharpness),
