@@ -7,6 +7,7 @@ import os
 import platform
 import resource
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -126,6 +127,20 @@ def run_data_steps(
         LocalDagRunner().run(pipeline)
     store = run_record.open_store(config.runtime.metadata_path)
     return timer.seconds, run_record.read_run(store, config.runtime.pipeline_name)
+
+
+def each_size_in_its_own_process(script: str, sizes: Sequence[int], beam_args: Sequence[str]) -> list:
+    """Runs `script --one N` for each size in a fresh process (so peak memory is that size's) and
+    returns the JSON each printed last."""
+    runs = []
+    for n in sizes:
+        command = [sys.executable, script, "--one", str(n), *(f"--beam-arg={a}" for a in beam_args)]
+        result = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
+        if result.returncode:
+            sys.exit(f"size {n} failed:\n{result.stderr[-3000:]}")
+        runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
+        print(f"{n} images: {runs[-1]['seconds']} s, peak {runs[-1]['peak_rss_mib']} MiB", file=sys.stderr)
+    return runs
 
 
 class Timer:

@@ -18,14 +18,13 @@ import argparse
 import io
 import itertools
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from common import CACHE, FASHION_CLASSES, REPO_ROOT, emit, fashion_images, load_fashion_mnist, peak_rss_mib, run_data_steps, write_image_folders
+from common import CACHE, each_size_in_its_own_process, FASHION_CLASSES, emit, fashion_images, load_fashion_mnist, peak_rss_mib, run_data_steps, write_image_folders
 
 KINDS = ("exact", "jpeg_q75", "resize_90", "crop_5", "two_classes")
 
@@ -138,26 +137,15 @@ def main(argv=None) -> None:
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--beam-arg", action="append", default=[])
     args = parser.parse_args(argv)
-    from pipeline.beam_packaging import beam_args as all_beam_args
-    from pipeline.config import SETUP_FILE
-
-    beam_args = list(all_beam_args(args.beam_arg, str(SETUP_FILE)))
     if args.one:
-        print(json.dumps(one_size(args.one, beam_args)))
+        print(json.dumps(one_size(args.one, args.beam_arg)))
         return
     if args.scale is None:
-        result = recall(args.images_per_split, args.planted, beam_args)
+        result = recall(args.images_per_split, args.planted, args.beam_arg)
         result["targets"] = {"exact_and_jpeg": "all found", "resize_and_crop": ">= 0.95", "false_pair_image_share": "< 0.001"}
         emit(result, "LocalDagRunner, cache off, the DAG up to DataQuality; Fashion-MNIST 28x28 PNG folders written once under the temp dir", sys.argv)
         return
-    runs = []
-    for n in args.scale:
-        command = [sys.executable, __file__, "--one", str(n), *(f"--beam-arg={a}" for a in args.beam_arg)]
-        result = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
-        if result.returncode:
-            sys.exit(f"size {n} failed:\n{result.stderr[-3000:]}")
-        runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
-        print(f"{n} images: {runs[-1]['step_seconds']}, peak {runs[-1]['peak_rss_mib']} MiB", file=sys.stderr)
+    runs = each_size_in_its_own_process(__file__, args.scale, args.beam_arg)
 
     def per_image(run, node):
         return run["step_seconds"][node] / run["images"]

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from common import CACHE, REPO_ROOT, emit, fashion_images, peak_rss_mib, run_data_steps, write_image_folders
+from common import CACHE, each_size_in_its_own_process, emit, fashion_images, peak_rss_mib, run_data_steps, write_image_folders
 
 def one_size(n: int, beam_args) -> dict:
     """Runs in its own process: the data steps on n images."""
@@ -46,14 +45,7 @@ def main(argv=None) -> None:
     if args.one:
         print(json.dumps(one_size(args.one, args.beam_arg)))
         return
-    runs = []
-    for n in args.sizes:
-        command = [sys.executable, __file__, "--one", str(n), *(f"--beam-arg={a}" for a in args.beam_arg)]
-        result = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
-        if result.returncode:
-            sys.exit(f"size {n} failed:\n{result.stderr[-3000:]}")
-        runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
-        print(f"{n} images: {runs[-1]['seconds']} s, peak {runs[-1]['peak_rss_mib']} MiB", file=sys.stderr)
+    runs = each_size_in_its_own_process(__file__, args.sizes, args.beam_arg)
     small, large = runs[0], runs[-1]
     per_image = [r["seconds"] / r["images"] for r in runs]
     emit(
