@@ -27,7 +27,7 @@ class QualityOptions:
     max_aspect_ratio: float = 4.0  # longer side / shorter side above which an image is an outlier
     blur_fraction: float = 0.05  # sharpness below this share of its class's median is a blurry outlier
     near_duplicate_bits: int = 10  # pHash bits (against the other's pHash or crop hashes) for a candidate pair
-    near_duplicate_difference: float = 0.3  # largest pixel difference (near.difference) of a near duplicate
+    near_duplicate_difference: float = 0.2  # largest pixel difference (near.difference) of a near duplicate
 
     def __post_init__(self):
         require(
@@ -85,47 +85,26 @@ def group_record(members: Sequence[Image], class_names: Sequence[str]) -> Dict:
 
 
 def near_duplicate_groups(pairs: Sequence[Dict], same_pixels: Dict[str, str], class_names: Sequence[str]) -> List[Dict]:
-    """Groups of near copies from the confirmed pairs (images joined through any chain of pairs),
-    each sorted by path, the groups by their first path. A pair of two images with the same pixels
-    is an exact duplicate and left to that list; a group is kept when it holds more than one picture.
+    """The confirmed pairs of near copies as groups of two, sorted by path, the groups by their
+    paths. Pairs are not chained into larger groups: likeness is not transitive, and a chain
+    through look-alikes would join pictures that are not copies of each other. A pair with the
+    same pixels is an exact duplicate and left to that list.
 
     A pair is {"images": [[path, split, label], [path, split, label]], "bits", "difference"}."""
-    parent: Dict[str, str] = {}
-    info: Dict[str, Tuple[str, int]] = {}
-
-    def root(path):
-        while parent[path] != path:
-            parent[path] = parent[parent[path]]
-            path = parent[path]
-        return path
-
-    largest: Dict[Tuple[str, str], float] = {}
+    groups = []
     for pair in pairs:
-        (a, a_split, a_label), (b, b_split, b_label) = pair["images"]
+        (a, _, _), (b, _, _) = pair["images"]
         if a in same_pixels and same_pixels.get(b) == same_pixels[a]:
             continue
-        for path, split, label in ((a, a_split, a_label), (b, b_split, b_label)):
-            parent.setdefault(path, path)
-            info[path] = (split, int(label))
-        largest[(a, b)] = pair["difference"]
-        parent[root(a)] = root(b)
-    members: Dict[str, List[str]] = {}
-    for path in parent:
-        members.setdefault(root(path), []).append(path)
-    groups = []
-    for paths in members.values():
-        paths = sorted(paths)
-        if len({same_pixels.get(p, p) for p in paths}) < 2:
-            continue
-        differences = [d for (a, b), d in largest.items() if a in paths]
         groups.append(
             {
-                "images": [{"path": p, "split": info[p][0], "class": class_names[info[p][1]]} for p in paths],
+                "images": [{"path": p, "split": split, "class": class_names[int(label)]} for p, split, label in sorted(pair["images"])],
                 "match": "near",
-                "largest_difference": max(differences),
+                "difference": pair["difference"],
+                "hash_bits": pair["bits"],
             }
         )
-    return sorted(groups, key=lambda g: g["images"][0]["path"])
+    return sorted(groups, key=lambda g: [i["path"] for i in g["images"]])
 
 
 def near_group_kinds(group: Dict) -> List[str]:
@@ -187,10 +166,10 @@ def findings(quality: Dict) -> List[str]:
         lines.append(f"{extra} image{'s are' if extra > 1 else ' is'} an exact copy of another ({len(duplicates)} groups).")
     near = quality.get("near_duplicates") or []
     if near:
-        extra = sum(len(g["images"]) - 1 for g in near)
+        images = len({i["path"] for g in near for i in g["images"]})
         lines.append(
-            f"{extra} image{'s are' if extra > 1 else ' is'} a near copy of another "
-            f"(re-encoded, resized or cropped; {len(near)} group{'s' if len(near) > 1 else ''})."
+            f"{len(near)} pair{'s' if len(near) > 1 else ''} of images look like copies of each other "
+            f"(re-encoded, resized or cropped; {images} images)."
         )
     counts = quality["counts"]
     odd = [f"{counts[kind]} {kind.replace('_', ' ')}" for kind in (NEAR_CONSTANT, ASPECT_RATIO, BLURRY) if counts[kind]]

@@ -200,7 +200,7 @@ def quality_record(out_dir: str, class_names: Sequence[str], options: QualityOpt
         "exact_duplicates": len(kinds["exact_duplicates"]),
         "duplicate_images": sum(len(g["images"]) - 1 for g in kinds["exact_duplicates"]),
         "near_duplicates": len(near_groups),
-        "near_duplicate_images": sum(len(g["images"]) - 1 for g in near_groups),
+        "near_duplicate_images": len({i["path"] for g in near_groups for i in g["images"]}),
         "conflicting_labels": len(kinds["conflicting_labels"]),
         "train_eval_leaks": len(kinds["train_eval_leaks"]),
         "leaked_eval_images": len(quality["leaked_eval_images"]),
