@@ -95,7 +95,7 @@ def _confirmed(joined, max_difference: float):
     _, grouped = joined
     for second in grouped["thumbnail"]:
         for first, bits in grouped["firsts"]:
-            gap = near.difference(near.thumbnail_array(first[3]), near.thumbnail_array(second[3]))
+            gap = near.difference(near.thumbnail_array(first[3]), near.thumbnail_array(second[3]), 2 * max_difference)
             if gap <= max_difference:
                 yield json.dumps({"images": [list(first[:3]), list(second[:3])], "bits": bits, "difference": round(gap, 4)})
 

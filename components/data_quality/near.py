@@ -29,7 +29,7 @@ CROP = 0.05  # the largest crop, per axis, the confirmation aligns on
 CROP_STEPS = 4  # grid steps of CROP / CROP_STEPS per side
 BLUR_SIGMA = 1.0  # pixels at the compared size
 PERCENTILE = 98
-PER_IMAGE = 8  # closest candidates each image keeps in each band bucket
+PER_IMAGE = 4  # closest candidates each image keeps in each band bucket
 
 
 def unsigned(value: int) -> int:
@@ -133,9 +133,13 @@ def _standardise(images: np.ndarray) -> np.ndarray:
     return flat / (flat.std(axis=1, keepdims=True) + 1e-3)
 
 
-def difference(a: np.ndarray, b: np.ndarray) -> float:
+def difference(a: np.ndarray, b: np.ndarray, give_up_above: float = np.inf) -> float:
     """How far apart two luminance thumbnails are, after the best crop alignment: the 98th
-    percentile of the absolute difference, in standard deviations (0 for the same picture)."""
+    percentile of the absolute difference, in standard deviations (0 for the same picture).
+
+    The crops are searched on a grid of CROP / 2 steps first, then around the best of it; when the
+    grid's best is above `give_up_above`, that is returned without the finer search (which lowers
+    the difference by a fraction, never from far above the threshold to under it)."""
     from PIL import Image
     from scipy.ndimage import gaussian_filter
 
@@ -162,6 +166,7 @@ def difference(a: np.ndarray, b: np.ndarray) -> float:
     best = np.inf
     for whole, part in ((a, b), (b, a)):  # `part` may be a crop of `whole`: coarse grid, then its neighbours
         found, row, column = gaps(whole, part, _cuts(2), _cuts(2))
-        refined, _, _ = gaps(whole, part, _cuts(around=row), _cuts(around=column))
-        best = min(best, found, refined)
+        best = min(best, found)
+        if found <= give_up_above:
+            best = min(best, gaps(whole, part, _cuts(around=row), _cuts(around=column))[0])
     return best
