@@ -15,6 +15,7 @@ from components.data_quality import near
 from components.data_quality.checks import Image as Record
 from components.data_quality.checks import QualityOptions, findings, group_kinds, is_blurry, outlier
 from components.data_quality.find import find_problems, quality_record, shown_paths, write_thumbnails
+from components.data_quality.report import quality_section
 from components.image_example_gen.ingestion import inspect
 from helpers import RUN_LOCAL, run_pipeline
 
@@ -132,6 +133,8 @@ def test_the_beam_job_finds_each_planted_problem_and_nothing_else(tmp_path):
     assert quality["counts"]["duplicate_images"] == 3 and quality["counts"]["near_duplicate_images"] == 6
     assert quality["findings"][0].startswith("2 eval images also appear in train")
     assert list(out.iterdir()) == []  # the job's own files are gone once read
+    section = quality_section(quality, lambda relative: None)
+    assert "Near duplicates (3)" in section and "In both train and eval (2)" in section and "near copy" in section
     thumbnails = write_thumbnails(str(tmp_path / "examples" / "Split-*" / "*"), shown_paths(quality), str(out))
     assert set(thumbnails) == {p for kind in ("exact_duplicates", "near_duplicates") for g in expected[kind] for p in g} | {
         p for p, _ in EXPECTED["outliers"]
