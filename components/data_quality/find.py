@@ -112,6 +112,12 @@ def _find_near_duplicates(parsed, options: QualityOptions, out_dir: str) -> None
         | "Candidates" >> beam.FlatMap(_candidates, options.near_duplicate_bits)
         | "PairKey" >> beam.Map(lambda kv: ((kv[0], kv[1][0]), kv[1][1]))
         | "OncePerPair" >> beam.CombinePerKey(min)
+        | "BothImages" >> beam.FlatMap(lambda kv: [(kv[0][0], (kv[0][1], kv[1])), (kv[0][1], (kv[0][0], kv[1]))])
+        | "PartnersPerImage" >> beam.GroupByKey()
+        | "Closest" >> beam.FlatMap(
+            lambda kv: [((min(kv[0], p), max(kv[0], p)), bits) for p, bits in near.closest_partners(kv[1])]
+        )
+        | "KeptPairs" >> beam.CombinePerKey(min)
         | "ByFirst" >> beam.Map(lambda kv: (kv[0][0], (kv[0][1], kv[1])))
     )
     firsts = (

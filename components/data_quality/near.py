@@ -30,6 +30,7 @@ CROP_STEPS = 4  # grid steps of CROP / CROP_STEPS per side
 BLUR_SIGMA = 1.0  # pixels at the compared size
 PERCENTILE = 98
 PER_IMAGE = 4  # closest candidates each image keeps in each band bucket
+PER_IMAGE_IN_ALL = 8  # closest candidates each image keeps over all its buckets: what is confirmed
 
 
 def unsigned(value: int) -> int:
@@ -93,6 +94,12 @@ def candidate_pairs(
         bits[~(kept | kept.T)] = max_bits + 1
     close = (bits <= max_bits) & np.triu(np.ones_like(bits, bool), 1)
     return [(paths[i], paths[j], int(bits[i, j])) for i, j in zip(*np.nonzero(close))]
+
+
+def closest_partners(partners: Iterable[Tuple[str, int]], keep: int = PER_IMAGE_IN_ALL) -> List[Tuple[str, int]]:
+    """The `keep` (path, bits) with the fewest bits, ties by path: an image's candidates over all
+    its buckets, so that the pixel comparisons per image are bounded however alike the folder is."""
+    return sorted(set(partners), key=lambda partner: (partner[1], partner[0]))[:keep]
 
 
 def thumbnail_array(thumbnail: bytes) -> np.ndarray:
