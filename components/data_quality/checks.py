@@ -66,14 +66,19 @@ class Image:
     height: int
 
 
-def group_kinds(members: Sequence[Image]) -> List[str]:
-    """Which problems a group of images with the same pixels shows."""
-    kinds = ["exact_duplicates"]
-    if len({m.label for m in members}) > 1:
+def _kinds(kind: str, classes: Iterable, splits: Iterable[str]) -> List[str]:
+    """`kind`, and the problems a group of copies spanning classes or splits adds to it."""
+    kinds = [kind]
+    if len(set(classes)) > 1:
         kinds.append("conflicting_labels")
-    if len({m.split for m in members}) > 1:
+    if len(set(splits)) > 1:
         kinds.append("train_eval_leaks")
     return kinds
+
+
+def group_kinds(members: Sequence[Image]) -> List[str]:
+    """Which problems a group of images with the same pixels shows."""
+    return _kinds("exact_duplicates", (m.label for m in members), (m.split for m in members))
 
 
 def group_record(members: Sequence[Image], class_names: Sequence[str]) -> Dict:
@@ -109,12 +114,7 @@ def near_duplicate_groups(pairs: Sequence[Dict], same_pixels: Dict[str, str], cl
 
 def near_group_kinds(group: Dict) -> List[str]:
     """As group_kinds, for a group of near copies."""
-    kinds = ["near_duplicates"]
-    if len({i["class"] for i in group["images"]}) > 1:
-        kinds.append("conflicting_labels")
-    if len({i["split"] for i in group["images"]}) > 1:
-        kinds.append("train_eval_leaks")
-    return kinds
+    return _kinds("near_duplicates", (i["class"] for i in group["images"]), (i["split"] for i in group["images"]))
 
 
 def outlier(image: Image, options: QualityOptions) -> Optional[Tuple[str, float]]:

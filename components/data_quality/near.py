@@ -159,19 +159,19 @@ def difference(a: np.ndarray, b: np.ndarray, give_up_above: float = np.inf) -> f
 
     a, b = prepared(a), prepared(b)
     rank = int(np.ceil(PERCENTILE / 100 * side * side)) - 1
-    reference = {id(a): _standardise(a[None]), id(b): _standardise(b[None])}
 
     def gaps(whole, part, rows, columns):
-        """The difference of `part` to each crop (rows x columns) of `whole`, and the best crop."""
+        """The difference of standardised `part` to each crop (rows x columns) of `whole`, and the best."""
         left = np.stack([_crop_matrix(side, *r) for r in rows]) @ whole
         right = np.stack([_crop_matrix(side, *c).T for c in columns])
         crops = (left[:, None] @ right[None]).reshape(-1, side * side)
-        found = np.partition(np.abs(_standardise(crops) - reference[id(part)]), rank, axis=1)[:, rank]
+        found = np.partition(np.abs(_standardise(crops) - part), rank, axis=1)[:, rank]
         best = int(found.argmin())
         return float(found[best]), rows[best // len(columns)], columns[best % len(columns)]
 
     best = np.inf
-    for whole, part in ((a, b), (b, a)):  # `part` may be a crop of `whole`: coarse grid, then its neighbours
+    # `b` may be a crop of `a`, or `a` of `b`: the coarse grid, then its best's neighbours
+    for whole, part in ((a, _standardise(b[None])), (b, _standardise(a[None]))):
         found, row, column = gaps(whole, part, _cuts(2), _cuts(2))
         best = min(best, found)
         if found <= give_up_above:

@@ -51,10 +51,10 @@ def quality_section(quality: Dict, read: ReadImage) -> str:
         cards = []
         for group in groups[:SHOWN]:
             images = group["images"]
-            match = " (near copy)" if group.get("match") == "near" and kind != "near_duplicates" else ""
+            near_copy = group.get("match") == "near" and kind != "near_duplicates"
             cards.append(
                 '<figure class="group">'
-                + (f"<figcaption>{match.strip(' ()')}</figcaption>" if match else "")
+                + ("<figcaption>near copy</figcaption>" if near_copy else "")
                 + "".join(f"<div>{picture(i['path'], _caption(i))}</div>" for i in images[:4])
                 + (f"<figcaption>and {len(images) - 4} more</figcaption>" if len(images) > 4 else "")
                 + "</figure>"
