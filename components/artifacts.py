@@ -38,6 +38,9 @@ DATA_QUALITY_FILE = "data_quality.json"
 # ErrorAnalysis (ErrorAnalysis): the summary, and its JPEGs in images/.
 ERROR_ANALYSIS_FILE = "error_analysis.json"
 ERROR_IMAGES_DIR = "images"
+EDGE_EXPORT_FILE = "edge_export.json"  # the TF Lite models: sizes, agreement with the SavedModel, published or why not
+INPUT_SPEC_FILE = "input_spec.json"  # what a TF Lite model takes (also in a SavedModel's assets.extra/)
+TRAIN_CLASS_COUNTS_FILE = "train_class_counts.json"  # a SavedModel's assets.extra/: the training classes
 # ModelBlessing (PromotionGate).
 DECISION_FILE = "decision.json"
 BLESSED_FILE = evaluator_constants.BLESSED_FILE_NAME
@@ -73,6 +76,13 @@ class ErrorAnalysis(Artifact):
     the thumbnails and heatmaps it names, under images/."""
 
     TYPE_NAME = "image_pipeline.ErrorAnalysis"
+
+
+class EdgeModels(Artifact):
+    """The TF Lite models of a pushed model (float, int8) and edge_export.json: their sizes, and
+    how far they agree with the SavedModel on the eval split."""
+
+    TYPE_NAME = "image_pipeline.EdgeModels"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,6 +14,7 @@ from components.image_example_gen.ingestion import IngestionLimits
 from components.label_balance.balance import IMBALANCE_STRATEGIES, BalanceOptions
 from components.options import OptionError
 from components.data_quality.checks import QualityOptions
+from components.edge_export.options import EdgeOptions
 from components.error_analysis.options import AnalysisOptions
 from components.promotion_gate.gate import GateThresholds
 from components.trainer.options import ARCHITECTURES, CHECKPOINT_METRICS, FLIP_MODES, TrainingOptions
@@ -223,6 +224,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _add(group, analysis, "top_losses", "eval images with the highest loss shown, with heatmaps (default: %(default)s)")
     _add(group, analysis, "confused_pairs", "most frequent (actual, predicted) pairs shown (default: %(default)s)")
     _add(group, analysis, "images_per_pair", "images shown for each of those pairs (default: %(default)s)")
+    edge = EdgeOptions()
+    group = parser.add_argument_group("edge models (TF Lite, after a push)")
+    group.add_argument(
+        "--no-edge-export", dest="edge_export", action="store_false", help="write no TF Lite models of the pushed model"
+    )
+    _add(
+        group, edge, "min_int8_agreement",
+        "the int8 model is published only when its top class is the SavedModel's on at least this share "
+        "of eval images (default: %(default)s)",
+    )  # fmt: skip
+    _add(group, edge, "parity_images", "eval images the TF Lite models are checked on (default: %(default)s)")
+    _add(
+        group, edge, "representative_images",
+        "train images that calibrate the int8 model's value ranges (default: %(default)s)",
+    )  # fmt: skip
     group = parser.add_argument_group("runtime")
     _add(
         group, runtime, "output_dir",
@@ -269,6 +285,7 @@ def from_args(args: argparse.Namespace, setup_file: str = str(SETUP_FILE), **run
             gate=_from_flags(GateThresholds, args),
             analysis=_from_flags(AnalysisOptions, args),
             quality=_from_flags(QualityOptions, args),
+            edge=_from_flags(EdgeOptions, args),
             runtime=RuntimeConfig(
                 output_dir=args.output_dir,
                 pipeline_name=args.pipeline_name,

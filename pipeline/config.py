@@ -15,6 +15,7 @@ from components.image_example_gen.ingestion import IngestionLimits
 from components.label_balance.balance import BalanceOptions
 from components.options import require
 from components.data_quality.checks import QualityOptions
+from components.edge_export.options import EdgeOptions
 from components.error_analysis.options import AnalysisOptions
 from components.promotion_gate.gate import GateThresholds
 from components.trainer.options import TrainingOptions
@@ -62,6 +63,7 @@ class RuntimeConfig:
     beam_args: Tuple[str, ...] = ()  # see pipeline/beam_packaging.py
     pipeline_root_dir: Optional[str] = None  # default <output_dir>/pipeline_root; gs:// on Kubeflow/Vertex
     serving_base_dir: Optional[str] = None  # default <output_dir>/serving
+    edge_base_dir: Optional[str] = None  # default <output_dir>/edge
 
     def __post_init__(self):
         require(bool(self.output_dir), "{output_dir} is empty: name a folder for the run's outputs.")
@@ -77,6 +79,11 @@ class RuntimeConfig:
     @property
     def serving_dir(self) -> str:
         return self.serving_base_dir or os.path.join(self.output_dir, "serving")
+
+    @property
+    def edge_dir(self) -> str:
+        """Where the TF Lite models of pushed models go, a folder per served version."""
+        return self.edge_base_dir or os.path.join(self.output_dir, "edge")
 
     @property
     def summary_path(self) -> str:
@@ -105,6 +112,7 @@ class PipelineConfig:
     gate: GateThresholds = dataclasses.field(default_factory=GateThresholds)
     analysis: AnalysisOptions = dataclasses.field(default_factory=AnalysisOptions)
     quality: QualityOptions = dataclasses.field(default_factory=QualityOptions)
+    edge: EdgeOptions = dataclasses.field(default_factory=EdgeOptions)
     runtime: RuntimeConfig = dataclasses.field(default_factory=RuntimeConfig)
 
     def __post_init__(self):

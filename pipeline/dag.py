@@ -24,6 +24,7 @@ from tfx.types import Channel, standard_artifacts
 
 from components import features
 from components.data_quality.component import DataQuality
+from components.edge_export.component import EdgeExport
 from components.error_analysis.component import ErrorAnalysis
 from components.image_example_gen.component import image_example_gen
 from components.label_balance.component import LabelBalance
@@ -59,6 +60,7 @@ EVALUATOR = "Evaluator"
 PROMOTION_GATE = "PromotionGate"
 ERROR_ANALYSIS = "ErrorAnalysis"
 PUSHER = "Pusher"
+EDGE_EXPORT = "EdgeExport"
 
 # Values a Kubeflow / Vertex run can be started with (name -> type): the data root and the gate's
 # thresholds (GateThresholds' fields); the rest is fixed at compile time.
@@ -239,6 +241,15 @@ def create_pipeline(
         custom_executor_spec=executor_spec.ExecutorClassSpec(serving_pusher.Executor),
     ).with_id(PUSHER)
 
+    edge_export = EdgeExport(
+        model=trainer.outputs["model"],
+        examples=example_gen.outputs["examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        pushed_model=pusher.outputs["pushed_model"],
+        base_directory=config.runtime.edge_dir,
+        **config.edge.parameters(),
+    ).with_id(EDGE_EXPORT)
+
     components = [
         example_gen,
         schema_gen,
@@ -254,6 +265,7 @@ def create_pipeline(
         error_analysis,
         promotion_gate,
         pusher,
+        edge_export,
     ]
     if last_component is not None:
         ids = [component.id for component in components]

@@ -3,11 +3,17 @@
     python pipeline/predict.py IMAGE [IMAGE ...]              # the latest model in outputs/serving
     python pipeline/predict.py --model outputs/serving/1795496095 --json cat.png dog.jpg
     python pipeline/predict.py --explain cat.png                # + explanations/cat.heatmap.png
+    python pipeline/predict.py --tflite cat.png                 # the latest edge model (TF Lite)
 
 Images go to the model as they are (encoded PNG, JPEG, GIF or BMP bytes): the Transform graph
 inside the model decodes and resizes them exactly as in training. With --explain, the model's
 `serving_explain` signature also gives a Grad-CAM heatmap for the predicted class, written as a
 PNG over the image as the model saw it (red: where the answer came from).
+
+With --tflite, the TF Lite model the pipeline published for a served version runs instead
+(int8 when it was published, else float; --tflite-variant picks). A TF Lite model has no decode
+step, so the images are decoded and resized here, with the Transform graph's own functions, to
+the input its input_spec.json states.
 """
 from __future__ import annotations
 
@@ -47,9 +53,27 @@ def main(argv: Optional[List[str]] = None) -> int:
         help="folder for the heatmaps, made if missing; not the image folder, which a later run would "
         "ingest them from (default: %(default)s)",
     )
+    parser.add_argument(
+        "--tflite",
+        action="store_true",
+        help="run the TF Lite model instead: --model may name a .tflite file or an edge version folder "
+        "(default: the latest under --output-dir/edge)",
+    )
+    parser.add_argument(
+        "--tflite-variant",
+        choices=("int8", "float"),
+        help="which TF Lite model of the folder (default: int8 when it was published, else float)",
+    )
     args = parser.parse_args(argv)
 
     console.quiet_libraries(verbose=False)
+    if args.tflite:
+        if args.explain:
+            print("error: --explain needs the SavedModel (TF Lite models have no heatmap): leave out --tflite.", file=sys.stderr)
+            return 2
+        from pipeline.predict_tflite import predict_tflite
+
+        return predict_tflite(args)
     import tensorflow as tf
 
     from components import features

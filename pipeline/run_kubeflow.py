@@ -52,6 +52,7 @@ def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         help="image folders, e.g. gs://bucket/images: the default of the data_root runtime parameter",
     )
     group.add_argument("--serving-dir", help="where blessed models are pushed (default: <pipeline-root>/serving)")
+    group.add_argument("--edge-dir", help="where their TF Lite models go (default: <pipeline-root>/edge)")
     group.add_argument(
         "--image-schema-file",
         default=IMAGE_SCHEMA_FILE,
@@ -81,6 +82,7 @@ def build_config(args: argparse.Namespace) -> PipelineConfig:
         setup_file=IMAGE_SETUP_FILE,
         pipeline_root_dir=pipeline_root,
         serving_base_dir=args.serving_dir or f"{pipeline_root}/serving",
+        edge_base_dir=args.edge_dir or f"{pipeline_root}/edge",
     )
 
 

@@ -127,6 +127,7 @@ class RunArtifacts:
     balance_uri: Optional[str] = None  # LabelBalance's artifact folder: the gallery's JPEGs
     quality: Optional[Dict] = None  # the DataQuality step's data_quality.json
     quality_uri: Optional[str] = None  # its artifact folder: the thumbnails it names
+    edge: Optional[Dict] = None  # the EdgeExport step's edge_export.json
 
 
 def collect(record: RunRecord) -> RunArtifacts:
@@ -142,7 +143,9 @@ def collect(record: RunRecord) -> RunArtifacts:
     tuner_results = record.artifact(dag.TUNER, "tuner_results")
     errors = record.artifact(dag.ERROR_ANALYSIS, "analysis")
     quality = record.artifact(dag.DATA_QUALITY, "quality")
+    edge = record.artifact(dag.EDGE_EXPORT, "edge")
     return RunArtifacts(
+        edge=artifacts.read_json_if_present(edge.uri, artifacts.EDGE_EXPORT_FILE) if edge else None,
         quality=artifacts.read_json_if_present(quality.uri, artifacts.DATA_QUALITY_FILE) if quality else None,
         quality_uri=quality.uri if quality else None,
         errors=artifacts.read_json_if_present(errors.uri, artifacts.ERROR_ANALYSIS_FILE) if errors else None,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from components.artifacts import read_bytes_if_present
+from components.edge_export.report import edge_section
 from components.error_analysis.report import mistakes_section
 from components.label_balance.report import data_sections
 from components.promotion_gate.report import evaluation_section
@@ -29,6 +30,8 @@ def render_run_report(summary: dict, artifacts: RunArtifacts, summary_path: str)
         sections.append(training_section(artifacts.training))
     if artifacts.decision and artifacts.balance:
         sections.append(evaluation_section(artifacts.decision, artifacts.balance["class_names"]))
+    if artifacts.edge and artifacts.edge.get("exported"):
+        sections.append(edge_section(artifacts.edge))
     if artifacts.errors:
         sections.append(mistakes_section(artifacts.errors, lambda name: read_bytes_if_present(artifacts.errors_uri, name)))
     return html.page("Run report", f"Run {summary['run_id']}", sections)

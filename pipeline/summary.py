@@ -11,6 +11,7 @@ from typing import Dict, List, Optional
 import tensorflow as tf
 
 from components import features
+from components.edge_export.parity import summary_fields as edge_fields
 from pipeline import dag
 from pipeline.run_record import RunArtifacts, RunRecord
 
@@ -82,6 +83,7 @@ def build_summary(
         "tuning": {"trials": artifacts.trials} if artifacts.trials else None,
         "blessed": artifacts.blessed,
         "pushed_model": artifacts.pushed_model,
+        "edge": edge_fields(artifacts.edge),
         "report_html": report_html,
         "components": {node_id: node.state for node_id, node in sorted(record.nodes.items())},
     }
@@ -241,6 +243,8 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
         lines.append("Model NOT blessed: nothing was pushed; the served model is unchanged.")
     for reason in evaluation.get("reasons", []):
         lines.append(f"  - {reason}")
+    if summary.get("edge") and summary["pushed_model"]:
+        lines += summary["edge"]["findings"]
     if summary.get("report_html"):
         lines.append(f"Report: {summary['report_html']}")
     lines.append(f"Summary: {summary_path}")

@@ -29,6 +29,7 @@ PIPELINE_NODES = {
     "PromotionGate",
     "ErrorAnalysis",  # top losses with heatmaps, confused pairs, PR curves, thresholds, calibration
     "Pusher",
+    "EdgeExport",  # TF Lite float and int8 of a pushed model, checked against it on the eval split
 }
 
 # Distinct colours so a test can tell classes apart after decoding.

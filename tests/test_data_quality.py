@@ -166,10 +166,26 @@ def test_checks_and_their_thresholds():
         QualityOptions(max_aspect_ratio=0.5)
 
 
+@pytest.fixture(scope="module")
+def planted_runs(tmp_path_factory):
+    """The pipeline over the planted folder twice into one output dir: a whole run, then one with
+    --fail-on-leakage, whose data steps come from the cache (one set of data steps, not two).
+    Returns (summary, stdout) of the first and the finished process of the second."""
+    root = planted_folder(tmp_path_factory.mktemp("planted") / "images")
+    out = root.parent / "out"
+    summary, stdout = run_pipeline(root, out, "--epochs", "1")
+    stopped = subprocess.run(
+        [sys.executable, RUN_LOCAL, "--data-dir", str(root), "--output-dir", str(out), "--epochs", "1", "--fail-on-leakage"],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    return summary, stdout, stopped
+
+
 @pytest.mark.e2e
-def test_a_run_reports_the_planted_problems_everywhere(tmp_path):
-    root = planted_folder(tmp_path / "images")
-    summary, stdout = run_pipeline(root, tmp_path / "out", "--epochs", "1")
+def test_a_run_reports_the_planted_problems_everywhere(planted_runs):
+    summary, stdout, _ = planted_runs
     quality = summary["data_quality"]
     for kind in ("exact_duplicates", "conflicting_labels", "train_eval_leaks", "leaked_eval_images"):
         assert quality[kind] == EXPECTED[kind], kind
@@ -198,14 +214,8 @@ def test_the_sample_has_no_data_quality_problem(first_run):
 
 
 @pytest.mark.e2e
-def test_fail_on_leakage_stops_after_the_data_report(tmp_path):
-    root = planted_folder(tmp_path / "images")
-    result = subprocess.run(
-        [sys.executable, RUN_LOCAL, "--data-dir", str(root), "--output-dir", str(tmp_path / "out"), "--fail-on-leakage"],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
+def test_fail_on_leakage_stops_after_the_data_report(planted_runs):
+    result = planted_runs[2]
     assert result.returncode == 1, result.stderr[-2000:]
     assert "stopped: 1 eval image also appears in train (the same picture, or a near copy): eval accuracy is overstated." in result.stderr
     assert "(--fail-on-leakage)" in result.stderr and "data_report.html" in result.stderr

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from typing import Optional, Sequence
 
 import tensorflow as tf
 import tensorflow_transform as tft
 
 from components import artifacts, features
+from components.edge_export.convert import input_spec
 from components.trainer.explain import Explainer
 from components.transform.preprocessing import to_pixels
 
@@ -17,6 +18,7 @@ def export_serving_model(
     tf_transform_output: tft.TFTransformOutput,
     class_names: Sequence[str],
     export_dir: str,
+    train_counts: Optional[Sequence[int]] = None,
 ) -> None:
     """Saves `model` as a SavedModel with three signatures.
 
@@ -27,7 +29,9 @@ def export_serving_model(
       [batch, height, width] in [0, 1] for the predicted class, and the `pixels` the model saw
       (after decoding and resizing), to draw it over.
 
-    The class names also go to `assets.extra/class_names.json` for tools that read the folder.
+    The class names also go to `assets.extra/class_names.json` for tools that read the folder, with
+    `input_spec.json` (what the TF Lite models take) and `train_class_counts.json` (the training
+    split's classes, for batch prediction's drift check) when `train_counts` are known.
     """
     model.explainer = Explainer(model)
     model.tft_layer = tf_transform_output.transform_features_layer()
@@ -81,3 +85,9 @@ def export_serving_model(
     extra = os.path.join(export_dir, "assets.extra")
     tf.io.gfile.makedirs(extra)
     artifacts.write_json(extra, artifacts.CLASS_NAMES_FILE, list(class_names))
+    # What the model's TF Lite versions take (no decode step): for apps that prepare images themselves.
+    _, height, _, channels = model.inputs[0].shape
+    artifacts.write_json(extra, artifacts.INPUT_SPEC_FILE, input_spec(int(height), int(channels)))
+    if train_counts:
+        # The training class distribution, which batch prediction compares its predictions with.
+        artifacts.write_json(extra, artifacts.TRAIN_CLASS_COUNTS_FILE, dict(zip(class_names, (int(n) for n in train_counts))))

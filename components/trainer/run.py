@@ -70,7 +70,9 @@ def run_fn(fn_args: FnArgs) -> None:
         options=options,
         class_weight=class_weight,
     )
-    export_serving_model(result.model, data.transform_output, data.hints.class_names, fn_args.serving_model_dir)
+    export_serving_model(
+        result.model, data.transform_output, data.hints.class_names, fn_args.serving_model_dir, data.hints.train_counts
+    )
     explain_training(
         result,
         fn_args.model_run_dir,
