@@ -31,6 +31,7 @@ setup(
             "image-pipeline-sample-data=pipeline.sample_data:main",
             "image-pipeline-show=pipeline.show_run:main",
             "image-pipeline-predict=pipeline.predict:main",
+            "image-pipeline-batch-predict=pipeline.run_batch_predict:main",
             "image-pipeline-kubeflow=pipeline.run_kubeflow:main",
         ]
     },

@@ -41,6 +41,9 @@ ERROR_IMAGES_DIR = "images"
 EDGE_EXPORT_FILE = "edge_export.json"  # the TF Lite models: sizes, agreement with the SavedModel, published or why not
 INPUT_SPEC_FILE = "input_spec.json"  # what a TF Lite model takes (also in a SavedModel's assets.extra/)
 TRAIN_CLASS_COUNTS_FILE = "train_class_counts.json"  # a SavedModel's assets.extra/: the training classes
+PREDICTIONS_FILE = "predictions.jsonl"  # batch prediction: one line per image
+REJECTED_FILE = "rejected.jsonl"  # batch prediction: one line per file not predicted, with the reason
+BATCH_SUMMARY_FILE = "batch_summary.json"  # batch prediction: counts, class mix, drift
 # ModelBlessing (PromotionGate).
 DECISION_FILE = "decision.json"
 BLESSED_FILE = evaluator_constants.BLESSED_FILE_NAME
@@ -83,6 +86,12 @@ class EdgeModels(Artifact):
     how far they agree with the SavedModel on the eval split."""
 
     TYPE_NAME = "image_pipeline.EdgeModels"
+
+
+class BatchPredictions(Artifact):
+    """predictions.jsonl, rejected.jsonl and batch_summary.json of one batch prediction run."""
+
+    TYPE_NAME = "image_pipeline.BatchPredictions"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -28,6 +28,7 @@ TRANSFORMED_LABEL_KEY = "label"
 
 TRAIN_SPLIT = "train"
 EVAL_SPLIT = "eval"
+UNLABELLED_SPLIT = "unlabelled"  # batch prediction's one split: images without labels
 
 # Serving signatures.
 SERVING_SIGNATURE = "serving_default"  # serialized tf.Example -> probabilities

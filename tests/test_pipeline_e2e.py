@@ -196,3 +196,36 @@ def test_examples_carry_fingerprints_that_match_the_schema(first_run):
     store = run_record.open_store(os.path.join(str(output_dir), "metadata.sqlite"))
     balance = run_record.collect(run_record.read_run(store, "image-classification")).balance
     assert balance["anomalies"] == {"train": [], "eval": []}
+
+
+@pytest.mark.e2e
+def test_the_pushed_model_is_published_as_tflite_and_predict_runs_it(first_run):
+    sample_dir, output_dir, summary, stdout = first_run
+    edge = summary["edge"]
+    folder = os.path.join(output_dir, "edge", os.path.basename(summary["pushed_model"]))
+    assert edge["exported"] and edge["folder"] == folder
+    for key in ("tflite_float", "tflite_int8"):
+        model = edge[key]
+        assert model["published"] and model["path"].startswith(folder + os.sep), key
+        assert model["bytes"] == os.path.getsize(model["path"]) and model["agreement"] >= 0.98, key
+        assert abs(model["accuracy"] - edge["saved_model"]["accuracy"]) <= 0.05, key
+    assert edge["tflite_int8"]["bytes"] < edge["tflite_float"]["bytes"] / 2
+    assert edge["parity_images"] == summary["data"]["split_sizes"]["eval"]
+    assert edge["input_spec"]["dtype"] == "uint8" and edge["input_spec"]["shape"][1:] == [32, 32, 3]
+    assert "Edge: TF Lite int8" in stdout and "agrees with the SavedModel on" in stdout
+    with open(summary["report_html"], encoding="utf-8") as f:
+        assert "<h2>Edge models (TF Lite)</h2>" in f.read()
+
+    images = [str(path) for name in ("zero", "three", "seven") for path in sorted((sample_dir / name).glob("*.png"))[:2]]
+    served = tf.saved_model.load(summary["pushed_model"]).signatures[features.IMAGE_SIGNATURE]
+    expected = [n.decode() for n in served(image_bytes=tf.constant([open(p, "rb").read() for p in images]))["class_name"].numpy()]
+    for variant, most_disagreements in (("float", 0), ("int8", 1)):
+        result = subprocess.run(
+            [sys.executable, str(REPO_ROOT / "pipeline" / "predict.py"), "--output-dir", str(output_dir), "--tflite",
+             "--tflite-variant", variant, "--json", *images],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-2000:]
+        answers = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [a["model"] for a in answers] == [edge[f"tflite_{variant}"]["path"]] * len(images)
+        assert sum(a["class"] != e for a, e in zip(answers, expected)) <= most_disagreements, (variant, answers, expected)

@@ -229,7 +229,7 @@ def test_exported_model_classifies_raw_images_through_both_signatures(tmp_path, 
         options=TrainingOptions(epochs=6, learning_rate=3e-3, early_stopping_patience=6, augment=False),
     )
     export_dir = str(tmp_path / "serving")
-    export_serving_model(result.model, transform_output, ["dark", "bright"], export_dir)
+    export_serving_model(result.model, transform_output, ["dark", "bright"], export_dir, train_counts=[32, 32])
 
     loaded = tf.saved_model.load(export_dir)
     images = [png(10), png(250)]
@@ -260,6 +260,12 @@ def test_exported_model_classifies_raw_images_through_both_signatures(tmp_path, 
     )
     with open(os.path.join(export_dir, "assets.extra", artifacts.CLASS_NAMES_FILE)) as f:
         assert json.load(f) == ["dark", "bright"]
+    # What the TF Lite models take, and the training classes batch prediction compares with.
+    with open(os.path.join(export_dir, "assets.extra", artifacts.INPUT_SPEC_FILE)) as f:
+        spec = json.load(f)
+    assert spec["shape"] == [None, SIZE, SIZE, 3] and spec["dtype"] == "uint8" and spec["range"] == [0, 255]
+    with open(os.path.join(export_dir, "assets.extra", artifacts.TRAIN_CLASS_COUNTS_FILE)) as f:
+        assert json.load(f) == {"dark": 32, "bright": 32}
 
     # TensorFlow's own tool sees both signatures and runs them on raw bytes (fed as .npy files).
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")

@@ -12,7 +12,7 @@ from tfx.proto import example_gen_pb2, range_config_pb2
 from components import features
 from components.image_example_gen import executor, inventory
 from components.image_example_gen.ingestion import IngestionLimits
-from components.image_example_gen.layout import detect_layout
+from components.image_example_gen.layout import detect_layout, unlabelled_layout
 
 
 # What the examples hold; a new value re-runs ExampleGen over data an older version ingested
@@ -25,25 +25,43 @@ class _ImageFolderInputProcessor(input_processor.FileBasedInputProcessor):
     ExampleGen instead of being served stale from the cache, and the examples' version, so that
     examples without newer features are not either."""
 
+    read_layout = staticmethod(detect_layout)
+
     def get_input_fingerprint(self, span: int, version: Optional[int]) -> Optional[str]:
-        listing = inventory.fingerprint(detect_layout(self._input_base_uri))
+        listing = inventory.fingerprint(self.read_layout(self._input_base_uri))
         return f"{super().get_input_fingerprint(span, version)},images:{listing},examples:{EXAMPLES_VERSION}"
 
 
+class _UnlabelledInputProcessor(_ImageFolderInputProcessor):
+    read_layout = staticmethod(unlabelled_layout)
+
+
 class _ImageFolderDriver(driver.FileBasedDriver):
+    INPUT_PROCESSOR = _ImageFolderInputProcessor
+
     def get_input_processor(
         self,
         splits: Iterable[example_gen_pb2.Input.Split],
         range_config: Optional[range_config_pb2.RangeConfig] = None,
         input_base_uri: Optional[str] = None,
     ) -> input_processor.InputProcessor:
-        return _ImageFolderInputProcessor(input_base_uri, splits, range_config)
+        return self.INPUT_PROCESSOR(input_base_uri, splits, range_config)
+
+
+class _UnlabelledDriver(_ImageFolderDriver):
+    INPUT_PROCESSOR = _UnlabelledInputProcessor
 
 
 class ImageExampleGen(FileBasedExampleGen):
     """FileBasedExampleGen whose cache key covers every image's path and class."""
 
     DRIVER_CLASS = _ImageFolderDriver
+
+
+class UnlabelledImageExampleGen(FileBasedExampleGen):
+    """The same over a folder of images without labels (batch prediction)."""
+
+    DRIVER_CLASS = _UnlabelledDriver
 
 
 def image_example_gen(
@@ -78,4 +96,23 @@ def image_example_gen(
         ),
         custom_config=executor.limits_config(limits),
         custom_executor_spec=executor_spec.BeamExecutorSpec(executor.Executor),
+    )
+
+
+def unlabelled_image_example_gen(input_base: str, limits: IngestionLimits = IngestionLimits()) -> UnlabelledImageExampleGen:
+    """ExampleGen over every image file under `input_base` (flat or nested), without labels, into
+    one split (features.UNLABELLED_SPLIT); files are checked and rejected one by one as in
+    training, and more than `limits.max_rejected_fraction` of them stops the run."""
+    return UnlabelledImageExampleGen(
+        input_base=input_base,
+        # "*" (not "*/*"): a flat folder of images has no sub-folder; the pattern only feeds TFX's fingerprint.
+        input_config=example_gen_pb2.Input(splits=[example_gen_pb2.Input.Split(name="images", pattern="*")]),
+        output_config=example_gen_pb2.Output(
+            split_config=example_gen_pb2.SplitConfig(
+                splits=[example_gen_pb2.SplitConfig.Split(name=features.UNLABELLED_SPLIT, hash_buckets=1)],
+                partition_feature_name=features.PATH_KEY,
+            )
+        ),
+        custom_config=executor.limits_config(limits),
+        custom_executor_spec=executor_spec.BeamExecutorSpec(executor.UnlabelledExecutor),
     )

@@ -27,7 +27,7 @@ from tfx.utils import proto_utils
 from components import artifacts, features
 from components.image_example_gen import ingestion, inventory, listing
 from components.image_example_gen.ingestion import IngestionLimits
-from components.image_example_gen.layout import DataLayout, detect_layout
+from components.image_example_gen.layout import DataLayout, detect_layout, unlabelled_layout
 from components.options import from_json, to_json
 
 # What `Do` hands the per-split PTransform, so both see the same classes and files.
@@ -98,12 +98,15 @@ class _ReadImage(beam.DoFn):
             return
         for note in found.notes:
             yield beam.pvalue.TaggedOutput(CONVERTED, {"path": rel_path, "note": note})
+        labels = {}
+        if class_name:  # unlabelled images (batch prediction) have neither
+            labels[features.LABEL_KEY] = _int_feature(self._class_index[class_name])
+            labels[features.CLASS_NAME_KEY] = _bytes_feature(class_name.encode("utf-8"))
         yield split, tf.train.Example(
             features=tf.train.Features(
                 feature={
                     features.IMAGE_KEY: _bytes_feature(image_bytes),
-                    features.LABEL_KEY: _int_feature(self._class_index[class_name]),
-                    features.CLASS_NAME_KEY: _bytes_feature(class_name.encode("utf-8")),
+                    **labels,
                     features.PATH_KEY: _bytes_feature(rel_path.encode("utf-8")),
                     features.IMAGE_FORMAT_KEY: _bytes_feature(found.image_format.encode("ascii")),
                     features.IMAGE_WIDTH_KEY: _int_feature(found.width),
@@ -192,6 +195,8 @@ class Executor(BaseExampleGenExecutor):
     property: the class list in label-index order, for the Trainer and the served model.
     """
 
+    read_layout = staticmethod(detect_layout)
+
     def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
         return _ImagesToExample  # called by GenerateExamplesByBeam below
 
@@ -232,7 +237,7 @@ class Executor(BaseExampleGenExecutor):
         `output_file_format`, `custom_config` (`limits_config`).
         """
         self._log_startup(input_dict, output_dict, exec_properties)
-        layout = detect_layout(exec_properties[standard_component_specs.INPUT_BASE_KEY])
+        layout = self.read_layout(exec_properties[standard_component_specs.INPUT_BASE_KEY])
         # Only the top of the walk happens here; Beam's workers list the class folders.
         folders, top_rejects = inventory.plan_listing(layout)
         limits = limits_from(exec_properties)
@@ -285,6 +290,13 @@ class Executor(BaseExampleGenExecutor):
         problem = account.problem(ingestion_path)
         if problem:
             raise ingestion.RejectedFilesError(problem)
+
+
+class UnlabelledExecutor(Executor):
+    """Every image file under `input_base` (flat or nested), without labels, in one split: the
+    images batch prediction classifies, accounted for as in training."""
+
+    read_layout = staticmethod(unlabelled_layout)
 
 
 def _read_parts(parts_dir: str, tag: str) -> List[Dict[str, str]]:

@@ -178,7 +178,7 @@ class _Walker:
                     real = entry.real_path or entry.path
                     self.walk_class(entry, class_name, inside | {real}, images, linked or entry.link_target is not None)
             else:
-                rel_path = posixpath.join(folder_rel, entry.name)
+                rel_path = entry.name if folder_rel in ("", ".") else posixpath.join(folder_rel, entry.name)
                 real = entry.real_path or entry.path
                 first = self._first_path.setdefault(real, rel_path)
                 if first != rel_path:
@@ -216,6 +216,8 @@ def plan_listing(layout) -> Tuple[List[ClassFolder], List[Tuple[str, str]]]:
     """The class folders of `layout`'s data dir in walk order, and the rejects beside them (files
     and folders in the data dir or a split folder that are not class folders): the top of the walk,
     a few entries however many images the folders hold."""
+    if layout.unlabelled:  # the data dir is the one folder, walked whole
+        return [ClassFolder(0, "", "")], []
     walker = _Walker(layout.data_dir)
     split_subdirs = {subdir for _, subdir in layout.split_dirs}
     if split_subdirs:
@@ -240,7 +242,7 @@ def plan_listing(layout) -> Tuple[List[ClassFolder], List[Tuple[str, str]]]:
 def list_class_folder(data_dir: str, folder: ClassFolder) -> Tuple[List[Candidate], List[Tuple[str, str]]]:
     """Every entry under one class folder, as image candidates and rejects (what a worker runs)."""
     root = posixpath.join(data_dir, folder.subdir) if folder.subdir else data_dir
-    path = posixpath.join(root, folder.class_name)
+    path = posixpath.join(root, folder.class_name) if folder.class_name else root  # unlabelled: the data dir
     real = _real(path)
     walker = _Walker(data_dir)
     images: List[Candidate] = []

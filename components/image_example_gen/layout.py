@@ -1,10 +1,12 @@
 """How a data dir is laid out, its classes, and which split each image goes to. No Beam, no TFX.
 
-Two layouts are accepted:
+Two layouts are accepted for training, and one for prediction:
 
 * class folders: ``<data_dir>/<class>/<image>``; the pipeline splits train/eval by a hash of the path.
 * split folders: ``<data_dir>/train/<class>/<image>`` and ``<data_dir>/eval/<class>/<image>``
   (``val/`` or ``validation/`` also name the eval split).
+* unlabelled (batch prediction): every image file under ``<data_dir>``, flat or in sub-folders of
+  any depth, which carry no meaning.
 
 Class indices follow the sorted class names over all splits. A data dir may be a ``gs://`` URI.
 The image files themselves are found by `inventory`'s walk, which also says which entries are
@@ -38,6 +40,7 @@ class DataLayout:
     data_dir: str
     split_dirs: Tuple[Tuple[str, str], ...]  # (split name, sub-folder); empty for class folders
     class_names: Tuple[str, ...]
+    unlabelled: bool = False  # images to classify: no classes, one split
 
     @property
     def has_split_folders(self) -> bool:
@@ -84,6 +87,14 @@ def detect_layout(data_dir: str) -> DataLayout:
             "Put each class's images in a sub-folder named after the class."
         )
     return DataLayout(data_dir=data_dir, split_dirs=tuple(split_dirs), class_names=tuple(class_names))
+
+
+def unlabelled_layout(data_dir: str) -> DataLayout:
+    """`data_dir` as images to classify (`unlabelled`); raises DataLayoutError when it is no folder."""
+    data_dir = data_dir.rstrip("/") or "/"
+    if not inventory.is_folder(data_dir):
+        raise DataLayoutError(f"Image folder {data_dir} does not exist or is not a folder.")
+    return DataLayout(data_dir=data_dir, split_dirs=(), class_names=(), unlabelled=True)
 
 
 def _bucket(rel_path: str, total_buckets: int) -> int:

@@ -1,0 +1,105 @@
+"""Batch prediction's TFX glue: TFX's BulkInferrer over a served model folder, and PredictionWriter."""
+
+import json
+import posixpath
+
+import apache_beam as beam
+from tfx.components.bulk_inferrer import component as bulk_inferrer_component
+from tfx.components.bulk_inferrer import executor as bulk_inferrer_executor
+from tfx.dsl.component.experimental import annotations
+from tfx.dsl.component.experimental.decorators import component
+from tfx.dsl.components.base import executor_spec
+from tfx.dsl.io import fileio
+from tfx.types import standard_artifacts
+
+from components import artifacts
+from components.batch_prediction.predictions import batch_summary, prediction_line
+
+InputArtifact = annotations.InputArtifact
+OutputArtifact = annotations.OutputArtifact
+Parameter = annotations.Parameter
+BeamComponentParameter = annotations.BeamComponentParameter
+
+_COUNTS = "class_counts"
+
+
+class ServedModelInferrer(bulk_inferrer_executor.Executor):
+    """TFX's BulkInferrer executor, which also takes a model folder as the Pusher publishes it
+    (saved_model.pb at its top) instead of a Trainer's Model artifact (the model in Format-Serving/)."""
+
+    def _get_inference_spec(self, model_path, exec_properties):
+        if not fileio.exists(posixpath.join(model_path, "saved_model.pb")):
+            folder = posixpath.dirname(model_path.rstrip("/"))
+            if fileio.exists(posixpath.join(folder, "saved_model.pb")):
+                model_path = folder
+        return super()._get_inference_spec(model_path, exec_properties)
+
+
+class BulkInferrer(bulk_inferrer_component.BulkInferrer):
+    """TFX's BulkInferrer component, run by ServedModelInferrer."""
+
+    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(ServedModelInferrer)
+
+
+def _read_json_lines(pattern: str):
+    for path in sorted(fileio.glob(pattern)):
+        with fileio.open(path) as f:
+            yield from (json.loads(line) for line in f if line.strip())
+
+
+@component(use_beam=True)
+def PredictionWriter(
+    inference_result: InputArtifact[standard_artifacts.InferenceResult],
+    examples: InputArtifact[standard_artifacts.Examples],
+    model: InputArtifact[standard_artifacts.Model],
+    predictions: OutputArtifact[artifacts.BatchPredictions],
+    images_root: Parameter[str],
+    drift_threshold: Parameter[float],
+    beam_pipeline: BeamComponentParameter[beam.Pipeline] = None,
+) -> None:
+    """BulkInferrer's prediction logs -> `predictions`: PREDICTIONS_FILE (a line per image),
+    REJECTED_FILE (a line per file ExampleGen rejected, with the reason) and BATCH_SUMMARY_FILE.
+
+    `model` is the served model folder (its name is the model version; its assets.extra/ holds the
+    class names and the training class counts); `images_root` is the folder the paths are under.
+    """
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    extra = posixpath.join(model.uri.rstrip("/"), "assets.extra")
+    class_names = artifacts.read_json(extra, artifacts.CLASS_NAMES_FILE)
+    train_counts = artifacts.read_json_if_present(extra, artifacts.TRAIN_CLASS_COUNTS_FILE)
+    version = posixpath.basename(model.uri.rstrip("/"))
+    parts = posixpath.join(predictions.uri, ".parts")
+    with beam_pipeline as pipeline:
+        lines = (
+            pipeline
+            | "ReadLogs" >> beam.io.ReadFromTFRecord(
+                posixpath.join(inference_result.uri, "*.gz"), coder=beam.coders.ProtoCoder(prediction_log_pb2.PredictionLog)
+            )
+            | "ToLines" >> beam.Map(prediction_line, class_names, version, images_root)
+        )
+        _ = (
+            lines
+            | "Encode" >> beam.Map(json.dumps)
+            | "Write" >> beam.io.WriteToText(
+                posixpath.join(predictions.uri, artifacts.PREDICTIONS_FILE), shard_name_template=""
+            )
+        )
+        _ = (
+            lines
+            | "Classes" >> beam.Map(lambda line: line["class"])
+            | "Count" >> beam.combiners.Count.PerElement()
+            | "EncodeCounts" >> beam.Map(json.dumps)
+            | "WriteCounts" >> beam.io.WriteToText(posixpath.join(parts, _COUNTS), file_name_suffix=".jsonl")
+        )
+    counts = dict(map(tuple, _read_json_lines(posixpath.join(parts, _COUNTS + "*"))))
+    if fileio.exists(parts):
+        fileio.rmtree(parts)
+    account = artifacts.read_json(examples.uri, artifacts.INGESTION_FILE)
+    rejected = "".join(
+        json.dumps({"path": posixpath.join(images_root, r["path"]), "reason": r["reason"]}) + "\n"
+        for r in account["rejected"] + account.get("dropped", [])
+    )
+    artifacts.write_text(predictions.uri, artifacts.REJECTED_FILE, rejected)
+    summary = batch_summary(counts, class_names, train_counts, account, version, drift_threshold)
+    artifacts.write_json(predictions.uri, artifacts.BATCH_SUMMARY_FILE, summary)
