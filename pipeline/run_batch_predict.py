@@ -42,6 +42,11 @@ def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--serving-dir", default=RuntimeConfig().serving_dir, help="(default: %(default)s)")
     parser.add_argument("--output-dir", default=os.path.join("outputs", "batch_prediction"), help="(default: %(default)s)")
     parser.add_argument(
+        "--pipeline-root",
+        help="where artifacts go (default: <output-dir>/pipeline_root); a gs:// path when the Beam steps run on "
+        "Dataflow, whose workers must reach it. ML Metadata and the copies of the three files stay in --output-dir",
+    )
+    parser.add_argument(
         "--drift-threshold",
         type=float,
         default=0.1,
@@ -151,6 +156,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 output_dir=args.output_dir,
                 pipeline_name=PIPELINE_NAME,
                 enable_cache=not args.no_cache,
+                pipeline_root_dir=args.pipeline_root,
                 beam_args=beam_packaging.beam_args(args.beam_arg or (), str(SETUP_FILE)),
             ),
         )

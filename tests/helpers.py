@@ -32,6 +32,9 @@ PIPELINE_NODES = {
     "EdgeExport",  # TF Lite float and int8 of a pushed model, checked against it on the eval split
 }
 
+# For runs that test something else: the EdgeExport step (about 9 s a run) is tested on the first run.
+NO_EDGE = "--no-edge-export"
+
 # Distinct colours so a test can tell classes apart after decoding.
 COLOURS = {"cat": (200, 30, 30), "dog": (30, 200, 30), "owl": (30, 30, 200)}
 PIL_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".bmp": "BMP"}

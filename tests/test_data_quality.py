@@ -17,7 +17,7 @@ from components.data_quality.checks import QualityOptions, findings, group_kinds
 from components.data_quality.find import find_problems, quality_record, shown_paths, write_thumbnails
 from components.data_quality.report import quality_section
 from components.image_example_gen.ingestion import inspect
-from helpers import RUN_LOCAL, run_pipeline
+from helpers import NO_EDGE, RUN_LOCAL, run_pipeline
 
 CLASSES = ["cat", "dog", "owl"]
 
@@ -173,9 +173,9 @@ def planted_runs(tmp_path_factory):
     Returns (summary, stdout) of the first and the finished process of the second."""
     root = planted_folder(tmp_path_factory.mktemp("planted") / "images")
     out = root.parent / "out"
-    summary, stdout = run_pipeline(root, out, "--epochs", "1")
+    summary, stdout = run_pipeline(root, out, "--epochs", "1", NO_EDGE)
     stopped = subprocess.run(
-        [sys.executable, RUN_LOCAL, "--data-dir", str(root), "--output-dir", str(out), "--epochs", "1", "--fail-on-leakage"],
+        [sys.executable, RUN_LOCAL, "--data-dir", str(root), "--output-dir", str(out), "--epochs", "1", NO_EDGE, "--fail-on-leakage"],
         capture_output=True,
         text=True,
         timeout=1200,

@@ -8,7 +8,7 @@ import sys
 import pytest
 import tensorflow as tf
 
-from helpers import PIPELINE_NODES, RUN_LOCAL, run_pipeline
+from helpers import NO_EDGE, PIPELINE_NODES, RUN_LOCAL, run_pipeline
 
 
 def served_files(output_dir):
@@ -48,7 +48,7 @@ def test_the_gate_blesses_only_a_model_that_learned_and_never_touches_the_served
     assert "Model NOT blessed" in stdout
 
     # 2. A normal run is blessed and pushed; there was no blessed model to compare with.
-    good, _ = run_pipeline(sample_dir, output_dir)
+    good, _ = run_pipeline(sample_dir, output_dir, NO_EDGE)
     assert good["blessed"] is True and good["pushed_model"]
     evaluation = good["evaluation"]
     assert evaluation["accuracy"] > evaluation["majority_baseline"]["accuracy"] + 0.02
@@ -91,7 +91,7 @@ def test_a_run_killed_during_training_resumes_from_the_cache_to_a_pushed_model(s
     assert run.returncode == -signal.SIGKILL
     assert not os.path.exists(os.path.join(str(output_dir), "serving"))
 
-    resumed, _ = run_pipeline(sample_dir, output_dir)
+    resumed, _ = run_pipeline(sample_dir, output_dir, NO_EDGE)
     for node in ("ImageExampleGen", "StatisticsGen", "LabelBalance", "Transform"):
         assert resumed["components"][node] == "CACHED", node
     assert resumed["components"]["Trainer"] == "COMPLETE"
@@ -110,6 +110,7 @@ def test_beam_steps_run_sharded_on_the_multi_processing_runner_with_the_same_res
         tmp_path / "out",
         "--epochs",
         "2",
+        NO_EDGE,
         "--beam-arg=--direct_running_mode=multi_processing",
         "--beam-arg=--direct_num_workers=2",
     )

@@ -13,7 +13,7 @@ from components.tuner.search_space import (
     search_space,
     tuned_values,
 )
-from helpers import run_pipeline
+from helpers import NO_EDGE, run_pipeline
 
 BEST = {"space": [], "values": {"architecture": "resnet_small", "learning_rate": 0.003, "imbalance_strategy": "none"}}
 NOW = {DATA_FINGERPRINT: "data-1", SPACE_FINGERPRINT: "space-1"}
@@ -55,7 +55,7 @@ def test_the_search_space_keeps_a_pretrained_backbone_and_applies_to_the_options
 @pytest.mark.e2e
 def test_the_tuners_best_values_train_the_model_and_a_later_run_reuses_them(sample_dir, tmp_path):
     output_dir = tmp_path / "out"
-    budget = ["--epochs", "2", "--tune-trials", "2", "--tune-epochs", "1"]
+    budget = ["--epochs", "2", "--tune-trials", "2", "--tune-epochs", "1", NO_EDGE]
     tuned, stdout = run_pipeline(sample_dir, output_dir, "--tune", *budget)
     trials = tuned["tuning"]["trials"]
     assert len(trials) == 2 and sum(t["best"] for t in trials) == 1

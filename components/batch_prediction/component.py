@@ -2,6 +2,7 @@
 
 import json
 import posixpath
+import shutil
 
 import apache_beam as beam
 from tfx.components.bulk_inferrer import component as bulk_inferrer_component
@@ -81,9 +82,9 @@ def PredictionWriter(
         _ = (
             lines
             | "Encode" >> beam.Map(json.dumps)
-            | "Write" >> beam.io.WriteToText(
-                posixpath.join(predictions.uri, artifacts.PREDICTIONS_FILE), shard_name_template=""
-            )
+            # Sharded: one shard would gather every line on one worker first (all in memory on
+            # Beam's in-process runner); the shards are joined into one file below, streamed.
+            | "Write" >> beam.io.WriteToText(posixpath.join(parts, "predictions"), file_name_suffix=".jsonl")
         )
         _ = (
             lines
@@ -93,6 +94,10 @@ def PredictionWriter(
             | "WriteCounts" >> beam.io.WriteToText(posixpath.join(parts, _COUNTS), file_name_suffix=".jsonl")
         )
     counts = dict(map(tuple, _read_json_lines(posixpath.join(parts, _COUNTS + "*"))))
+    with fileio.open(posixpath.join(predictions.uri, artifacts.PREDICTIONS_FILE), "wb") as joined:
+        for shard in sorted(fileio.glob(posixpath.join(parts, "predictions*"))):
+            with fileio.open(shard, "rb") as f:
+                shutil.copyfileobj(f, joined, 1 << 20)
     if fileio.exists(parts):
         fileio.rmtree(parts)
     account = artifacts.read_json(examples.uri, artifacts.INGESTION_FILE)
