@@ -77,7 +77,7 @@ def main(argv=None) -> None:
         out = CACHE / f"edge-{architecture}-{args.images}"
         command = [sys.executable, str(REPO_ROOT / "pipeline" / "run_local.py"), "--data-dir", str(data_dir),
                    "--output-dir", str(out), "--architecture", architecture, "--epochs", str(args.epochs),
-                   "--image-size", "32", "--no-cache"]  # fmt: skip
+                   "--image-size", "32"]  # fmt: skip
         run = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
         if run.returncode:
             sys.exit(f"{' '.join(command)} failed:\n{run.stderr[-3000:]}")

@@ -50,7 +50,13 @@ def export_edge_models(
     representative = itertools.chain.from_iterable(
         pixels for _, pixels, _ in pixel_batches(tft_layer, train_pattern, options.representative_images)
     )
-    flatbuffers = {FLOAT: to_tflite(keras_model), INT8: to_tflite(keras_model, representative)}
+    flatbuffers, failures = {}, {}
+    for key, calibration in ((FLOAT, None), (INT8, representative)):
+        try:
+            flatbuffers[key] = to_tflite(keras_model, calibration)
+        except Exception as error:  # noqa: BLE001 - the converter names the op; the run goes on without that model
+            first_line = (str(error).strip().splitlines() or [""])[0][:300]
+            failures[key] = f"TF Lite could not convert the model ({type(error).__name__}: {first_line})"
     classifiers = {key: TFLiteClassifier(model_content=content) for key, content in flatbuffers.items()}
     labels, reference, predicted = [], [], {key: [] for key in flatbuffers}
     for serialized, pixels, batch_labels in pixel_batches(tft_layer, eval_pattern, options.parity_images):
@@ -75,6 +81,9 @@ def export_edge_models(
         model = {"path": path, "bytes": len(content), **scores(labels, np.concatenate(predicted[key]), reference)}
         reason = publish_int8(model["agreement"], options.min_int8_agreement) if key == INT8 else None
         record[key] = {**model, "published": reason is None, "reason": reason}
+    for key, reason in failures.items():
+        empty = dict.fromkeys(("path", "bytes", "agreement", "accuracy", "balanced_accuracy"))
+        record[key] = {**empty, "published": False, "reason": reason}
     return record
 
 

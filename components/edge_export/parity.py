@@ -41,6 +41,9 @@ def describe(record: Dict) -> List[str]:
         model = record.get(key)
         if not model:
             continue
+        if model["bytes"] is None:
+            lines.append(f"Edge: no TF Lite {name} model: {model['reason']}.")
+            continue
         where = model["path"] if model["published"] else f"not published ({model['reason']})"
         lines.append(
             f"Edge: TF Lite {name} {model['bytes'] / 1e6:.2f} MB, agrees with the SavedModel on "

@@ -18,7 +18,9 @@ def edge_section(record: Dict) -> str:
     rows = [["SavedModel (served)", "", "100.0%", f"{saved['accuracy']:.3f}", f"{saved['balanced_accuracy']:.3f}", "yes"]]
     for key, name in ((FLOAT, "TF Lite float"), (INT8, "TF Lite int8")):
         model = record.get(key)
-        if model:
+        if model and model["bytes"] is None:
+            rows.append([name, "not written", "", "", "", "no"])
+        elif model:
             rows.append(
                 [
                     name,
