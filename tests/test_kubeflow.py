@@ -73,6 +73,7 @@ def test_locations_are_the_images_and_the_buckets_not_this_machine(compiled):
     assert _constant(tasks["ImportSchemaGen"], "schema_file") == "/pipeline/schemas/schema.pbtxt"
     destination = json.loads(_constant(tasks["Pusher"], "push_destination"))
     assert destination["filesystem"]["base_directory"] == "gs://bucket/root/serving"
+    assert _constant(tasks["EdgeExport"], "base_directory") == "gs://bucket/root/edge"
     # Entry points by import path: the image's installed packages, no module file from here.
     assert _constant(tasks["Trainer"], "run_fn") == "components.trainer.run.run_fn"
     assert str(REPO_ROOT) not in json.dumps(json_format.MessageToDict(spec))

@@ -39,7 +39,8 @@ def edge_section(record: Dict) -> str:
         f"{html.escape(record.get('folder') or '')}</p>"
     )
     takes = (
-        f"<p>Input: {html.escape(spec['dtype'])} pixels {html.escape(spec['shape'])} ({html.escape(spec['layout'])}), "
+        f"<p>Input: {html.escape(spec['dtype'])} pixels [{', '.join(str(n or 'batch') for n in spec['shape'])}] "
+        f"({html.escape(spec['layout'])}), "
         f"{spec['range'][0]} to {spec['range'][1]}, {html.escape(spec['color'])}; {html.escape(spec['resize'])}. "
         "The decode step is not in a TF Lite model: the app decodes and resizes (input_spec.json).</p>"
     )
