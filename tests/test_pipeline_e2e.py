@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from components import features
-from helpers import PIPELINE_NODES, RUN_LOCAL, eval_examples, run_pipeline
+from helpers import PIPELINE_NODES, RUN_LOCAL, eval_examples
 from pipeline.config import REPO_ROOT
 
 SHOW_RUN = str(REPO_ROOT / "pipeline" / "show_run.py")
@@ -124,14 +124,6 @@ def test_training_is_summarised_with_its_best_epoch_and_plots(first_run):
         page = f.read()
     assert "<h2>Training</h2>" in page and page.count("data:image/png;base64,") == 2
     assert "Label balance: verdict" in page
-
-
-@pytest.mark.e2e
-def test_a_learning_rate_of_zero_is_named_as_a_failure_to_learn(sample_dir, tmp_path):
-    summary, stdout = run_pipeline(sample_dir, tmp_path / "out", "--learning-rate", "0")
-    codes = [f["code"] for f in summary["training"]["findings"]]
-    assert "underfitting" in codes
-    assert "Training finding [underfitting]: Training loss barely fell" in stdout
 
 
 @pytest.mark.e2e

@@ -46,6 +46,9 @@ def test_the_gate_blesses_only_a_model_that_learned_and_never_touches_the_served
     assert dead["evaluation"]["reasons"][0].startswith("accuracy ")
     assert "does not beat the majority-class baseline 0.622 + 0.02" in dead["evaluation"]["reasons"][0]
     assert "Model NOT blessed" in stdout
+    # The training analysis names the failure to learn.
+    assert "underfitting" in [f["code"] for f in dead["training"]["findings"]]
+    assert "Training finding [underfitting]: Training loss barely fell" in stdout
 
     # 2. A normal run is blessed and pushed; there was no blessed model to compare with.
     good, _ = run_pipeline(sample_dir, output_dir, NO_EDGE)
