@@ -76,10 +76,11 @@ def limits_from(exec_properties: Dict[str, Any]) -> IngestionLimits:
 class _ReadImage(beam.DoFn):
     """(path relative to data dir, class, split) -> (split, tf.Example), or a reject on REJECTED."""
 
-    def __init__(self, data_dir: str, class_index: Mapping[str, int], max_image_pixels: int):
+    def __init__(self, data_dir: str, class_index: Mapping[str, int], max_image_pixels: int, fingerprints: bool = True):
         self._data_dir = data_dir
         self._class_index = dict(class_index)
         self._max_image_pixels = max_image_pixels
+        self._fingerprints = fingerprints  # not for images to classify: nothing checks them for duplicates
 
     def process(self, image: Tuple[str, str, int]):
         rel_path, class_name, split = image
@@ -92,35 +93,36 @@ class _ReadImage(beam.DoFn):
                 REJECTED, {"path": rel_path, "reason": f"cannot be read ({reason}); check its permissions"}
             )
             return
-        found = ingestion.inspect(image_bytes, self._max_image_pixels)
+        found = ingestion.inspect(image_bytes, self._max_image_pixels, self._fingerprints)
         if found.reason:
             yield beam.pvalue.TaggedOutput(REJECTED, {"path": rel_path, "reason": found.reason})
             return
         for note in found.notes:
             yield beam.pvalue.TaggedOutput(CONVERTED, {"path": rel_path, "note": note})
-        labels = {}
+        feature = {
+            features.IMAGE_KEY: _bytes_feature(image_bytes),
+            features.PATH_KEY: _bytes_feature(rel_path.encode("utf-8")),
+            features.IMAGE_FORMAT_KEY: _bytes_feature(found.image_format.encode("ascii")),
+            features.IMAGE_WIDTH_KEY: _int_feature(found.width),
+            features.IMAGE_HEIGHT_KEY: _int_feature(found.height),
+        }
         if class_name:  # unlabelled images (batch prediction) have neither
-            labels[features.LABEL_KEY] = _int_feature(self._class_index[class_name])
-            labels[features.CLASS_NAME_KEY] = _bytes_feature(class_name.encode("utf-8"))
-        yield split, tf.train.Example(
-            features=tf.train.Features(
-                feature={
-                    features.IMAGE_KEY: _bytes_feature(image_bytes),
-                    **labels,
-                    features.PATH_KEY: _bytes_feature(rel_path.encode("utf-8")),
-                    features.IMAGE_FORMAT_KEY: _bytes_feature(found.image_format.encode("ascii")),
-                    features.IMAGE_WIDTH_KEY: _int_feature(found.width),
-                    features.IMAGE_HEIGHT_KEY: _int_feature(found.height),
-                    features.PIXEL_HASH_KEY: _bytes_feature(found.fingerprint.pixel_hash.encode("ascii")),
-                    features.PERCEPTUAL_HASH_KEY: _int_feature(found.fingerprint.perceptual_hash),
-                    features.CROP_HASHES_KEY: _int_feature(*found.fingerprint.crop_hashes),
-                    features.THUMBNAIL_KEY: _bytes_feature(found.fingerprint.thumbnail),
-                    features.BRIGHTNESS_KEY: _float_feature(found.fingerprint.brightness),
-                    features.CONTRAST_KEY: _float_feature(found.fingerprint.contrast),
-                    features.SHARPNESS_KEY: _float_feature(found.fingerprint.sharpness),
+            feature[features.LABEL_KEY] = _int_feature(self._class_index[class_name])
+            feature[features.CLASS_NAME_KEY] = _bytes_feature(class_name.encode("utf-8"))
+        printed = found.fingerprint
+        if printed is not None:
+            feature.update(
+                {
+                    features.PIXEL_HASH_KEY: _bytes_feature(printed.pixel_hash.encode("ascii")),
+                    features.PERCEPTUAL_HASH_KEY: _int_feature(printed.perceptual_hash),
+                    features.CROP_HASHES_KEY: _int_feature(*printed.crop_hashes),
+                    features.THUMBNAIL_KEY: _bytes_feature(printed.thumbnail),
+                    features.BRIGHTNESS_KEY: _float_feature(printed.brightness),
+                    features.CONTRAST_KEY: _float_feature(printed.contrast),
+                    features.SHARPNESS_KEY: _float_feature(printed.sharpness),
                 }
             )
-        )
+        yield split, tf.train.Example(features=tf.train.Features(feature=feature))
 
 
 def _write_parts(pcoll, parts_dir: str, tag: str):
@@ -148,7 +150,9 @@ def _ImagesToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any], s
         | "DistributeFiles" >> beam.Reshuffle()
         | "ReadImages"
         >> beam.ParDo(
-            _ReadImage(layout.data_dir, class_index, exec_properties[_LIMITS_KEY].max_image_pixels)
+            _ReadImage(
+                layout.data_dir, class_index, exec_properties[_LIMITS_KEY].max_image_pixels, not layout.unlabelled
+            )
         ).with_outputs(REJECTED, CONVERTED, main="examples")
     )
     _write_parts(walk_rejects, parts_dir, WALK_REJECTED)

@@ -87,8 +87,11 @@ def _notes(image, frames: int) -> Tuple[str, ...]:
     return tuple(notes)
 
 
-def inspect(image_bytes: bytes, max_image_pixels: int = IngestionLimits.max_image_pixels) -> Inspection:
-    """Checks one file's bytes the way ExampleGen does before writing it as an example."""
+def inspect(
+    image_bytes: bytes, max_image_pixels: int = IngestionLimits.max_image_pixels, with_fingerprint: bool = True
+) -> Inspection:
+    """Checks one file's bytes the way ExampleGen does before writing it as an example; with
+    `with_fingerprint`, also measures the pixels it decoded (what the data quality checks use)."""
     if not image_bytes:
         return Inspection(reason="empty file (0 bytes); remove it or export the image again")
     from PIL import Image
@@ -125,7 +128,11 @@ def inspect(image_bytes: bytes, max_image_pixels: int = IngestionLimits.max_imag
             f"{image_format} variant TensorFlow does not read; save it again as 8-bit PNG or JPEG"
         )
     return Inspection(
-        image_format=image_format.lower(), width=width, height=height, notes=notes, fingerprint=fingerprint(pixels)
+        image_format=image_format.lower(),
+        width=width,
+        height=height,
+        notes=notes,
+        fingerprint=fingerprint(pixels) if with_fingerprint else None,
     )
 
 
