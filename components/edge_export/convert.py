@@ -8,6 +8,9 @@ gives float32 probabilities, like the float model.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from typing import Dict, Iterable, Optional
 
 import numpy as np
@@ -15,6 +18,32 @@ import tensorflow as tf
 
 FLOAT, INT8 = "tflite_float", "tflite_int8"
 FILE_NAMES = {FLOAT: "model_float.tflite", INT8: "model_int8.tflite"}
+
+
+@contextlib.contextmanager
+def quiet_native_output():
+    """TF Lite's converter and interpreter write notes ("Ignored output_format", "Created TensorFlow
+    Lite XNNPACK delegate") from C++ straight to the process's stdout and stderr, past Python's
+    logging. They are silenced while TensorFlow's log level asks for errors only
+    (TF_CPP_MIN_LOG_LEVEL=3, which the commands set unless --verbose)."""
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "3":
+        yield
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
 
 
 def to_tflite(model: tf.keras.Model, representative: Optional[Iterable[np.ndarray]] = None) -> bytes:
@@ -41,15 +70,17 @@ def to_tflite(model: tf.keras.Model, representative: Optional[Iterable[np.ndarra
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.uint8
         converter.inference_output_type = tf.float32
-    return converter.convert()
+    with quiet_native_output():
+        return converter.convert()
 
 
 class TFLiteClassifier:
     """A TF Lite classifier over uint8 pixel batches; one interpreter, resized to each batch."""
 
     def __init__(self, model_content: Optional[bytes] = None, model_path: Optional[str] = None, threads: int = 1):
-        self.interpreter = tf.lite.Interpreter(model_content=model_content, model_path=model_path, num_threads=threads)
-        self.interpreter.allocate_tensors()
+        with quiet_native_output():
+            self.interpreter = tf.lite.Interpreter(model_content=model_content, model_path=model_path, num_threads=threads)
+            self.interpreter.allocate_tensors()
         self._input = self.interpreter.get_input_details()[0]
         self._output = self.interpreter.get_output_details()[0]
         self._batch = None
