@@ -71,7 +71,7 @@ benchmark-data: setup
 	  fi; }
 
 test: setup browser
-	$(VENV_PYTHON) -m pytest tests $(PYTEST_ARGS)
+	$(VENV_PYTHON) -m pytest tests --durations=15 $(PYTEST_ARGS)
 
 clean:
 	rm -rf outputs data/sample .pytest_cache

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from components import features
-from helpers import PIPELINE_NODES, RUN_LOCAL, eval_examples
+from helpers import PIPELINE_NODES, eval_examples
 from pipeline.config import REPO_ROOT
 
 SHOW_RUN = str(REPO_ROOT / "pipeline" / "show_run.py")
@@ -154,22 +154,6 @@ def test_show_run_prints_the_verdict_and_report(first_run):
     assert summary["run_id"] in result.stdout
     assert summary["balance"]["findings"][0] in result.stdout
     assert summary["balance"]["report_html"] in result.stdout
-
-
-@pytest.mark.e2e
-def test_fail_on_imbalance_stops_before_training(sample_dir, tmp_path):
-    output_dir = tmp_path / "out"
-    result = subprocess.run(
-        [sys.executable, RUN_LOCAL, "--data-dir", str(sample_dir), "--output-dir", str(output_dir), "--fail-on-imbalance"],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert result.returncode == 1
-    assert "stopped: Labels are severely imbalanced: 'zero' is" in result.stderr
-    assert "data_report.html" in result.stderr and "Traceback" not in result.stderr
-    assert "[Trainer]" not in result.stdout
-    assert not (output_dir / "serving").exists()
 
 
 @pytest.mark.e2e

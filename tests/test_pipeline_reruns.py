@@ -67,6 +67,20 @@ def test_the_gate_blesses_only_a_model_that_learned_and_never_touches_the_served
     assert any("against the last blessed model" in r and "more than the 0.01 tolerance" in r for r in again["evaluation"]["reasons"])
     assert served_files(output_dir) == served
 
+    # 4. --fail-on-imbalance stops after the data report (the data steps come from the cache),
+    # before training; the served model is untouched.
+    stopped = subprocess.run(
+        [sys.executable, RUN_LOCAL, "--data-dir", str(sample_dir), "--output-dir", str(output_dir), "--fail-on-imbalance"],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert stopped.returncode == 1
+    assert "stopped: Labels are severely imbalanced: 'zero' is" in stopped.stderr
+    assert "data_report.html" in stopped.stderr and "Traceback" not in stopped.stderr
+    assert "[Trainer]" not in stopped.stdout
+    assert served_files(output_dir) == served
+
 
 @pytest.mark.e2e
 def test_a_run_killed_during_training_resumes_from_the_cache_to_a_pushed_model(sample_dir, tmp_path):
