@@ -91,7 +91,12 @@ def test_every_file_is_predicted_or_rejected_and_predict_agrees(batch_run):
 def test_the_multi_processing_runner_writes_the_same_lines(batch_run):
     images, _, (lines, rejected, counts, _), root, serving = batch_run
     again, rejected_again, counts_again, _ = batch_predict(images, root / "multi", *serving, *MULTI_PROCESSING)
-    assert again == lines and rejected_again == rejected
+    assert rejected_again == rejected and set(again) == set(lines)
+    for path, line in lines.items():
+        # The same answer; the last digit of a probability may differ, as the runners batch the
+        # images differently and float sums depend on their order.
+        assert {k: again[path][k] for k in ("path", "class", "model_version")} == {k: line[k] for k in ("path", "class", "model_version")}
+        assert again[path]["probabilities"] == pytest.approx(line["probabilities"], abs=1e-5), path
     assert counts_again["class_counts"] == counts["class_counts"]
 
 
