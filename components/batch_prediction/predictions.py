@@ -10,7 +10,7 @@ from typing import Dict, List, Mapping, Optional, Sequence
 import numpy as np
 
 from components import features
-from components.label_balance.balance import distribution_distance
+from components.label_balance.balance import class_fractions, distribution_distance
 
 
 def prediction_line(log, class_names: Sequence[str], model_version: str, images_root: str) -> Dict:
@@ -38,11 +38,6 @@ def prediction_line(log, class_names: Sequence[str], model_version: str, images_
     }
 
 
-def shares(counts: Mapping[str, int]) -> Dict[str, float]:
-    total = sum(counts.values())
-    return {name: (n / total if total else 0.0) for name, n in counts.items()}
-
-
 def batch_summary(
     predicted: Mapping[str, int],
     class_names: Sequence[str],
@@ -55,10 +50,11 @@ def batch_summary(
     from the training distribution (the largest difference of one class's share: the first sign
     of drift, or of a folder unlike the training data)."""
     counts = {name: int(predicted.get(name, 0)) for name in class_names}
-    predicted_shares = shares(counts)
+    predicted_shares = class_fractions(counts)
+    train_shares = class_fractions({n: train_counts.get(n, 0) for n in class_names}) if train_counts else None
     distance = None
-    if train_counts and sum(counts.values()):
-        distance = distribution_distance(shares({n: train_counts.get(n, 0) for n in class_names}), predicted_shares)
+    if train_shares and sum(counts.values()):
+        distance = distribution_distance(train_shares, predicted_shares)
     summary = {
         "model_version": model_version,
         "files_seen": account["files_seen"],
@@ -66,7 +62,7 @@ def batch_summary(
         "rejected": len(account["rejected"]),
         "class_counts": counts,
         "class_shares": predicted_shares,
-        "train_shares": shares({n: train_counts.get(n, 0) for n in class_names}) if train_counts else None,
+        "train_shares": train_shares,
         "drift_distance": distance,
         "drift_threshold": drift_threshold,
         "drift": distance is not None and distance > drift_threshold,

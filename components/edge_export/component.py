@@ -9,7 +9,7 @@ from tfx.types import artifact_utils, standard_artifacts
 from tfx.utils import path_utils
 
 from components import artifacts, features
-from components.edge_export.export import export_edge_models, published_files
+from components.edge_export.export import export_edge_models, published_models
 from components.edge_export.options import EdgeOptions
 
 InputArtifact = annotations.InputArtifact
@@ -70,9 +70,9 @@ def publish(record: dict, base_directory: str, version: str, class_names) -> str
     staging = posixpath.join(base_directory, f".staging-{uuid.uuid4().hex}")
     tf.io.gfile.makedirs(staging)
     try:
-        for name, source in published_files(record).items():
-            tf.io.gfile.copy(source, posixpath.join(staging, name), overwrite=True)
-            model = next(m for m in (record.get("tflite_float"), record.get("tflite_int8")) if m and m["path"] == source)
+        for model in published_models(record):
+            name = posixpath.basename(model["path"])
+            tf.io.gfile.copy(model["path"], posixpath.join(staging, name), overwrite=True)
             model["path"] = posixpath.join(target, name)
         artifacts.write_json(staging, artifacts.INPUT_SPEC_FILE, record["input_spec"])
         artifacts.write_json(staging, artifacts.CLASS_NAMES_FILE, list(class_names))

@@ -8,8 +8,7 @@ everything a device changes: no decode in the model, TF Lite kernels, and int8 a
 from __future__ import annotations
 
 import itertools
-import posixpath
-from typing import Dict, Iterator, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -92,11 +91,7 @@ def input_spec_of(keras_model: tf.keras.Model) -> Dict:
     return input_spec(int(height), int(channels))
 
 
-def published_files(record: Dict) -> Dict[str, str]:
-    """File name -> source path of what goes to the edge folder: the TF Lite models that may be
-    published, and nothing else (the record and input spec are written there by the caller)."""
-    return {
-        posixpath.basename(model["path"]): model["path"]
-        for model in (record.get(FLOAT), record.get(INT8))
-        if model and model["published"]
-    }
+def published_models(record: Dict) -> List[Dict]:
+    """The record's TF Lite models that go to the edge folder (the int8 one only when it agrees
+    enough); the record and input spec are written there by the caller."""
+    return [model for model in (record.get(FLOAT), record.get(INT8)) if model and model["published"]]

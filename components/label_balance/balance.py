@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
@@ -162,7 +162,7 @@ def split_summary(class_names: Sequence[str], counts: Sequence[int]) -> Dict:
     return {
         "total": total,
         "class_counts": {name: int(c) for name, c in zip(class_names, counts)},
-        "class_fractions": {name: (c / total if total else 0.0) for name, c in zip(class_names, counts)},
+        "class_fractions": class_fractions(dict(zip(class_names, counts))),
         "majority_class": class_names[majority],
         "majority_fraction": counts[majority] / total if total else 0.0,
         "minority_class": class_names[minority],
@@ -171,6 +171,12 @@ def split_summary(class_names: Sequence[str], counts: Sequence[int]) -> Dict:
         "normalized_entropy": normalised_entropy(counts),
         "missing_classes": [name for name, c in zip(class_names, counts) if not c],
     }
+
+
+def class_fractions(counts: Mapping[str, int]) -> Dict[str, float]:
+    """Each class's share of the images counted (all 0.0 when none were)."""
+    total = sum(counts.values())
+    return {name: (n / total if total else 0.0) for name, n in counts.items()}
 
 
 def distribution_distance(a: Dict[str, float], b: Dict[str, float]) -> float:
