@@ -16,9 +16,7 @@ from components.edge_export.options import EdgeOptions
 from components.edge_export.parity import describe, publish_int8, summary_fields
 from components.trainer.export import export_serving_model
 from components.trainer.model import build_model
-from components.trainer.options import TrainingOptions
-from components.trainer.train import train
-from test_trainer import SIZE, dark_and_bright, transform_output  # noqa: F401 - a fixture
+from test_trainer import SIZE, dark_and_bright, train_dark_and_bright, transform_output  # noqa: F401 - a fixture
 
 CLASSES = [f"c{k}" for k in range(10)]
 
@@ -53,14 +51,7 @@ def edge_models(tmp_path, model, transform_output, class_names, train_pixels, ev
 
 
 def test_a_trained_model_survives_both_conversions_and_is_published(tmp_path, transform_output):  # noqa: F811
-    result = train(
-        dark_and_bright(32, seed=0),
-        dark_and_bright(16, seed=1),
-        input_shape=(SIZE, SIZE, 3),
-        num_classes=2,
-        model_dir=str(tmp_path / "run"),
-        options=TrainingOptions(epochs=6, learning_rate=3e-3, early_stopping_patience=6, augment=False),
-    )
+    result = train_dark_and_bright(str(tmp_path / "run"))
     pixels, labels = map(np.concatenate, zip(*[(x.numpy(), y.numpy()) for x, y in dark_and_bright(20, seed=2)]))
     record = edge_models(tmp_path, result.model, transform_output, ["dark", "bright"], pixels[:32], pixels, labels)
     assert record["parity_images"] == 40 and record["saved_model"]["accuracy"] == 1.0

@@ -34,6 +34,18 @@ def dark_and_bright(n_per_class, seed, size=SIZE):
     return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(2 * n_per_class, seed=seed).batch(8)
 
 
+def train_dark_and_bright(model_dir: str, eval_data=None):
+    """`train` on dark_and_bright: a model that separates the two classes in a few epochs."""
+    return train(
+        dark_and_bright(32, seed=0),
+        eval_data if eval_data is not None else dark_and_bright(16, seed=1),
+        input_shape=(SIZE, SIZE, 3),
+        num_classes=2,
+        model_dir=model_dir,
+        options=TrainingOptions(epochs=6, learning_rate=3e-3, early_stopping_patience=6, augment=False),
+    )
+
+
 @pytest.mark.parametrize(
     "architecture, channels",
     [("simple_cnn", 3), ("deeper_cnn", 3), ("deeper_cnn", 1), ("resnet_small", 1), ("transfer", 1), ("efficientnet_b0", 3)],
@@ -178,14 +190,7 @@ def test_model_needs_two_classes():
 
 def test_training_learns_and_returns_the_best_epochs_model(tmp_path):
     eval_data = dark_and_bright(16, seed=1)
-    result = train(
-        dark_and_bright(32, seed=0),
-        eval_data,
-        input_shape=(SIZE, SIZE, 3),
-        num_classes=2,
-        model_dir=str(tmp_path),
-        options=TrainingOptions(epochs=6, learning_rate=3e-3, early_stopping_patience=6, augment=False),
-    )
+    result = train_dark_and_bright(str(tmp_path), eval_data)
     val_accuracy = result.history["val_accuracy"]
     assert result.best_epoch == val_accuracy.index(max(val_accuracy)) + 1
     assert max(val_accuracy) > 0.9
@@ -220,14 +225,7 @@ def transform_output(tmp_path):
 
 
 def test_exported_model_classifies_raw_images_through_both_signatures(tmp_path, transform_output):
-    result = train(
-        dark_and_bright(32, seed=0),
-        dark_and_bright(16, seed=1),
-        input_shape=(SIZE, SIZE, 3),
-        num_classes=2,
-        model_dir=str(tmp_path / "run"),
-        options=TrainingOptions(epochs=6, learning_rate=3e-3, early_stopping_patience=6, augment=False),
-    )
+    result = train_dark_and_bright(str(tmp_path / "run"))
     export_dir = str(tmp_path / "serving")
     export_serving_model(result.model, transform_output, ["dark", "bright"], export_dir, train_counts=[32, 32])
 
