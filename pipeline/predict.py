@@ -36,6 +36,18 @@ def latest_model(serving_dir: str) -> Optional[str]:
     return os.path.join(serving_dir, versions[-1]) if versions else None
 
 
+def served_model(model: Optional[str], serving_dir: str) -> Optional[str]:
+    """`model`, or the latest version under `serving_dir`, when it is a SavedModel; else None
+    after printing the one-line error."""
+    import tensorflow as tf
+
+    model_dir = model or latest_model(serving_dir)
+    if not model_dir or not tf.io.gfile.exists(os.path.join(model_dir, "saved_model.pb")):
+        print(f"error: no served model in {model or serving_dir}: run the pipeline first, or name one with --model.", file=sys.stderr)
+        return None
+    return model_dir
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="predict.py", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -80,10 +92,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     # tf.io.gfile throughout, so the model and the images may be gs:// URIs.
     serving_dir = RuntimeConfig(output_dir=args.output_dir).serving_dir
-    model_dir = args.model or latest_model(serving_dir)
-    if not model_dir or not tf.io.gfile.exists(os.path.join(model_dir, "saved_model.pb")):
-        where = args.model or serving_dir
-        print(f"error: no served model in {where}: run the pipeline first, or name one with --model.", file=sys.stderr)
+    model_dir = served_model(args.model, serving_dir)
+    if model_dir is None:
         return 2
     missing = [path for path in args.images if not tf.io.gfile.exists(path) or tf.io.gfile.isdir(path)]
     if missing:

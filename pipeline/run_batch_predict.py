@@ -136,11 +136,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     from components.image_example_gen.layout import DataLayoutError, unlabelled_layout
     from components.options import OptionError
     from pipeline import beam_packaging
-    from pipeline.predict import latest_model
+    from pipeline.predict import served_model
 
-    model_dir = args.model or latest_model(args.serving_dir)
-    if not model_dir or not tf.io.gfile.exists(os.path.join(model_dir, "saved_model.pb")):
-        print(f"error: no served model in {args.model or args.serving_dir}: run the pipeline first, or name one with --model.", file=sys.stderr)
+    model_dir = served_model(args.model, args.serving_dir)
+    if model_dir is None:
         return 2
     if not tf.io.gfile.exists(os.path.join(model_dir, "assets.extra", "class_names.json")):
         print(f"error: {model_dir} has no assets.extra/class_names.json: it was not exported by this pipeline.", file=sys.stderr)
