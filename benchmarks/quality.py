@@ -48,12 +48,13 @@ def main(argv=None) -> None:
     console.quiet_libraries(verbose=False)
     import tensorflow as tf
 
-    from components.label_balance.balance import BalanceOptions, balanced_class_weights
+    from components.imbalance import balanced_class_weights
+    from components.label_balance.options import BalanceOptions
     from components.trainer.inputs import oversample, oversampling_rates
-    from components.trainer.metrics import balanced_accuracy
+    from components.metrics import balanced_accuracy
     from components.trainer.options import TrainingOptions
     from components.trainer.train import train
-    from components.tuner.search_space import TuningOptions
+    from components.trainer.options import TuningOptions
     from components.tuner.tuner import TrainingTuner
 
     x_train, y_train = load_fashion_mnist("train")

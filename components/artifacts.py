@@ -1,32 +1,34 @@
 """What crosses component boundaries: artifact file names, artifact types, custom-property keys,
-and the records one step writes for another (training hints, class names, JSON files).
+and reading and writing the files in artifacts.
 
-A step reads another step's output only through this module, so no component imports another
+A step finds another step's output only through this module, so no component imports another
 component's TFX glue (and its libraries) for a file name, and the run summary needs none of them.
-Feature keys and serving signatures live in `features.py`.
+The typed records those files hold are in `contracts/`; feature keys and serving signatures in
+`features.py`.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import posixpath
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 import tensorflow as tf
 from tfx.components.evaluator import constants as evaluator_constants
 from tfx.types.artifact import Artifact
 
 from components import features
-from components.options import from_json, to_json
 
 # Files inside artifacts, by the artifact that holds them.
 # Examples (ImageExampleGen); CLASS_NAMES_FILE is also in the served model's assets.extra/.
 CLASS_NAMES_FILE = "class_names.json"
 INGESTION_FILE = "ingestion.json"  # every file seen: ingested, rejected with a reason, converted
-# LabelBalanceReport and the Trainer's hyperparameters input (LabelBalance).
+# LabelBalanceReport and TrainingHintsArtifact (LabelBalance).
 LABEL_BALANCE_FILE = "label_balance.json"
 DATA_REPORT_FILE = "data_report.html"
 TRAINING_HINTS_FILE = "training_hints.json"
+# The SavedModel folder's own files: what tools beside TensorFlow read (class names, input spec, ...).
+SERVING_EXTRA_DIR = "assets.extra"
 # ModelRun (Trainer).
 BEST_MODEL_FILE = "best_model.keras"
 HISTORY_FILE = "history.json"
@@ -38,12 +40,16 @@ DATA_QUALITY_FILE = "data_quality.json"
 # ErrorAnalysis (ErrorAnalysis): the summary, and its JPEGs in images/.
 ERROR_ANALYSIS_FILE = "error_analysis.json"
 ERROR_IMAGES_DIR = "images"
+# EdgeModels (EdgeExport), and the published edge folder.
 EDGE_EXPORT_FILE = "edge_export.json"  # the TF Lite models: sizes, agreement with the SavedModel, published or why not
+TFLITE_FLOAT_FILE = "model_float.tflite"
+TFLITE_INT8_FILE = "model_int8.tflite"
 INPUT_SPEC_FILE = "input_spec.json"  # what a TF Lite model takes (also in a SavedModel's assets.extra/)
 TRAIN_CLASS_COUNTS_FILE = "train_class_counts.json"  # a SavedModel's assets.extra/: the training classes
 PREDICTIONS_FILE = "predictions.jsonl"  # batch prediction: one line per image
 REJECTED_FILE = "rejected.jsonl"  # batch prediction: one line per file not predicted, with the reason
 BATCH_SUMMARY_FILE = "batch_summary.json"  # batch prediction: counts, class mix, drift
+BATCH_OUTPUT_FILES = (PREDICTIONS_FILE, REJECTED_FILE, BATCH_SUMMARY_FILE)  # copied to --output-dir
 # ModelBlessing (PromotionGate).
 DECISION_FILE = "decision.json"
 BLESSED_FILE = evaluator_constants.BLESSED_FILE_NAME
@@ -88,35 +94,19 @@ class EdgeModels(Artifact):
     TYPE_NAME = "image_pipeline.EdgeModels"
 
 
+class TrainingHintsArtifact(Artifact):
+    """training_hints.json: what LabelBalance derives from the data for the Tuner and Trainer.
+
+    Its own type, not TFX's HyperParameters: a resolver that looks for the Tuner's best
+    hyperparameters by type (as KubeflowV2DagRunner compiles it) must not find the hints."""
+
+    TYPE_NAME = "image_pipeline.TrainingHints"
+
+
 class BatchPredictions(Artifact):
     """predictions.jsonl, rejected.jsonl and batch_summary.json of one batch prediction run."""
 
     TYPE_NAME = "image_pipeline.BatchPredictions"
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainingHints:
-    """What LabelBalance derives from the data for the Trainer (TRAINING_HINTS_FILE).
-
-    It travels as the Trainer's `hyperparameters` input, TFX's channel for values derived
-    upstream: the Trainer gets the file's JSON as `fn_args.hyperparameters`.
-    """
-
-    class_names: List[str]  # in label-index order
-    class_weights: Optional[List[float]]  # per class in the same order; None when weighting is off
-    majority_fraction: float  # validation accuracy of always answering the largest class
-    split_sizes: Optional[Dict[str, int]] = None  # images per split, as StatisticsGen counted them
-    # Fields below are None in hints written before they existed (a LabelBalance result from the cache).
-    imbalance_strategy: Optional[str] = None  # --imbalance-strategy: class_weights, oversample or none
-    imbalanced: Optional[bool] = None  # LabelBalance's verdict on the train split
-    train_counts: Optional[List[int]] = None  # train images per class, in label order
-
-    def to_json(self) -> dict:
-        return to_json(self)
-
-    @classmethod
-    def from_json(cls, values) -> "TrainingHints":
-        return from_json(cls, values)
 
 
 _IMAGE_RECORD = {

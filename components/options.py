@@ -1,17 +1,63 @@
-"""What every component's options dataclass shares: errors that name the setting, and JSON.
+"""What every component's options dataclass shares: help text, errors that name the setting, JSON.
 
 Each component keeps its settings in one frozen dataclass beside its code (`IngestionLimits`,
-`ImageOptions`, `TrainingOptions`, `BalanceOptions`, `GateThresholds`) that checks its values when
-it is made. A bad value raises `OptionError`, whose message names settings by their field names; a
-command line re-spells them as its flags (`pipeline/cli.py`), so the component needs no flag.
-`to_json` / `from_json` are the encoding for what TFX carries (`custom_config`, `Parameter`s).
+`ImageOptions`, `TrainingOptions`, `BalanceOptions`, `GateThresholds`, ...), a subclass of
+`Options` that checks its values when it is made. Each field says what it means once, in
+`setting(default, help)`; the command line (`pipeline/cli.py`) makes a flag of it from that. A bad
+value raises `OptionError`, whose message names settings by their field names; a command line
+re-spells them as its flags, so the component needs no flag.
+
+`to_json` / `from_json` are the encoding for what TFX carries: `custom_config`, and the one JSON
+`Parameter[str]` a `@component` step takes (`to_parameter` / `from_parameter`), which decodes by
+name, so no two fields can be swapped by their order.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Dict, Mapping, Type, TypeVar
+import json
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Type, TypeVar
 
 T = TypeVar("T")
+NO_FLAG = ""  # setting(..., flag=NO_FLAG): no command-line flag sets it
+
+
+def setting(
+    default: Any,
+    help: str,
+    *,
+    flag: Optional[str] = None,
+    choices: Optional[Sequence[Any]] = None,
+    default_help: Optional[str] = None,
+    spelled: Optional[str] = None,
+) -> Any:
+    """A field of an options dataclass with its help text, written once.
+
+    `flag`: the flag when it is not --<field-name-with-dashes> (NO_FLAG: none; a flag starting
+    with --no- turns a setting that defaults to True off); `choices`: the values a flag takes;
+    `default_help`: what the help says of the default instead of its value; `spelled`: how an
+    error message names a setting without a flag.
+    """
+    metadata = {"help": help, "flag": flag, "choices": choices, "default_help": default_help, "spelled": spelled}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+class Options:
+    """Base of the options dataclasses: their JSON forms, checked again when read back."""
+
+    def to_json(self) -> Dict[str, Any]:
+        return to_json(self)
+
+    @classmethod
+    def from_json(cls: Type[T], values: Mapping[str, Any]) -> T:
+        return from_json(cls, values)
+
+    def to_parameter(self) -> str:
+        """The options as one JSON `Parameter[str]` of a `@component` step."""
+        return json.dumps(self.to_json(), sort_keys=True)
+
+    @classmethod
+    def from_parameter(cls: Type[T], text: str) -> T:
+        return from_json(cls, json.loads(text))
 
 
 class OptionError(ValueError):

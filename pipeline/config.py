@@ -11,16 +11,17 @@ import os
 from pathlib import Path
 from typing import Optional, Tuple
 
-from components.image_example_gen.ingestion import IngestionLimits
-from components.label_balance.balance import BalanceOptions
-from components.options import require
-from components.data_quality.checks import QualityOptions
+from components.batch_prediction.options import PredictionOptions
+from components.data_quality.options import QualityOptions
 from components.edge_export.options import EdgeOptions
 from components.error_analysis.options import AnalysisOptions
-from components.promotion_gate.gate import GateThresholds
+from components.image_example_gen.options import IngestionLimits
+from components.label_balance.options import BalanceOptions
+from components.options import Options, require, setting
+from components.promotion_gate.options import GateThresholds
 from components.trainer.options import TrainingOptions
+from components.trainer.options import TuningOptions
 from components.transform.options import ImageOptions
-from components.tuner.search_space import TuningOptions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA_DIR = REPO_ROOT / "data" / "sample"
@@ -31,12 +32,20 @@ REPORT_FILE = "report.html"  # the run report, in the output dir
 
 
 @dataclasses.dataclass(frozen=True)
-class DataConfig:
+class DataConfig(Options):
     """Where the images are, how they are split, and the schema they are checked against."""
 
-    data_dir: str = str(SAMPLE_DATA_DIR)
-    eval_fraction: float = 0.2  # used only when the data dir has no train/ and eval/ folders
-    schema_file: str = str(SCHEMA_FILE)  # the curated schema ImportSchemaGen imports
+    data_dir: str = setting(
+        str(SAMPLE_DATA_DIR),
+        "folder of images: <class>/<image> or train/<class>/<image> + eval/<class>/<image>",
+        default_help="the built-in sample, made on first use",
+    )
+    eval_fraction: float = setting(
+        0.2, "share of images held out for evaluation when there are no train/ and eval/ folders"
+    )
+    schema_file: str = setting(
+        str(SCHEMA_FILE), "the curated schema ImportSchemaGen imports", default_help="schemas/schema.pbtxt"
+    )
 
     def __post_init__(self):
         require(bool(self.data_dir), "{data_dir} is empty: name a folder of class sub-folders.")
@@ -113,6 +122,7 @@ class PipelineConfig:
     analysis: AnalysisOptions = dataclasses.field(default_factory=AnalysisOptions)
     quality: QualityOptions = dataclasses.field(default_factory=QualityOptions)
     edge: EdgeOptions = dataclasses.field(default_factory=EdgeOptions)
+    prediction: PredictionOptions = dataclasses.field(default_factory=PredictionOptions)
     runtime: RuntimeConfig = dataclasses.field(default_factory=RuntimeConfig)
 
     def __post_init__(self):

@@ -1,10 +1,12 @@
-"""Console output shared by the commands: quiet libraries, one progress line per component."""
+"""Console output shared by the commands: quiet libraries, one progress line per component, and
+the lines that end a run (from its run_summary.json)."""
 from __future__ import annotations
 
 import logging
 import os
 import time
 import warnings
+from typing import Dict, List
 
 
 class ProgressFilter(logging.Filter):
@@ -57,3 +59,111 @@ def quiet_libraries(verbose: bool, show_progress: bool = False) -> None:
         logging.getLogger("apache_beam").setLevel(logging.ERROR)
         # Retry notices before a clear error line; the child logger, as kfp resets "urllib3" itself.
         logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
+
+
+def describe(summary: Dict, summary_path: str) -> List[str]:
+    """A few lines for a person: what was trained on, how it scored, what happened to it."""
+    data, evaluation = summary["data"], summary["evaluation"]
+    sizes = ", ".join(f"{split} {n}" for split, n in data["split_sizes"].items())
+    states = list(summary["components"].values())
+    lines = [
+        f"Run {summary['run_id']}: {sum(data['split_sizes'].values())} images in "
+        f"{len(data['class_names'])} classes ({sizes}); {len(states)} components, "
+        f"{states.count('CACHED')} from cache.",
+    ]
+    account = summary.get("ingestion")
+    if account:
+        rejected = len(account["rejected"])
+        outcome = "none rejected."
+        if rejected:
+            outcome = f"{rejected} rejected ({account['rejected_fraction']:.1%}), each listed with its reason in the reports."
+        dropped = len(account.get("dropped") or [])
+        if dropped:
+            outcome += f" {dropped} exact duplicate{'s' if dropped > 1 else ''} dropped (--drop-duplicates), each listed in the reports."
+        lines.append(f"Ingested {account['ingested']} of {account['files_seen']} files; {outcome}")
+    quality = summary.get("data_quality")
+    if quality:
+        lines += [f"Data quality: {line}" for line in quality["findings"]] or [
+            "Data quality: no exact duplicates, conflicting labels, train/eval leaks or odd images."
+        ]
+    balance = summary.get("balance")
+    if balance:
+        lines.append(balance["findings"][0])
+        lines.append(f"Data report: {balance['report_html']}")
+    training = summary.get("training")
+    if training:
+        stop = "stopped early" if training["stopped_early"] else "all epochs"
+        line = (
+            f"Trained {training['epochs_run']} epochs ({stop}); best epoch {training['best_epoch']} "
+            f"with validation accuracy {training['best_val_accuracy']:.3f}"
+        )
+        if training.get("checkpoint_metric"):
+            line += (
+                f", balanced accuracy {training['best_val_balanced_accuracy']:.3f}; kept by "
+                f"{training['checkpoint_metric'].replace('_', ' ')}: {training['checkpoint_reason']}"
+            )
+        lines.append(line + ".")
+        if training.get("imbalance_strategy"):
+            lines.append(f"Imbalance strategy: {training['imbalance_strategy']}.")
+        tuned = training.get("tuning")
+        if tuned:
+            lines.append(f"Hyperparameters: {tuned['reason']}.")
+        if training.get("input"):
+            lines.append(f"Trainer input: {training['input']['reason']}")
+        for finding in training["findings"]:
+            lines.append(f"Training finding [{finding['code']}]: {finding['message']}")
+    tuning = summary.get("tuning")
+    if tuning:
+        best = next((t for t in tuning["trials"] if t["best"]), None)
+        if best:
+            lines.append(
+                f"Tuner: {len(tuning['trials'])} trials; the best (trial {best['trial_id']}) reached validation "
+                f"balanced accuracy {best['objective']:.3f}."
+            )
+    if evaluation["accuracy"] is not None:
+        line = f"Eval accuracy {evaluation['accuracy']:.3f}"
+        if evaluation["majority_fraction"] is not None:
+            line += (
+                f" (always answering '{evaluation['majority_class']}' would score "
+                f"{evaluation['majority_fraction']:.3f})"
+            )
+        leaked = (quality or {}).get("leaked_eval_images")
+        if leaked:
+            line += f"; overstated: {len(leaked)} eval image{'s are' if len(leaked) > 1 else ' is'} also in train"
+        lines.append(line + ".")
+    lines += _mistake_lines(evaluation)
+    if summary["pushed_model"]:
+        lines.append(f"Model blessed and pushed to {summary['pushed_model']}")
+    elif summary["blessed"]:
+        lines.append("Model blessed but not pushed.")
+    else:
+        lines.append("Model NOT blessed: nothing was pushed; the served model is unchanged.")
+    for reason in evaluation.get("reasons", []):
+        lines.append(f"  - {reason}")
+    if summary.get("edge") and summary["pushed_model"]:
+        lines += summary["edge"]["findings"]
+    if summary.get("report_html"):
+        lines.append(f"Report: {summary['report_html']}")
+    lines.append(f"Summary: {summary_path}")
+    return lines
+
+
+def _mistake_lines(evaluation: Dict) -> List[str]:
+    lines = []
+    confused = evaluation.get("most_confused")
+    if confused:
+        pairs = ", ".join(f"'{p['actual']}' taken for '{p['predicted']}' {p['count']}x" for p in confused[:3])
+        lines.append(f"Most confused: {pairs}.")
+    top = evaluation.get("top_losses")
+    if top:
+        worst = top[0]
+        lines.append(
+            f"Highest loss: {worst['path']} ('{worst['actual']}', predicted '{worst['predicted']}' at "
+            f"{worst['confidence']:.0%}); {len(top)} top losses with heatmaps in the report."
+        )
+    if evaluation.get("mean_average_precision") is not None:
+        lines.append(
+            f"Mean average precision {evaluation['mean_average_precision']:.3f}; expected calibration error "
+            f"{evaluation['expected_calibration_error']:.3f}."
+        )
+    return lines

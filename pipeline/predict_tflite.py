@@ -7,9 +7,10 @@ import os
 import sys
 from typing import List, Optional, Tuple
 
+from components import artifacts
 from pipeline.config import RuntimeConfig
 
-VARIANT_FILES = {"int8": "model_int8.tflite", "float": "model_float.tflite"}
+VARIANT_FILES = {"int8": artifacts.TFLITE_INT8_FILE, "float": artifacts.TFLITE_FLOAT_FILE}
 
 
 def find_tflite(model: Optional[str], output_dir: str, variant: Optional[str]) -> Tuple[Optional[str], str]:
@@ -48,7 +49,6 @@ def predict_tflite(args: argparse.Namespace) -> int:
     import numpy as np
     import tensorflow as tf
 
-    from components import artifacts
     from components.edge_export.convert import TFLiteClassifier
     from components.transform.preprocessing import decode_image, to_pixels
 

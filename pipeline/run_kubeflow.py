@@ -27,6 +27,12 @@ from pipeline.config import PipelineConfig
 IMAGE_PROJECT_ROOT = "/pipeline"  # where the Dockerfile puts the project inside the image
 IMAGE_SCHEMA_FILE = f"{IMAGE_PROJECT_ROOT}/schemas/schema.pbtxt"
 IMAGE_SETUP_FILE = f"{IMAGE_PROJECT_ROOT}/setup.py"
+# Local runs' flags (DataConfig fields) that a cluster run takes in another form.
+LOCAL_ONLY = {"data_dir": "--data-dir", "schema_file": "--schema-file"}
+CLUSTER_FLAGS = {
+    "data_dir": "--data-root, the image folders where the cluster reads them (gs://…)",
+    "schema_file": "--image-schema-file, the schema's path inside the container image or a gs:// URI",
+}
 
 
 class SubmitError(RuntimeError):
@@ -64,7 +70,9 @@ def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     group.add_argument("--service-account", help="service account the Vertex AI run uses")
     group.add_argument("--kfp-host", help="Kubeflow Pipelines endpoint: submit there instead of Vertex AI")
     group.add_argument("--experiment", help="Kubeflow Pipelines experiment name")
-    cli.add_arguments(parser)
+    cli.add_arguments(parser, without=tuple(LOCAL_ONLY))
+    for option in LOCAL_ONLY.values():  # taken only to be refused with a line that says what to give
+        parser.add_argument(option, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--verbose", action="store_true", help="show library logs and tracebacks")
     args = parser.parse_args(argv)
     if args.submit and not (args.project or args.kfp_host):
@@ -74,8 +82,12 @@ def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 
 def build_config(args: argparse.Namespace) -> PipelineConfig:
     """The pipeline config for a cluster run: remote locations replace the local output dir."""
-    args.data_dir = args.data_root
-    args.schema_file = args.image_schema_file
+    for setting, option in LOCAL_ONLY.items():
+        if getattr(args, setting) is not None:
+            raise cli.ConfigError(
+                f"{option} is for local runs: on Kubeflow and Vertex AI give {CLUSTER_FLAGS[setting]}."
+            )
+    args = argparse.Namespace(**{**vars(args), "data_dir": args.data_root, "schema_file": args.image_schema_file})
     pipeline_root = args.pipeline_root.rstrip("/")
     return cli.from_args(
         args,
@@ -105,9 +117,7 @@ def compile_pipeline(config: PipelineConfig, image: str, output_file: str) -> Di
         for name, ptype in dag.RUNTIME_PARAMETERS.items()
     }
     # KubeflowV2DagRunner compiles only TFX's own resolver strategies.
-    pipeline = dag.create_pipeline(
-        config, runtime_parameters=parameters, baseline_excludes_candidate=False, reuse_tuning=False
-    )
+    pipeline = dag.create_pipeline(config, runtime_parameters=parameters, compiled_resolvers=True)
     runner = KubeflowV2DagRunner(
         # Schema 2.1 (typed parameters with defaults) is what the KFP v2 SDK writes; Vertex reads both.
         config=KubeflowV2DagRunnerConfig(default_image=image, use_pipeline_spec_2_1=True)

@@ -32,12 +32,7 @@ def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         "<output-dir>/beam_package/ (with --beam-arg: this project as an sdist for Beam's workers).",
     )
     cli.add_arguments(parser)
-    parser.add_argument(
-        "--pipeline-root",
-        help="where artifacts go (default: <output-dir>/pipeline_root); a gs:// path when the Beam steps "
-        "run on Dataflow, whose workers must reach it. ML Metadata and the summary stay in --output-dir",
-    )
-    parser.add_argument("--verbose", action="store_true", help="show TFX, Beam and TensorFlow logs and tracebacks")
+    cli.add_local_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -104,7 +99,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     from components.image_example_gen.ingestion import RejectedFilesError
     from components.image_example_gen.layout import DataLayoutError
     from components.label_balance.balance import DataStopError
-    from pipeline import summary
     from pipeline.run_record import NoRunError
 
     started = time.time()
@@ -125,7 +119,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"error: the pipeline failed: {type(error).__name__}: {error}", file=sys.stderr)
         print("Run again with --verbose for the full logs and traceback.", file=sys.stderr)
         return 1
-    for line in summary.describe(run_summary, config.runtime.summary_path):
+    for line in console.describe(run_summary, config.runtime.summary_path):
         print(line)
     print(f"Finished in {time.time() - started:.0f}s.")
     return 0

@@ -1,7 +1,7 @@
 """Reads one pipeline run back from ML Metadata, and what its artifacts say.
 
 `read_run` finds a run's executions and output artifacts; `collect` reads the files the summary
-and the report need from them, through `components.artifacts`, the components' contract.
+and the report need from them, each through its record (components/contracts/).
 """
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from components import artifacts
+from components.contracts import record as contracts
+from components.contracts.balance import BalanceReport
+from components.contracts.edge import EdgeRecord
+from components.contracts.evaluation import DecisionRecord, ErrorAnalysisRecord
+from components.contracts.ingestion import IngestionAccount
+from components.contracts.quality import QualityRecord
+from components.contracts.training import TrainingRecord, Trial
 from pipeline import dag
 
 _OUTPUT_EVENTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
@@ -112,51 +119,52 @@ def read_overall_metrics(evaluation_uri: str) -> Dict[str, float]:
 
 @dataclasses.dataclass
 class RunArtifacts:
-    """What one run's artifacts say, read once for both the summary and the report."""
+    """What one run's artifacts say, read once for both the summary and the report, each file
+    through its record (components/contracts/)."""
 
-    balance: Optional[Dict]  # label_balance.json
-    training: Optional[Dict]  # the Trainer's training.json
+    balance: Optional[BalanceReport]
+    training: Optional[TrainingRecord]
     metrics: Dict[str, float]  # TFMA overall metrics of the candidate
-    decision: Optional[Dict]  # the PromotionGate's decision.json
+    decision: Optional[DecisionRecord]
     blessed: bool
     pushed_model: Optional[str]
-    ingestion: Optional[Dict] = None  # the ExampleGen's ingestion.json
-    trials: Optional[List[Dict]] = None  # the Tuner's trials.json, when this run has a Tuner
-    errors: Optional[Dict] = None  # the ErrorAnalysis step's error_analysis.json
+    ingestion: Optional[IngestionAccount] = None
+    trials: Optional[List[Trial]] = None  # when this run has a Tuner
+    errors: Optional[ErrorAnalysisRecord] = None
     errors_uri: Optional[str] = None  # its artifact folder, where the JPEGs it names are
     balance_uri: Optional[str] = None  # LabelBalance's artifact folder: the gallery's JPEGs
-    quality: Optional[Dict] = None  # the DataQuality step's data_quality.json
+    quality: Optional[QualityRecord] = None
     quality_uri: Optional[str] = None  # its artifact folder: the thumbnails it names
-    edge: Optional[Dict] = None  # the EdgeExport step's edge_export.json
+    edge: Optional[EdgeRecord] = None
+
+
+def _uri(artifact: Optional[metadata_store_pb2.Artifact]) -> Optional[str]:
+    return artifact.uri if artifact else None
 
 
 def collect(record: RunRecord) -> RunArtifacts:
-    balance = record.artifact(dag.LABEL_BALANCE, "balance")
-    model_run = record.artifact(dag.TRAINER, "model_run")
-    evaluation = record.artifact(dag.EVALUATOR, "evaluation")
     pushed = record.artifact(dag.PUSHER, "pushed_model")
     pushed_model = None
     if _custom_int(pushed, artifacts.PUSHED_PROPERTY) == 1:
         pushed_model = pushed.custom_properties[artifacts.PUSHED_DESTINATION_PROPERTY].string_value
     blessing = record.artifact(dag.PROMOTION_GATE, "blessing")
-    examples = record.artifact(dag.EXAMPLE_GEN, "examples")
-    tuner_results = record.artifact(dag.TUNER, "tuner_results")
-    errors = record.artifact(dag.ERROR_ANALYSIS, "analysis")
-    quality = record.artifact(dag.DATA_QUALITY, "quality")
-    edge = record.artifact(dag.EDGE_EXPORT, "edge")
+    evaluation = record.artifact(dag.EVALUATOR, "evaluation")
+    balance = _uri(record.artifact(dag.LABEL_BALANCE, "balance"))
+    errors = _uri(record.artifact(dag.ERROR_ANALYSIS, "analysis"))
+    quality = _uri(record.artifact(dag.DATA_QUALITY, "quality"))
     return RunArtifacts(
-        edge=artifacts.read_json_if_present(edge.uri, artifacts.EDGE_EXPORT_FILE) if edge else None,
-        quality=artifacts.read_json_if_present(quality.uri, artifacts.DATA_QUALITY_FILE) if quality else None,
-        quality_uri=quality.uri if quality else None,
-        errors=artifacts.read_json_if_present(errors.uri, artifacts.ERROR_ANALYSIS_FILE) if errors else None,
-        errors_uri=errors.uri if errors else None,
-        balance_uri=balance.uri if balance else None,
-        trials=artifacts.read_json_if_present(tuner_results.uri, artifacts.TRIALS_FILE) if tuner_results else None,
-        ingestion=artifacts.read_json_if_present(examples.uri, artifacts.INGESTION_FILE) if examples else None,
-        balance=artifacts.read_json(balance.uri, artifacts.LABEL_BALANCE_FILE) if balance else None,
-        training=artifacts.read_json_if_present(model_run.uri, artifacts.TRAINING_FILE) if model_run else None,
+        balance=contracts.read_if_present(BalanceReport, balance),
+        training=contracts.read_if_present(TrainingRecord, _uri(record.artifact(dag.TRAINER, "model_run"))),
         metrics=read_overall_metrics(evaluation.uri) if evaluation else {},
-        decision=artifacts.read_json(blessing.uri, artifacts.DECISION_FILE) if blessing else None,
+        decision=contracts.read_if_present(DecisionRecord, _uri(blessing)),
         blessed=_custom_int(blessing, artifacts.BLESSED_PROPERTY) == 1,
         pushed_model=pushed_model,
+        ingestion=contracts.read_if_present(IngestionAccount, _uri(record.artifact(dag.EXAMPLE_GEN, "examples"))),
+        trials=contracts.read_list_if_present(Trial, _uri(record.artifact(dag.TUNER, "tuner_results"))),
+        errors=contracts.read_if_present(ErrorAnalysisRecord, errors),
+        errors_uri=errors,
+        balance_uri=balance,
+        quality=contracts.read_if_present(QualityRecord, quality),
+        quality_uri=quality,
+        edge=contracts.read_if_present(EdgeRecord, _uri(record.artifact(dag.EDGE_EXPORT, "edge"))),
     )

@@ -10,7 +10,7 @@ from components.reporting import html
 from components.trainer.report import training_section
 from components.tuner.report import tuning_section
 from pipeline.run_record import RunArtifacts
-from pipeline.summary import describe
+from pipeline.console import describe
 
 
 def render_run_report(summary: dict, artifacts: RunArtifacts, summary_path: str) -> str:
@@ -29,8 +29,8 @@ def render_run_report(summary: dict, artifacts: RunArtifacts, summary_path: str)
     if artifacts.training:
         sections.append(training_section(artifacts.training))
     if artifacts.decision and artifacts.balance:
-        sections.append(evaluation_section(artifacts.decision, artifacts.balance["class_names"]))
-    if artifacts.edge and artifacts.edge.get("exported"):
+        sections.append(evaluation_section(artifacts.decision, artifacts.balance.class_names))
+    if artifacts.edge and artifacts.edge.exported:
         sections.append(edge_section(artifacts.edge))
     if artifacts.errors:
         sections.append(mistakes_section(artifacts.errors, lambda name: read_bytes_if_present(artifacts.errors_uri, name)))

@@ -41,7 +41,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.json:
         print(json.dumps(run_summary, indent=2))
         return 0
-    for line in summary.describe(run_summary, layout.summary_path):
+    for line in console.describe(run_summary, layout.summary_path):
         print(line)
     balance = run_summary.get("balance")
     if balance and len(balance["findings"]) > 1:

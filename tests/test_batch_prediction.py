@@ -110,13 +110,15 @@ def test_an_unlabelled_folder_is_walked_flat_and_nested(tmp_path):
 
 
 def test_the_drift_warning_compares_the_predicted_mix_with_training():
-    account = {"files_seen": 12, "rejected": [{"path": "x.txt", "reason": "r"}, {"path": "y.txt", "reason": "r"}]}
+    from components.image_example_gen.ingestion import build
+
+    account = build([("x.txt", "r"), ("y.txt", "r")], 10, [], [], 0.5)
     train = {"cat": 50, "dog": 50}
     alike = batch_summary({"cat": 5, "dog": 5}, ["cat", "dog"], train, account, "7", 0.1)
-    assert not alike["drift"] and alike["drift_distance"] == 0.0
-    assert alike["lines"][0] == "Predicted 10 of 12 files with model 7; 2 rejected, each listed with its reason. Predicted classes: cat 50.0%, dog 50.0%."
+    assert not alike.drift and alike.drift_distance == 0.0
+    assert alike.lines[0] == "Predicted 10 of 12 files with model 7; 2 rejected, each listed with its reason. Predicted classes: cat 50.0%, dog 50.0%."
     shifted = batch_summary({"cat": 9, "dog": 1}, ["cat", "dog"], train, account, "7", 0.1)
-    assert shifted["drift"] and round(shifted["drift_distance"], 6) == 0.4
-    assert "'cat': 90.0% of predictions, 50.0% of training images; threshold 10%" in shifted["lines"][1]
+    assert shifted.drift and round(shifted.drift_distance, 6) == 0.4
+    assert "'cat': 90.0% of predictions, 50.0% of training images; threshold 10%" in shifted.lines[1]
     unknown = batch_summary({"cat": 9, "dog": 1}, ["cat", "dog"], None, account, "7", 0.1)
-    assert unknown["drift_distance"] is None and unknown["lines"][1].startswith("No drift check")
+    assert unknown.drift_distance is None and unknown.lines[1].startswith("No drift check")

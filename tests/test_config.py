@@ -53,7 +53,7 @@ def test_the_new_training_flags_reach_the_config():
         "--imbalance-strategy", "oversample", "--checkpoint-metric", "accuracy", "--architecture", "efficientnet_b0",
         "--pretrained-weights", "imagenet", "--tune", "--tune-trials", "3", "--tune-epochs", "2", "--no-reuse-tuning",
     )  # fmt: skip
-    assert cfg.balance.imbalance_strategy == "oversample" and cfg.training.checkpoint_metric == "accuracy"
+    assert cfg.training.imbalance_strategy == "oversample" and cfg.training.checkpoint_metric == "accuracy"
     assert (cfg.training.architecture, cfg.training.pretrained_weights) == ("efficientnet_b0", "imagenet")
     assert (cfg.tuning.tune, cfg.tuning.tune_trials, cfg.tuning.tune_epochs, cfg.tuning.reuse_tuning) == (True, 3, 2, False)
     defaults = parse()
@@ -61,8 +61,8 @@ def test_the_new_training_flags_reach_the_config():
 
 
 def test_the_old_class_weights_flag_still_works_with_a_deprecation_line(capsys):
-    assert parse("--class-weights", "none").balance.imbalance_strategy == "none"
-    assert parse("--class-weights", "balanced").balance.imbalance_strategy == "class_weights"
+    assert parse("--class-weights", "none").training.imbalance_strategy == "none"
+    assert parse("--class-weights", "balanced").training.imbalance_strategy == "class_weights"
     assert "--class-weights is deprecated; use --imbalance-strategy class_weights" in capsys.readouterr().err
     with pytest.raises(cli.ConfigError, match="--class-weights none contradicts --imbalance-strategy oversample"):
         parse("--class-weights", "none", "--imbalance-strategy", "oversample")

@@ -13,7 +13,10 @@ from PIL import Image, ImageDraw, ImageFilter
 from components import features
 from components.data_quality import near
 from components.data_quality.checks import Image as Record
-from components.data_quality.checks import QualityOptions, findings, group_kinds, is_blurry, outlier
+from components.contracts.ingestion import IngestionAccount
+from components.contracts.quality import QualityCounts, QualityRecord
+from components.data_quality.checks import findings, group_kinds, is_blurry, outlier
+from components.data_quality.options import QualityOptions
 from components.data_quality.find import find_problems, quality_record, shown_paths, write_thumbnails
 from components.data_quality.report import quality_section
 from components.image_example_gen.ingestion import inspect
@@ -126,12 +129,12 @@ def test_the_beam_job_finds_each_planted_problem_and_nothing_else(tmp_path):
     quality = quality_record(str(out), CLASSES, QualityOptions())
     expected = {**EXPECTED, **NEAR}
     for kind in ("exact_duplicates", "near_duplicates", "conflicting_labels", "train_eval_leaks"):
-        assert [[i["path"] for i in g["images"]] for g in quality[kind]] == expected[kind], kind
-    assert [g["match"] for g in quality["train_eval_leaks"]] == ["exact", "near"]
-    assert quality["leaked_eval_images"] == expected["leaked_eval_images"]
-    assert {(o["path"], o["kind"]) for o in quality["outliers"]} == EXPECTED["outliers"]
-    assert quality["counts"]["duplicate_images"] == 3 and quality["counts"]["near_duplicate_images"] == 6
-    assert quality["findings"][0].startswith("2 eval images also appear in train")
+        assert [[i.path for i in g.images] for g in getattr(quality, kind)] == expected[kind], kind
+    assert [g.match for g in quality.train_eval_leaks] == ["exact", "near"]
+    assert quality.leaked_eval_images == expected["leaked_eval_images"]
+    assert {(o.path, o.kind) for o in quality.outliers} == EXPECTED["outliers"]
+    assert quality.counts.duplicate_images == 3 and quality.counts.near_duplicate_images == 6
+    assert quality.findings[0].startswith("2 eval images also appear in train")
     assert list(out.iterdir()) == []  # the job's own files are gone once read
     section = quality_section(quality, lambda relative: None)
     assert "Near duplicates (3)" in section and "In both train and eval (2)" in section and "near copy" in section
@@ -160,7 +163,7 @@ def test_checks_and_their_thresholds():
     assert group_kinds([record(), record(path="b.png", label=1, split="eval")]) == [
         "exact_duplicates", "conflicting_labels", "train_eval_leaks"
     ]  # fmt: skip
-    nothing = {"leaked_eval_images": [], "conflicting_labels": [], "exact_duplicates": [], "counts": {"near_constant": 0, "aspect_ratio": 0, "blurry": 0}}
+    nothing = QualityRecord([], [], [], [], [], [], {}, QualityCounts(*[0] * 10), findings=[])
     assert findings(nothing) == []
     with pytest.raises(ValueError, match="max_aspect_ratio 0.5"):
         QualityOptions(max_aspect_ratio=0.5)
@@ -238,7 +241,8 @@ def test_drop_duplicates_keeps_one_of_each_and_lists_every_dropped_file(tmp_path
     paths = {e.features.feature[features.PATH_KEY].bytes_list.value[0].decode() for split in splits.values() for e in split}
     assert len(paths) == account["ingested"] and not paths & {"eval/owl/leaked.png", "train/cat/copy.png"}
     assert {"train/cat/0.png", "train/owl/2.png", "train/cat/1.png", "train/dog/also_cat.bmp"} <= paths
-    assert "Dropped as exact duplicates (2, --drop-duplicates)" in ingestion_html(account)
+    page = ingestion_html(IngestionAccount.from_json(account))
+    assert "Dropped as exact duplicates (2, --drop-duplicates)" in page
 
 
 def test_near_duplicates_are_confirmed_on_pixels_not_hashes_alone():

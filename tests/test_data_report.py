@@ -1,10 +1,12 @@
 """The data report opens offline and its charts are really drawn (checked in headless Chromium)."""
+import dataclasses
 import re
 import subprocess
 
 import numpy as np
 from PIL import Image
 
+from components.contracts.balance import ImageSummary, SizeRange
 from components.label_balance.balance import analyze
 from components.label_balance.report import render_data_report
 from components.reporting.html import BAR_COLOUR, HIGHLIGHT_COLOUR
@@ -15,12 +17,14 @@ CLASSES = ["cat", "dog", "<owl & co>"]
 
 def sample_report():
     report = analyze(CLASSES, {"train": [120, 30, 10], "eval": [30, 8, 0]})
-    report["images"] = {
-        "train": {"formats": {"png": 150, "jpeg": 10}, "width": {"min": 20, "mean": 31.5, "max": 64}, "height": None},
-        "eval": {"formats": {"png": 38}, "width": None, "height": None},
-    }
-    report["anomalies"] = {"train": [], "eval": ["image_format: Unexpected string values"]}
-    return report
+    return dataclasses.replace(
+        report,
+        images={
+            "train": ImageSummary({"png": 150, "jpeg": 10}, SizeRange(20, 31.5, 64), None),
+            "eval": ImageSummary({"png": 38}, None, None),
+        },
+        anomalies={"train": [], "eval": ["image_format: Unexpected string values"]},
+    )
 
 
 def test_report_is_self_contained_and_says_the_verdict(tmp_path):
@@ -71,10 +75,8 @@ def test_the_report_lists_every_rejected_file_with_its_reason(tmp_path):
 
     rejects = [{"path": f"cat/bad-{i:03d}.png", "reason": "empty file (0 bytes)"} for i in range(205)]
     rejects.append({"path": "a/<script>.png", "reason": "not a readable image"})
-    account = build([("a/notes.txt", ".txt: not an image type")], 300, rejects, [], 0.05).to_json()
-    report = sample_report()
-    report["ingestion"] = account
-    page = render_data_report(report, "160 images")
+    account = build([("a/notes.txt", ".txt: not an image type")], 300, rejects, [], 0.05)
+    page = render_data_report(dataclasses.replace(sample_report(), ingestion=account), "160 images")
     assert "301 files seen: 94 ingested, 207 rejected (68.8%; the run stops above 5.0%" in page
     assert "<td>a/notes.txt</td><td>.txt: not an image type</td>" in page and '<table class="text">' in page
     assert "a/&lt;script&gt;.png" in page and "<script" not in page

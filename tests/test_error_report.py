@@ -1,6 +1,7 @@
 """The run report's pictures at 2, 10 and 50 classes, opened in headless Chromium: thumbnails and
 heatmaps are drawn, confusion-matrix labels never overlap (measured from the DOM), nothing is
 fetched from anywhere, and the page stays under 5 MB."""
+import dataclasses
 import html as html_lib
 import io
 import json
@@ -78,8 +79,11 @@ def run_report(tmp_path, n_classes):
     train = [(c, f"{names[c]}/train_{i}.png", image(c, 100 * c + i)) for c in range(n_classes) for i in range(TRAIN_PER_CLASS)]
     write_examples(tmp_path / "train.gz", train)
     balance = analyze(names, {"train": [TRAIN_PER_CLASS] * n_classes, "eval": [EVAL_PER_CLASS] * n_classes})
-    balance.update(report_html=str(tmp_path / "data_report.html"))
-    balance["gallery"] = write_gallery(str(tmp_path / "train.gz"), names, str(balance_dir))
+    balance = dataclasses.replace(
+        balance,
+        report_html=str(tmp_path / "data_report.html"),
+        gallery=write_gallery(str(tmp_path / "train.gz"), names, str(balance_dir)),
+    )
 
     rng = np.random.default_rng(n_classes)
     labels = np.repeat(np.arange(n_classes), EVAL_PER_CLASS)
@@ -114,7 +118,7 @@ def run_report(tmp_path, n_classes):
         training=None,
         metrics={},
         decision=decision,
-        blessed=decision["blessed"],
+        blessed=decision.blessed,
         pushed_model=None,
         errors=errors,
         errors_uri=str(errors_dir),

@@ -12,7 +12,7 @@ from tfx.types import standard_artifacts, standard_component_specs
 from components import artifacts, features
 from components.image_example_gen import executor
 from components.image_example_gen.component import image_example_gen
-from components.image_example_gen.ingestion import IngestionLimits
+from components.image_example_gen.options import IngestionLimits
 from components.image_example_gen.inventory import take_inventory
 from components.image_example_gen.layout import detect_layout
 from helpers import make_class_folders, write_image

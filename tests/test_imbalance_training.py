@@ -6,7 +6,8 @@ import tensorflow as tf
 from sklearn.metrics import balanced_accuracy_score
 
 from components.trainer.inputs import oversample, oversampling_rates
-from components.trainer.metrics import BalancedAccuracy, balanced_accuracy, best_epoch, choose_checkpoint_metric
+from components.metrics import balanced_accuracy
+from components.trainer.metrics import BalancedAccuracy, best_epoch, choose_checkpoint_metric
 
 
 def _made_up_predictions(seed=0, n=500, classes=4):
@@ -92,3 +93,41 @@ def test_oversampling_draws_every_class_equally_and_keeps_the_epoch_length():
     shares = np.sum(epoch_counts, axis=0) / 3000
     assert shares == pytest.approx([0.25] * 4, abs=0.04)
     assert oversampling_rates([5, 0, 5]) == [1.0, 0.0, 1.0]  # a class without images gets none
+
+
+# The built-in sample's train split (what the pipeline's StatisticsGen counts on it).
+SAMPLE_CLASSES = ["eight", "five", "four", "nine", "one", "seven", "six", "three", "two", "zero"]
+SAMPLE_TRAIN = [7, 9, 6, 9, 9, 9, 9, 9, 6, 150]
+
+
+@pytest.mark.parametrize(
+    "strategy, finding",
+    [
+        ("none", "--imbalance-strategy none: training does nothing about the imbalance."),
+        ("oversample", "Oversampling is on: training batches draw every class with equal probability"),
+    ],
+)
+def test_no_class_weights_with_another_strategy_and_the_trainer_says_what_training_does(strategy, finding):
+    from components.contracts.balance import TrainingHints
+    from components.trainer.plan import decide_imbalance
+
+    hints = TrainingHints(SAMPLE_CLASSES, 28 / 45, imbalanced=True, train_counts=SAMPLE_TRAIN, recommended_strategy="class_weights")
+    decision = decide_imbalance(strategy, hints, tuned=False)
+    assert decision.class_weights is None and decision.strategy == strategy
+    assert decision.reason.startswith(finding)
+    assert decision.reason.endswith(f"(--imbalance-strategy {strategy}; LabelBalance recommends class_weights for these labels.)")
+
+
+def test_class_weights_are_the_balanced_ones_and_the_trainer_says_how_much_each_class_counts():
+    from components.contracts.balance import TrainingHints
+    from components.imbalance import balanced_class_weights
+    from components.trainer.plan import decide_imbalance
+
+    hints = TrainingHints(SAMPLE_CLASSES, 28 / 45, imbalanced=True, train_counts=SAMPLE_TRAIN, recommended_strategy="class_weights")
+    decision = decide_imbalance("class_weights", hints, tuned=True)
+    assert decision.class_weights == pytest.approx(dict(zip(SAMPLE_CLASSES, balanced_class_weights(SAMPLE_TRAIN))))
+    assert decision.reason.startswith("Class weights are on (balanced): a 'zero' image counts 0.15 in the loss, a 'four' image 3.72.")
+    assert "the Tuner's best trial chose it" in decision.reason
+    # Hints without train counts (an old LabelBalance result) turn the strategy off, and say so.
+    old = decide_imbalance("class_weights", TrainingHints(SAMPLE_CLASSES, 0.6), tuned=False)
+    assert old.class_weights is None and old.reason.startswith("No train class counts in the training hints")

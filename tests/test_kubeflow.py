@@ -17,10 +17,13 @@ from pipeline.config import REPO_ROOT
 RUN_KUBEFLOW = str(REPO_ROOT / "pipeline" / "run_kubeflow.py")
 IMAGE = "us-docker.pkg.dev/my-project/pipelines/image-pipeline:1"
 BASE_FLAGS = ["--image", IMAGE, "--pipeline-root", "gs://bucket/root", "--data-root", "gs://bucket/images"]
-# The resolver compiles to two tasks (model, then its blessing).
-RESOLVER_TASKS = {"LatestBlessedModelResolver-model-resolver", "LatestBlessedModelResolver-model-blessing-resolver"}
-# No LatestTuningResolver: Kubeflow's resolver query cannot tell the Tuner's result from the hints.
-TASKS = PIPELINE_NODES - {"LatestBlessedModelResolver", "LatestTuningResolver"} | RESOLVER_TASKS
+# The baseline resolver compiles to two tasks (model, then its blessing); resolvers run no container.
+RESOLVER_TASKS = {
+    "LatestBlessedModelResolver-model-resolver", "LatestBlessedModelResolver-model-blessing-resolver", "LatestTuningResolver",
+}  # fmt: skip
+TASKS = PIPELINE_NODES - {"LatestBlessedModelResolver"} | RESOLVER_TASKS
+# The steps that run Beam jobs (TFX's own, and ours).
+BEAM_COMPONENTS = ("ImageExampleGen", "StatisticsGen", "DataQuality", "Transform", "Evaluator")
 
 
 def compile_to(path, *flags):
@@ -81,7 +84,7 @@ def test_locations_are_the_images_and_the_buckets_not_this_machine(compiled):
 
 def test_beam_arguments_reach_every_beam_component(compiled):
     _, _, spec = compiled
-    for name in ("ImageExampleGen", "StatisticsGen", "Transform", "Evaluator"):
+    for name in BEAM_COMPONENTS:
         args = list(spec.deployment_spec["executors"][f"{name}_executor"]["container"]["args"])
         assert args[-3:] == [
             "--runner=DataflowRunner",
@@ -169,9 +172,29 @@ def test_the_dockerfile_installs_what_the_components_import():
 
 
 
+def test_the_trainer_reuses_the_latest_tuning_which_the_resolver_cannot_confuse_with_the_hints(compiled):
+    """Kubeflow compiles the resolver into a query by artifact type: it finds the Tuner's
+    HyperParameters, and the hints LabelBalance writes are of another type."""
+    _, _, spec = compiled
+    query = spec.deployment_spec["executors"]["LatestTuningResolver_executor"]["resolver"]["outputArtifactQueries"]
+    assert query["hyperparameters"]["filter"] == 'schema_title="tfx.HyperParameters" AND state=LIVE'
+    trainer = spec.root.dag.tasks["Trainer"]
+    assert trainer.inputs.artifacts["hyperparameters"].task_output_artifact.producer_task == "LatestTuningResolver"
+    hints = spec.components["LabelBalance"].output_definitions.artifacts["training_hints"]
+    assert hints.artifact_type.instance_schema.startswith("title: image_pipeline.TrainingHints\n")
+
+
+def test_local_only_flags_are_refused_with_one_line():
+    for flag, instead in (("--data-dir", "--data-root"), ("--schema-file", "--image-schema-file")):
+        result = run_command("--output-file", "x.json", *BASE_FLAGS, flag, "/here")
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: {flag} is for local runs: on Kubeflow and Vertex AI give {instead}")
+
+
 def test_tune_compiles_with_the_tuner_feeding_the_trainer(tmp_path):
     _, spec = compile_to(tmp_path / "tuned.json", "--tune", "--tune-trials", "3")
-    assert set(spec.root.dag.tasks) == TASKS | {"Tuner"}
+    assert set(spec.root.dag.tasks) == TASKS - {"LatestTuningResolver"} | {"Tuner"}
     trainer = spec.root.dag.tasks["Trainer"]
     assert trainer.inputs.artifacts["hyperparameters"].task_output_artifact.producer_task == "Tuner"
     assert trainer.inputs.artifacts["training_hints"].task_output_artifact.producer_task == "LabelBalance"

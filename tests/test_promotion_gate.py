@@ -1,9 +1,16 @@
 """The promotion gate's rules and reasons, on confusion matrices made by hand."""
 import pytest
 
-from components.promotion_gate.gate import GateThresholds, decide, decision_record, metrics_from_confusion
+from components.contracts.evaluation import GateMetrics, LeakFree
+from components.promotion_gate.gate import decide, decision_record, metrics_from_confusion
+from components.promotion_gate.options import GateThresholds
 
 CLASSES = ["cat", "dog", "owl"]
+
+
+def scored(accuracy, balanced_accuracy):
+    """Gate metrics with just the two figures the rules judge."""
+    return GateMetrics(accuracy, balanced_accuracy, per_class_recall={}, per_class_precision={}, example_count=0)
 
 
 def always(predicted, counts):
@@ -14,16 +21,16 @@ def always(predicted, counts):
 def test_metrics_from_a_confusion_matrix():
     matrix = {(0, 0): 8, (0, 1): 2, (1, 1): 3, (1, 0): 1, (2, 2): 1}
     metrics = metrics_from_confusion(matrix, CLASSES)
-    assert metrics["accuracy"] == pytest.approx(12 / 15)
-    assert metrics["per_class_recall"] == pytest.approx({"cat": 0.8, "dog": 0.75, "owl": 1.0})
-    assert metrics["per_class_precision"] == pytest.approx({"cat": 8 / 9, "dog": 0.6, "owl": 1.0})
-    assert metrics["balanced_accuracy"] == pytest.approx((0.8 + 0.75 + 1.0) / 3)
+    assert metrics.accuracy == pytest.approx(12 / 15)
+    assert metrics.per_class_recall == pytest.approx({"cat": 0.8, "dog": 0.75, "owl": 1.0})
+    assert metrics.per_class_precision == pytest.approx({"cat": 8 / 9, "dog": 0.6, "owl": 1.0})
+    assert metrics.balanced_accuracy == pytest.approx((0.8 + 0.75 + 1.0) / 3)
 
 
 def test_classes_missing_from_eval_do_not_count_in_balanced_accuracy():
     metrics = metrics_from_confusion({(0, 0): 5, (1, 0): 5}, CLASSES)
-    assert metrics["per_class_recall"] == {"cat": 1.0, "dog": 0.0}
-    assert metrics["balanced_accuracy"] == 0.5
+    assert metrics.per_class_recall == {"cat": 1.0, "dog": 0.0}
+    assert metrics.balanced_accuracy == 0.5
 
 
 def test_the_majority_class_model_is_not_blessed():
@@ -40,7 +47,7 @@ def test_the_majority_class_model_is_not_blessed():
 
 
 def test_a_model_that_learned_is_blessed_on_the_first_run():
-    metrics = {"accuracy": 0.95, "balanced_accuracy": 0.9}
+    metrics = scored(0.95, 0.9)
     blessed, reasons = decide(metrics, None, majority_fraction=0.64, num_classes=10)
     assert blessed is True
     assert reasons == [
@@ -51,8 +58,8 @@ def test_a_model_that_learned_is_blessed_on_the_first_run():
 
 
 def test_a_regression_against_the_last_blessed_model_is_rejected():
-    candidate = {"accuracy": 0.93, "balanced_accuracy": 0.85}
-    baseline = {"accuracy": 0.95, "balanced_accuracy": 0.855}
+    candidate = scored(0.93, 0.85)
+    baseline = scored(0.95, 0.855)
     blessed, reasons = decide(candidate, baseline, majority_fraction=0.64, num_classes=10)
     assert blessed is False
     assert "accuracy 0.930 against the last blessed model's 0.950: drops by 0.020, more than the 0.01 tolerance" in reasons
@@ -60,7 +67,7 @@ def test_a_regression_against_the_last_blessed_model_is_rejected():
 
 
 def test_margins_are_configurable():
-    metrics = {"accuracy": 0.70, "balanced_accuracy": 0.5}
+    metrics = scored(0.70, 0.5)
     assert decide(metrics, None, 0.66, 3)[0] is True
     assert decide(metrics, None, 0.66, 3, GateThresholds(majority_margin=0.05))[0] is False
 
@@ -100,7 +107,7 @@ def test_tfma_macro_recall_matches_the_gates_balanced_accuracy():
 
     matrix = {(0, 0): 8, (0, 1): 2, (1, 1): 3, (1, 0): 1, (2, 2): 1}
     tfma_matrix = {MatrixEntryKey(a, p): n for (a, p), n in matrix.items()}
-    assert macro_recall(tfma_matrix) == pytest.approx(metrics_from_confusion(matrix, CLASSES)["balanced_accuracy"])
+    assert macro_recall(tfma_matrix) == pytest.approx(metrics_from_confusion(matrix, CLASSES).balanced_accuracy)
 
 
 def test_the_baseline_is_the_latest_blessed_model_other_than_the_candidate():
@@ -136,17 +143,17 @@ def test_leaked_eval_images_are_left_out_of_the_rules_that_judge_the_candidate()
     # 10 eval images; 4 of them are copies of train images the model memorised (all right).
     # On the other 6 it answers 'cat' every time: 60% accuracy overall, 0 / 33% without the leaks.
     everything = {(0, 0): 5.0, (1, 0): 3.0, (1, 1): 2.0}
-    leak_free = {
-        "confusion": {(0, 0): 3.0, (1, 0): 3.0},
-        "majority_class": "cat",
-        "majority_fraction": 0.5,
-        "excluded": ["eval/cat/a.png", "eval/cat/b.png", "eval/dog/c.png", "eval/dog/d.png"],
-    }
+    leak_free = LeakFree(
+        confusion=[[0, 0, 3], [1, 0, 3]],
+        majority_class="cat",
+        majority_fraction=0.5,
+        excluded=["eval/cat/a.png", "eval/cat/b.png", "eval/dog/c.png", "eval/dog/d.png"],
+    )
     with_leaks = decision_record(everything, None, CLASSES[:2], "cat", 0.5)
-    assert with_leaks["blessed"] is True and with_leaks["leak_free"] is None
+    assert with_leaks.blessed is True and with_leaks.leak_free is None
     judged = decision_record(everything, None, CLASSES[:2], "cat", 0.5, leak_free=leak_free)
-    assert judged["blessed"] is False
-    assert judged["reasons"][0] == "judged on the 6 eval images not also in train: the 4 that are would overstate accuracy"
-    assert judged["reasons"][1] == "accuracy 0.500 does not beat the majority-class baseline 0.500 + 0.02"
-    assert judged["candidate"]["accuracy"] == pytest.approx(0.7)  # the whole split's figures are kept too
-    assert judged["leak_free"]["accuracy"] == 0.5 and len(judged["leak_free"]["excluded"]) == 4
+    assert judged.blessed is False
+    assert judged.reasons[0] == "judged on the 6 eval images not also in train: the 4 that are would overstate accuracy"
+    assert judged.reasons[1] == "accuracy 0.500 does not beat the majority-class baseline 0.500 + 0.02"
+    assert judged.candidate.accuracy == pytest.approx(0.7)  # the whole split's figures are kept too
+    assert judged.leak_free.accuracy == 0.5 and len(judged.leak_free.excluded) == 4

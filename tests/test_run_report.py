@@ -1,9 +1,11 @@
 """Training plots, and the run report that carries them: one file, nothing fetched."""
+import dataclasses
 import re
 
 import numpy as np
 from PIL import Image
 
+from components.contracts.training import TrainingRecord
 from components.label_balance.balance import analyze
 from components.trainer.curves import plot_training
 from components.trainer.dynamics import analyze_history
@@ -34,17 +36,20 @@ def test_plots_show_the_curves_and_the_majority_line(tmp_path):
 def test_run_report_embeds_everything_it_shows(tmp_path):
     plots = plot_training(history(), str(tmp_path), best_epoch=2, majority_fraction=0.66)
     findings = analyze_history(history(), majority_fraction=0.66)
-    training = {
-        "epochs_run": 6,
-        "best_epoch": 2,
-        "best_val_accuracy": 0.66,
-        "stopped_early": False,
-        "majority_fraction": 0.66,
-        "findings": [f.to_dict() for f in findings],
-        "plots": plots,
-    }
+    training = TrainingRecord(
+        epochs_run=6,
+        best_epoch=2,
+        best_val_accuracy=0.66,
+        best_val_balanced_accuracy=None,
+        checkpoint_metric=None,  # a Trainer from before it recorded its choices
+        stopped_early=False,
+        majority_fraction=0.66,
+        prediction_shares=None,
+        findings=findings,
+        plots=plots,
+    )
     balance = analyze(["cat", "dog"], {"train": [60, 30], "eval": [15, 8]})
-    balance.update(images={}, anomalies={"train": [], "eval": []})
+    balance = dataclasses.replace(balance, images={}, anomalies={"train": [], "eval": []})
     summary = {
         "run_id": "r1",
         "data": {"class_names": ["cat", "dog"], "split_sizes": {"train": 90, "eval": 23}},

@@ -1,7 +1,7 @@
 """Run summaries: what a person reads at the end of a run, and a clear error when there is no run."""
 import pytest
 
-from pipeline import run_record, summary
+from pipeline import console, run_record
 
 
 def a_summary(**overrides):
@@ -18,7 +18,7 @@ def a_summary(**overrides):
 
 
 def test_rejected_model_says_nothing_was_pushed():
-    lines = summary.describe(a_summary(), "out/run_summary.json")
+    lines = console.describe(a_summary(), "out/run_summary.json")
     assert lines[0] == "Run 2026-01-01T00:00:00: 100 images in 2 classes (train 80, eval 20); 2 components, 1 from cache."
     assert lines[1] == "Eval accuracy 0.700 (always answering 'cat' would score 0.700)."
     assert lines[2] == "Model NOT blessed: nothing was pushed; the served model is unchanged."
@@ -26,7 +26,7 @@ def test_rejected_model_says_nothing_was_pushed():
 
 
 def test_pushed_model_is_named():
-    lines = summary.describe(a_summary(blessed=True, pushed_model="out/serving/17"), "s.json")
+    lines = console.describe(a_summary(blessed=True, pushed_model="out/serving/17"), "s.json")
     assert "Model blessed and pushed to out/serving/17" in lines
 
 
@@ -37,7 +37,7 @@ def test_dropped_duplicates_and_leaks_are_said_on_the_console():
     }  # fmt: skip
     quality = {"findings": ["1 eval image also appears in train (the same picture, or a near copy): eval accuracy is overstated."],
                "leaked_eval_images": ["eval/cat/a.png"]}  # fmt: skip
-    lines = summary.describe(a_summary(ingestion=account, data_quality=quality), "s.json")
+    lines = console.describe(a_summary(ingestion=account, data_quality=quality), "s.json")
     assert lines[1] == (
         "Ingested 9 of 12 files; 1 rejected (8.3%), each listed with its reason in the reports. "
         "2 exact duplicates dropped (--drop-duplicates), each listed in the reports."

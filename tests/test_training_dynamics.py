@@ -112,5 +112,5 @@ def test_diverging_loss_is_unstable():
 
 
 def test_findings_serialise_with_code_message_evidence_and_advice():
-    finding = analyze_history(the_users_history(), majority_fraction=0.6663)[0].to_dict()
+    finding = analyze_history(the_users_history(), majority_fraction=0.6663)[0].to_json()
     assert set(finding) == {"code", "message", "evidence", "try"}

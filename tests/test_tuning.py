@@ -5,7 +5,7 @@ import os
 import pytest
 
 from components.trainer.options import TrainingOptions
-from components.tuner.search_space import (
+from components.trainer.tuning import (
     DATA_FINGERPRINT,
     SPACE_FINGERPRINT,
     apply,
@@ -48,8 +48,8 @@ def test_the_search_space_keeps_a_pretrained_backbone_and_applies_to_the_options
     backbone = TrainingOptions(architecture="efficientnet_b0", pretrained_weights=str(weights), augment=False)
     assert dict(search_space(backbone))["architecture"] == ["efficientnet_b0"]
     assert "augment_strength" not in dict(search_space(backbone))
-    options, strategy = apply(TrainingOptions(), "class_weights", BEST["values"])
-    assert (options.architecture, options.learning_rate, strategy) == ("resnet_small", 0.003, "none")
+    options = apply(TrainingOptions(), BEST["values"])
+    assert (options.architecture, options.learning_rate, options.imbalance_strategy) == ("resnet_small", 0.003, "none")
 
 
 @pytest.mark.e2e

@@ -14,7 +14,10 @@ from tfx.dsl.io import fileio
 from tfx.types import standard_artifacts
 
 from components import artifacts
+from components.batch_prediction.options import PredictionOptions
 from components.batch_prediction.predictions import batch_summary, prediction_line
+from components.contracts import record
+from components.contracts.ingestion import IngestionAccount
 
 InputArtifact = annotations.InputArtifact
 OutputArtifact = annotations.OutputArtifact
@@ -55,18 +58,21 @@ def PredictionWriter(
     model: InputArtifact[standard_artifacts.Model],
     predictions: OutputArtifact[artifacts.BatchPredictions],
     images_root: Parameter[str],
-    drift_threshold: Parameter[float],
+    options: Parameter[str],
     beam_pipeline: BeamComponentParameter[beam.Pipeline] = None,
 ) -> None:
     """BulkInferrer's prediction logs -> `predictions`: PREDICTIONS_FILE (a line per image),
-    REJECTED_FILE (a line per file ExampleGen rejected, with the reason) and BATCH_SUMMARY_FILE.
+    REJECTED_FILE (a line per file ExampleGen rejected, with the reason) and batch_summary.json
+    (`contracts.prediction.BatchSummary`).
 
     `model` is the served model folder (its name is the model version; its assets.extra/ holds the
-    class names and the training class counts); `images_root` is the folder the paths are under.
+    class names and the training class counts); `images_root` is the folder the paths are under;
+    `options` is `PredictionOptions.to_parameter()`.
     """
     from tensorflow_serving.apis import prediction_log_pb2
 
-    extra = posixpath.join(model.uri.rstrip("/"), "assets.extra")
+    settings = PredictionOptions.from_parameter(options)
+    extra = posixpath.join(model.uri.rstrip("/"), artifacts.SERVING_EXTRA_DIR)
     class_names = artifacts.read_json(extra, artifacts.CLASS_NAMES_FILE)
     train_counts = artifacts.read_json_if_present(extra, artifacts.TRAIN_CLASS_COUNTS_FILE)
     version = posixpath.basename(model.uri.rstrip("/"))
@@ -100,11 +106,10 @@ def PredictionWriter(
                 shutil.copyfileobj(f, joined, 1 << 20)
     if fileio.exists(parts):
         fileio.rmtree(parts)
-    account = artifacts.read_json(examples.uri, artifacts.INGESTION_FILE)
+    account = record.read(IngestionAccount, examples.uri)
     rejected = "".join(
-        json.dumps({"path": posixpath.join(images_root, r["path"]), "reason": r["reason"]}) + "\n"
-        for r in account["rejected"] + account.get("dropped", [])
+        json.dumps({"path": posixpath.join(images_root, r.path), "reason": r.reason}) + "\n"
+        for r in account.rejected + account.dropped
     )
     artifacts.write_text(predictions.uri, artifacts.REJECTED_FILE, rejected)
-    summary = batch_summary(counts, class_names, train_counts, account, version, drift_threshold)
-    artifacts.write_json(predictions.uri, artifacts.BATCH_SUMMARY_FILE, summary)
+    record.write(batch_summary(counts, class_names, train_counts, account, version, settings.drift_threshold), predictions.uri)

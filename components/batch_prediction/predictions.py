@@ -4,12 +4,15 @@ No Beam and no TFX here: `writer` runs these functions on Beam's workers.
 """
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
 from components import features
+from components.contracts.ingestion import IngestionAccount
+from components.contracts.prediction import BatchSummary
 from components.label_balance.balance import class_fractions, distribution_distance
 
 
@@ -26,7 +29,7 @@ def prediction_line(log, class_names: Sequence[str], model_version: str, images_
     if probabilities.size != len(class_names):
         raise ValueError(
             f"The model gives {probabilities.size} probabilities per image but names {len(class_names)} classes "
-            "(assets.extra/class_names.json): it was not exported by this pipeline."
+            "(its class_names.json): it was not exported by this pipeline."
         )
     best = int(np.argmax(probabilities))
     return {
@@ -42,10 +45,10 @@ def batch_summary(
     predicted: Mapping[str, int],
     class_names: Sequence[str],
     train_counts: Optional[Mapping[str, int]],
-    account: Dict,
+    account: IngestionAccount,
     model_version: str,
     drift_threshold: float,
-) -> Dict:
+) -> BatchSummary:
     """batch_summary.json: counts, the class distribution of the predictions, and how far it is
     from the training distribution (the largest difference of one class's share: the first sign
     of drift, or of a folder unlike the training data)."""
@@ -55,45 +58,45 @@ def batch_summary(
     distance = None
     if train_shares and sum(counts.values()):
         distance = distribution_distance(train_shares, predicted_shares)
-    summary = {
-        "model_version": model_version,
-        "files_seen": account["files_seen"],
-        "predicted": sum(counts.values()),
-        "rejected": len(account["rejected"]),
-        "class_counts": counts,
-        "class_shares": predicted_shares,
-        "train_shares": train_shares,
-        "drift_distance": distance,
-        "drift_threshold": drift_threshold,
-        "drift": distance is not None and distance > drift_threshold,
-    }
-    summary["lines"] = describe(summary)
-    return summary
+    summary = BatchSummary(
+        model_version=model_version,
+        files_seen=account.files_seen,
+        predicted=sum(counts.values()),
+        rejected=len(account.rejected),
+        class_counts=counts,
+        class_shares=predicted_shares,
+        train_shares=train_shares,
+        drift_distance=distance,
+        drift_threshold=drift_threshold,
+        drift=distance is not None and distance > drift_threshold,
+        lines=[],
+    )
+    return dataclasses.replace(summary, lines=describe(summary))
 
 
-def describe(summary: Dict) -> List[str]:
+def describe(summary: BatchSummary) -> List[str]:
     """The console lines of a batch prediction run."""
-    counts = summary["class_counts"]
+    counts, shares = summary.class_counts, summary.class_shares
     top = sorted(counts, key=lambda name: (-counts[name], name))
-    mix = ", ".join(f"{name} {summary['class_shares'][name]:.1%}" for name in top[:5] if counts[name])
+    mix = ", ".join(f"{name} {shares[name]:.1%}" for name in top[:5] if counts[name])
     more = f", and {sum(1 for n in top[5:] if counts[n])} more classes" if sum(1 for n in top[5:] if counts[n]) else ""
     lines = [
-        f"Predicted {summary['predicted']} of {summary['files_seen']} files with model {summary['model_version']}; "
-        f"{summary['rejected']} rejected, each listed with its reason. Predicted classes: {mix or 'none'}{more}."
+        f"Predicted {summary.predicted} of {summary.files_seen} files with model {summary.model_version}; "
+        f"{summary.rejected} rejected, each listed with its reason. Predicted classes: {mix or 'none'}{more}."
     ]
-    distance = summary["drift_distance"]
+    distance = summary.drift_distance
     if distance is None:
         lines.append("No drift check: the model does not record its training classes (exported before that), or nothing was predicted.")
-    elif summary["drift"]:
-        name = max(counts, key=lambda n: abs(summary["class_shares"][n] - summary["train_shares"][n]))
+    elif summary.drift:
+        name = max(counts, key=lambda n: abs(shares[n] - summary.train_shares[n]))
         lines.append(
             f"warning: the predictions' class mix differs from training by up to {distance:.1%} of images "
-            f"('{name}': {summary['class_shares'][name]:.1%} of predictions, {summary['train_shares'][name]:.1%} of "
-            f"training images; threshold {summary['drift_threshold']:.0%}): the images may not be like the training "
+            f"('{name}': {shares[name]:.1%} of predictions, {summary.train_shares[name]:.1%} of "
+            f"training images; threshold {summary.drift_threshold:.0%}): the images may not be like the training "
             "data (drift), or the model fails on them. Look at a sample before trusting the answers."
         )
     else:
         lines.append(
-            f"The predictions' class mix is within {distance:.1%} of training's (threshold {summary['drift_threshold']:.0%})."
+            f"The predictions' class mix is within {distance:.1%} of training's (threshold {summary.drift_threshold:.0%})."
         )
     return lines

@@ -14,42 +14,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from components.options import require
+from components.contracts.quality import GroupImage, ImageGroup, QualityRecord
+from components.data_quality.options import QualityOptions
 
 NEAR_CONSTANT, ASPECT_RATIO, BLURRY = "near_constant", "aspect_ratio", "blurry"
-
-
-@dataclasses.dataclass(frozen=True)
-class QualityOptions:
-    """The DataQuality step's thresholds: its Parameters, one per field."""
-
-    near_constant_contrast: float = 0.02  # luminance standard deviation (0-1) below which an image is near-constant
-    max_aspect_ratio: float = 4.0  # longer side / shorter side above which an image is an outlier
-    blur_fraction: float = 0.05  # sharpness below this share of its class's median is a blurry outlier
-    near_duplicate_bits: int = 10  # pHash bits (against the other's pHash or crop hashes) for a candidate pair
-    near_duplicate_difference: float = 0.2  # largest pixel difference (near.difference) of a near duplicate
-
-    def __post_init__(self):
-        require(
-            0.0 <= self.near_constant_contrast <= 0.5,
-            "{near_constant_contrast} {value} must be between 0 and 0.5.",
-            value=self.near_constant_contrast,
-        )
-        require(self.max_aspect_ratio >= 1.0, "{max_aspect_ratio} {value} must be at least 1.", value=self.max_aspect_ratio)
-        require(0.0 <= self.blur_fraction < 1.0, "{blur_fraction} {value} must be in [0, 1).", value=self.blur_fraction)
-        require(
-            0 <= self.near_duplicate_bits <= 24,
-            "{near_duplicate_bits} {value} must be between 0 and 24 (0 finds only copies with the same pHash).",
-            value=self.near_duplicate_bits,
-        )
-        require(
-            0.0 <= self.near_duplicate_difference <= 2.0,
-            "{near_duplicate_difference} {value} must be between 0 and 2.",
-            value=self.near_duplicate_difference,
-        )
-
-    def parameters(self) -> Dict[str, float]:
-        return dataclasses.asdict(self)
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -81,15 +49,19 @@ def group_kinds(members: Sequence[Image]) -> List[str]:
     return _kinds("exact_duplicates", (m.label for m in members), (m.split for m in members))
 
 
-def group_record(members: Sequence[Image], class_names: Sequence[str]) -> Dict:
-    """One group as data_quality.json lists it: its images (path, split, class), sorted by path."""
-    return {
-        "pixel_hash": members[0].pixel_hash,
-        "images": [{"path": m.path, "split": m.split, "class": class_names[m.label]} for m in sorted(members)],
-    }
+def group_record(members: Sequence[Image], class_names: Sequence[str]) -> ImageGroup:
+    """One group of images with the same pixels, as data_quality.json lists it: its images (path,
+    split, class), sorted by path."""
+    return ImageGroup(
+        images=[GroupImage(m.path, m.split, class_names[m.label]) for m in sorted(members)],
+        match="exact",
+        pixel_hash=members[0].pixel_hash,
+    )
 
 
-def near_duplicate_groups(pairs: Sequence[Dict], same_pixels: Dict[str, str], class_names: Sequence[str]) -> List[Dict]:
+def near_duplicate_groups(
+    pairs: Sequence[Dict], same_pixels: Dict[str, str], class_names: Sequence[str]
+) -> List[ImageGroup]:
     """The confirmed pairs of near copies as groups of two, sorted by path, the groups by their
     paths. Pairs are not chained into larger groups: likeness is not transitive, and a chain
     through look-alikes would join pictures that are not copies of each other. A pair with the
@@ -102,19 +74,19 @@ def near_duplicate_groups(pairs: Sequence[Dict], same_pixels: Dict[str, str], cl
         if a in same_pixels and same_pixels.get(b) == same_pixels[a]:
             continue
         groups.append(
-            {
-                "images": [{"path": p, "split": split, "class": class_names[int(label)]} for p, split, label in sorted(pair["images"])],
-                "match": "near",
-                "difference": pair["difference"],
-                "hash_bits": pair["bits"],
-            }
+            ImageGroup(
+                images=[GroupImage(p, split, class_names[int(label)]) for p, split, label in sorted(pair["images"])],
+                match="near",
+                difference=pair["difference"],
+                hash_bits=pair["bits"],
+            )
         )
-    return sorted(groups, key=lambda g: [i["path"] for i in g["images"]])
+    return sorted(groups, key=lambda g: [i.path for i in g.images])
 
 
-def near_group_kinds(group: Dict) -> List[str]:
+def near_group_kinds(group: ImageGroup) -> List[str]:
     """As group_kinds, for a group of near copies."""
-    return _kinds("near_duplicates", (i["class"] for i in group["images"]), (i["split"] for i in group["images"]))
+    return _kinds("near_duplicates", (i.class_name for i in group.images), (i.split for i in group.images))
 
 
 def outlier(image: Image, options: QualityOptions) -> Optional[Tuple[str, float]]:
@@ -136,43 +108,47 @@ def is_blurry(image: Image, class_median: float, options: QualityOptions) -> boo
     )
 
 
-def leaked_eval_images(groups: Iterable[Dict]) -> List[str]:
+def leaked_eval_images(groups: Iterable[ImageGroup]) -> List[str]:
     """Eval images whose pixels are also in train, sorted."""
     leaked = set()
     for group in groups:
-        if {i["split"] for i in group["images"]} >= {"train", "eval"}:
-            leaked.update(i["path"] for i in group["images"] if i["split"] == "eval")
+        if {i.split for i in group.images} >= {"train", "eval"}:
+            leaked.update(i.path for i in group.images if i.split == "eval")
     return sorted(leaked)
 
 
-def findings(quality: Dict) -> List[str]:
+def findings(quality: QualityRecord) -> List[str]:
     """The data-quality verdict in sentences, most serious first; empty when nothing was found."""
     lines = []
-    leaked = quality["leaked_eval_images"]
+    leaked = quality.leaked_eval_images
     if leaked:
         lines.append(
             f"{len(leaked)} eval image{'s' if len(leaked) > 1 else ''} also appear{'' if len(leaked) > 1 else 's'} "
             "in train (the same picture, or a near copy): eval accuracy is overstated."
         )
-    conflicts = quality["conflicting_labels"]
+    conflicts = quality.conflicting_labels
     if conflicts:
         lines.append(
             f"{len(conflicts)} picture{'s are' if len(conflicts) > 1 else ' is'} filed under more than one class: "
             "at most one of the labels is right."
         )
-    duplicates = quality["exact_duplicates"]
+    duplicates = quality.exact_duplicates
     if duplicates:
-        extra = sum(len(g["images"]) - 1 for g in duplicates)
+        extra = sum(len(g.images) - 1 for g in duplicates)
         lines.append(f"{extra} image{'s are' if extra > 1 else ' is'} an exact copy of another ({len(duplicates)} groups).")
-    near = quality.get("near_duplicates") or []
+    near = quality.near_duplicates
     if near:
-        images = len({i["path"] for g in near for i in g["images"]})
+        images = len({i.path for g in near for i in g.images})
         lines.append(
             f"{len(near)} pair{'s' if len(near) > 1 else ''} of images look like copies of each other "
             f"(re-encoded, resized or cropped; {images} images)."
         )
-    counts = quality["counts"]
-    odd = [f"{counts[kind]} {kind.replace('_', ' ')}" for kind in (NEAR_CONSTANT, ASPECT_RATIO, BLURRY) if counts[kind]]
+    counts = quality.counts
+    odd = [
+        f"{getattr(counts, kind)} {kind.replace('_', ' ')}"
+        for kind in (NEAR_CONSTANT, ASPECT_RATIO, BLURRY)
+        if getattr(counts, kind)
+    ]
     if odd:
         lines.append(f"Odd images: {', '.join(odd)}.")
     return lines

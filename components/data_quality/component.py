@@ -1,4 +1,5 @@
 """The DataQuality step: TFX glue over `find.find_problems` (Beam) and `find.quality_record`."""
+import dataclasses
 
 import apache_beam as beam
 from tfx.dsl.component.experimental import annotations
@@ -6,8 +7,9 @@ from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils, standard_artifacts
 
 from components import artifacts
-from components.data_quality.checks import QualityOptions
+from components.contracts import record
 from components.data_quality.find import find_problems, quality_record, shown_paths, write_thumbnails
+from components.data_quality.options import QualityOptions
 
 InputArtifact = annotations.InputArtifact
 OutputArtifact = annotations.OutputArtifact
@@ -19,28 +21,22 @@ BeamComponentParameter = annotations.BeamComponentParameter
 def DataQuality(
     examples: InputArtifact[standard_artifacts.Examples],
     quality: OutputArtifact[artifacts.DataQualityReport],
-    near_constant_contrast: Parameter[float],
-    max_aspect_ratio: Parameter[float],
-    blur_fraction: Parameter[float],
-    near_duplicate_bits: Parameter[int],
-    near_duplicate_difference: Parameter[float],
+    options: Parameter[str],
     beam_pipeline: BeamComponentParameter[beam.Pipeline] = None,
 ) -> None:
     """Finds exact and near duplicates, conflicting labels, train/eval leaks and odd images in the examples.
 
-    The parameters are `QualityOptions.parameters()`. Runs a Beam job with the pipeline's Beam
-    options (on Dataflow with the other Beam steps), then writes artifacts.DATA_QUALITY_FILE and
-    thumbnails of what the data report shows into `quality`.
+    `options` is `QualityOptions.to_parameter()`. Runs a Beam job with the pipeline's Beam
+    options (on Dataflow with the other Beam steps), then writes data_quality.json
+    (`contracts.quality.QualityRecord`) and thumbnails of what the data report shows into `quality`.
     """
-    options = QualityOptions(
-        near_constant_contrast, max_aspect_ratio, blur_fraction, near_duplicate_bits, near_duplicate_difference
-    )
+    settings = QualityOptions.from_parameter(options)
     class_names = artifacts.read_class_names(examples.uri)
     splits = artifact_utils.decode_split_names(examples.split_names)
     patterns = {split: artifact_utils.get_split_uri([examples], split) + "/*" for split in splits}
     with beam_pipeline as pipeline:
-        find_problems(pipeline, patterns, options, quality.uri)
-    record = quality_record(quality.uri, class_names, options)
-    record["thumbnails"] = write_thumbnails(examples.uri + "/Split-*/*", shown_paths(record), quality.uri)
-    artifacts.write_json(quality.uri, artifacts.DATA_QUALITY_FILE, record)
-    quality.set_int_custom_property("leaked_eval_images", record["counts"]["leaked_eval_images"])
+        find_problems(pipeline, patterns, settings, quality.uri)
+    found = quality_record(quality.uri, class_names, settings)
+    thumbnails = write_thumbnails(examples.uri + "/Split-*/*", shown_paths(found), quality.uri)
+    record.write(dataclasses.replace(found, thumbnails=thumbnails), quality.uri)
+    quality.set_int_custom_property("leaked_eval_images", found.counts.leaked_eval_images)

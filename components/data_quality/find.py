@@ -17,8 +17,11 @@ import tensorflow as tf
 
 from components import artifacts, features
 from components.data_quality import near
+from components.contracts.quality import ImageGroup, Outlier, QualityCounts, QualityRecord
 from components.data_quality.checks import (
+    ASPECT_RATIO,
     BLURRY,
+    NEAR_CONSTANT,
     Image,
     QualityOptions,
     findings,
@@ -174,56 +177,54 @@ def _lines(out_dir: str, name: str) -> List[str]:
     return rows
 
 
-def quality_record(out_dir: str, class_names: Sequence[str], options: QualityOptions) -> Dict:
-    """data_quality.json's content from the job's files (which it removes)."""
+def quality_record(out_dir: str, class_names: Sequence[str], options: QualityOptions) -> QualityRecord:
+    """data_quality.json's record from the job's files (which it removes); without thumbnails."""
     groups = sorted(
         ([Image(**i) for i in json.loads(line)] for line in _lines(out_dir, GROUPS)), key=lambda g: g[0].path
     )
-    kinds = {"exact_duplicates": [], "near_duplicates": [], "conflicting_labels": [], "train_eval_leaks": []}
+    kinds: Dict[str, List[ImageGroup]] = {
+        "exact_duplicates": [], "near_duplicates": [], "conflicting_labels": [], "train_eval_leaks": []
+    }  # fmt: skip
     for members in groups:
-        record = {**group_record(members, class_names), "match": "exact"}
+        group = group_record(members, class_names)
         for kind in group_kinds(members):
-            kinds[kind].append(record)
-    same_pixels = {i["path"]: g["pixel_hash"] for g in kinds["exact_duplicates"] for i in g["images"]}
+            kinds[kind].append(group)
+    same_pixels = {i.path: g.pixel_hash for g in kinds["exact_duplicates"] for i in g.images}
     near_groups = near_duplicate_groups([json.loads(line) for line in _lines(out_dir, NEAR)], same_pixels, class_names)
-    for record in near_groups:
-        for kind in near_group_kinds(record):
-            kinds[kind].append(record)
-    outliers = sorted(
-        (json.loads(line) for line in _lines(out_dir, OUTLIERS)), key=lambda o: (o["kind"], o["value"], o["path"])
-    )
+    for group in near_groups:
+        for kind in near_group_kinds(group):
+            kinds[kind].append(group)
     outliers = [
-        {"path": o["path"], "split": o["split"], "class": class_names[o["label"]], "kind": o["kind"], "value": o["value"]}
-        for o in outliers
+        Outlier(path=o["path"], split=o["split"], class_name=class_names[o["label"]], kind=o["kind"], value=o["value"])
+        for o in sorted(
+            (json.loads(line) for line in _lines(out_dir, OUTLIERS)), key=lambda o: (o["kind"], o["value"], o["path"])
+        )
     ]
-    quality = {
-        **kinds,
-        "leaked_eval_images": leaked_eval_images(kinds["train_eval_leaks"]),
-        "outliers": outliers,
-        "options": options.parameters(),
-    }
-    quality["counts"] = {
-        "exact_duplicates": len(kinds["exact_duplicates"]),
-        "duplicate_images": sum(len(g["images"]) - 1 for g in kinds["exact_duplicates"]),
-        "near_duplicates": len(near_groups),
-        "near_duplicate_images": len({i["path"] for g in near_groups for i in g["images"]}),
-        "conflicting_labels": len(kinds["conflicting_labels"]),
-        "train_eval_leaks": len(kinds["train_eval_leaks"]),
-        "leaked_eval_images": len(quality["leaked_eval_images"]),
-        **{kind: sum(o["kind"] == kind for o in outliers) for kind in ("near_constant", "aspect_ratio", BLURRY)},
-    }
-    quality["findings"] = findings(quality)
-    return quality
+    leaked = leaked_eval_images(kinds["train_eval_leaks"])
+    counts = QualityCounts(
+        exact_duplicates=len(kinds["exact_duplicates"]),
+        duplicate_images=sum(len(g.images) - 1 for g in kinds["exact_duplicates"]),
+        near_duplicates=len(near_groups),
+        near_duplicate_images=len({i.path for g in near_groups for i in g.images}),
+        conflicting_labels=len(kinds["conflicting_labels"]),
+        train_eval_leaks=len(kinds["train_eval_leaks"]),
+        leaked_eval_images=len(leaked),
+        **{kind: sum(o.kind == kind for o in outliers) for kind in (NEAR_CONSTANT, ASPECT_RATIO, BLURRY)},
+    )
+    quality = QualityRecord(
+        **kinds, leaked_eval_images=leaked, outliers=outliers, options=options.to_json(), counts=counts, findings=[]
+    )
+    return dataclasses.replace(quality, findings=findings(quality))
 
 
-def shown_paths(quality: Dict) -> List[str]:
+def shown_paths(quality: QualityRecord) -> List[str]:
     """The images the report shows: those of the first SHOWN groups of each kind, and outliers."""
     paths = set()
     for kind in ("conflicting_labels", "train_eval_leaks", "exact_duplicates", "near_duplicates"):
-        for group in quality[kind][:SHOWN]:
-            paths.update(i["path"] for i in group["images"][:4])
-    for kind in ("near_constant", "aspect_ratio", BLURRY):
-        paths.update([o["path"] for o in quality["outliers"] if o["kind"] == kind][:SHOWN])
+        for group in getattr(quality, kind)[:SHOWN]:
+            paths.update(i.path for i in group.images[:4])
+    for kind in (NEAR_CONSTANT, ASPECT_RATIO, BLURRY):
+        paths.update([o.path for o in quality.outliers if o.kind == kind][:SHOWN])
     return sorted(paths)
 
 

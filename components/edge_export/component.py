@@ -1,5 +1,6 @@
 """The EdgeExport step: TFX glue over `export.export_edge_models`, and the published edge folder."""
 
+import dataclasses
 import posixpath
 import uuid
 
@@ -9,7 +10,9 @@ from tfx.types import artifact_utils, standard_artifacts
 from tfx.utils import path_utils
 
 from components import artifacts, features
-from components.edge_export.export import export_edge_models, published_models
+from components.contracts import record
+from components.contracts.edge import EdgeRecord
+from components.edge_export.export import export_edge_models, published_keys
 from components.edge_export.options import EdgeOptions
 
 InputArtifact = annotations.InputArtifact
@@ -25,62 +28,65 @@ def EdgeExport(
     pushed_model: InputArtifact[standard_artifacts.PushedModel],
     edge: OutputArtifact[artifacts.EdgeModels],
     base_directory: Parameter[str],
-    edge_export: Parameter[bool],
-    min_int8_agreement: Parameter[float],
-    parity_images: Parameter[int],
-    representative_images: Parameter[int],
+    options: Parameter[str],
 ) -> None:
     """TF Lite models (float, int8) of the model the Pusher published, checked on the eval split.
 
-    The parameters are `EdgeOptions.parameters()` and the folder that takes a version folder per
+    `options` is `EdgeOptions.to_parameter()`; `base_directory` takes a version folder per
     pushed model (`<base_directory>/<the served version>/`): the TF Lite models that pass, their
-    input spec, the class names and edge_export.json. An int8 model below `min_int8_agreement`
-    stays in the `edge` artifact only. Without a push (not blessed) nothing is converted.
+    input spec, the class names and edge_export.json (`contracts.edge.EdgeRecord`). An int8 model
+    below `min_int8_agreement` stays in the `edge` artifact only. Without a push (not blessed)
+    nothing is converted.
     """
-    options = EdgeOptions(edge_export, min_int8_agreement, parity_images, representative_images)
+    settings = EdgeOptions.from_parameter(options)
     pushed = pushed_model.get_int_custom_property(artifacts.PUSHED_PROPERTY) == 1
-    record = {"exported": False, "min_int8_agreement": options.min_int8_agreement}
-    if not options.edge_export:
-        record["reason"] = "turned off (--no-edge-export)"
+    if not settings.edge_export:
+        found = EdgeRecord(exported=False, reason="turned off (--no-edge-export)", min_int8_agreement=settings.min_int8_agreement)
     elif not pushed:
-        record["reason"] = "the model was not pushed, so there is no promoted model to convert"
+        found = EdgeRecord(
+            exported=False,
+            reason="the model was not pushed, so there is no promoted model to convert",
+            min_int8_agreement=settings.min_int8_agreement,
+        )
     else:
         import tensorflow_transform as tft
 
         split = lambda name: artifact_utils.get_split_uri([examples], name) + "/*"  # noqa: E731
-        record = export_edge_models(
+        found = export_edge_models(
             path_utils.serving_model_path(model.uri),
             tft.TFTransformOutput(transform_graph.uri).transform_features_layer(),
             split(features.TRAIN_SPLIT),
             split(features.EVAL_SPLIT),
-            options,
+            settings,
             edge.uri,
         )
         version = pushed_model.get_string_custom_property("pushed_version")
-        record["folder"] = publish(record, base_directory, version, artifacts.read_class_names(examples.uri))
-    artifacts.write_json(edge.uri, artifacts.EDGE_EXPORT_FILE, record)
+        found = publish(found, base_directory, version, artifacts.read_class_names(examples.uri))
+    record.write(found, edge.uri)
 
 
-def publish(record: dict, base_directory: str, version: str, class_names) -> str:
-    """Writes `<base_directory>/<version>/` whole (a staging folder renamed into place), with the
-    record's paths changed to the published files; returns the folder."""
+def publish(found: EdgeRecord, base_directory: str, version: str, class_names) -> EdgeRecord:
+    """Writes `<base_directory>/<version>/` whole (a staging folder renamed into place); returns
+    the record with the published files' paths and the folder."""
     import tensorflow as tf
 
     target = posixpath.join(base_directory, version)
     staging = posixpath.join(base_directory, f".staging-{uuid.uuid4().hex}")
     tf.io.gfile.makedirs(staging)
     try:
-        for model in published_models(record):
-            name = posixpath.basename(model["path"])
-            tf.io.gfile.copy(model["path"], posixpath.join(staging, name), overwrite=True)
-            model["path"] = posixpath.join(target, name)
-        artifacts.write_json(staging, artifacts.INPUT_SPEC_FILE, record["input_spec"])
+        moved = {}
+        for key in published_keys(found):
+            name = posixpath.basename(getattr(found, key).path)
+            tf.io.gfile.copy(getattr(found, key).path, posixpath.join(staging, name), overwrite=True)
+            moved[key] = dataclasses.replace(getattr(found, key), path=posixpath.join(target, name))
+        found = dataclasses.replace(found, folder=target, **moved)
+        artifacts.write_json(staging, artifacts.INPUT_SPEC_FILE, found.input_spec)
         artifacts.write_json(staging, artifacts.CLASS_NAMES_FILE, list(class_names))
-        artifacts.write_json(staging, artifacts.EDGE_EXPORT_FILE, {**record, "folder": target})
+        record.write(found, staging)
         if tf.io.gfile.exists(target):  # the same version converted again (a run without the cache)
             tf.io.gfile.rmtree(target)
         tf.io.gfile.rename(staging, target)
     finally:
         if tf.io.gfile.exists(staging):
             tf.io.gfile.rmtree(staging)
-    return target
+    return found

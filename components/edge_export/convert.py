@@ -2,7 +2,7 @@
 
 A TF Lite model cannot hold the Transform graph's decode step (tf.io.decode_image has no TF Lite
 kernel), so it starts where the Keras model starts: decoded, resized uint8 pixels, [batch, height,
-width, channels], 0 to 255 (`input_spec`). Both models keep that uint8 input; the int8 model
+width, channels], 0 to 255 (`transform.preprocessing.input_spec`). Both models keep that uint8 input; the int8 model
 quantises everything after it (weights and activations, calibrated on representative images) and
 gives float32 probabilities, like the float model.
 """
@@ -11,13 +11,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import Dict, Iterable, Optional
+from typing import Iterable, Optional
 
 import numpy as np
 import tensorflow as tf
 
+from components import artifacts
+
+# The EdgeRecord's fields for the two models, and their files.
 FLOAT, INT8 = "tflite_float", "tflite_int8"
-FILE_NAMES = {FLOAT: "model_float.tflite", INT8: "model_int8.tflite"}
+FILE_NAMES = {FLOAT: artifacts.TFLITE_FLOAT_FILE, INT8: artifacts.TFLITE_INT8_FILE}
 
 
 @contextlib.contextmanager
@@ -102,22 +105,3 @@ class TFLiteClassifier:
         self.interpreter.set_tensor(self._input["index"], pixels)
         self.interpreter.invoke()
         return np.array(self.interpreter.get_tensor(self._output["index"]), dtype=np.float32)
-
-
-def input_spec(image_size: int, channels: int) -> Dict:
-    """What a TF Lite model of this pipeline takes: written beside it and into the SavedModel's
-    assets.extra/, so that a phone or camera app can prepare images as training did."""
-    return {
-        "input": "pixels",
-        "shape": [None, image_size, image_size, channels],
-        "layout": "NHWC",
-        "dtype": "uint8",
-        "range": [0, 255],
-        "color": "RGB" if channels == 3 else "grayscale (ITU-R 601-2 luma: 0.299 R + 0.587 G + 0.114 B)",
-        "resize": (
-            f"the whole image stretched to {image_size}x{image_size} (aspect ratio not kept), bilinear with "
-            "antialiasing, from values in [0, 1]; then rounded to the nearest 8-bit value"
-        ),
-        "scaling": "none outside the model: it divides by 255 itself",
-        "output": "probabilities: float32 [batch, classes], in the order of class_names.json",
-    }

@@ -8,16 +8,17 @@ everything a device changes: no decode in the model, TF Lite kernels, and int8 a
 from __future__ import annotations
 
 import itertools
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, Iterator, Tuple
 
 import numpy as np
 import tensorflow as tf
 
 from components import artifacts, features
-from components.edge_export.convert import FILE_NAMES, FLOAT, INT8, TFLiteClassifier, input_spec, to_tflite
+from components.contracts.edge import EdgeRecord, TFLiteModel
+from components.edge_export.convert import FILE_NAMES, FLOAT, INT8, TFLiteClassifier, to_tflite
 from components.edge_export.options import EdgeOptions
-from components.edge_export.parity import publish_int8, scores
-from components.transform.preprocessing import to_pixels
+from components.edge_export.parity import agreement, publish_int8, scores
+from components.transform.preprocessing import input_spec, to_pixels
 
 BATCH_SIZE = 64
 
@@ -40,7 +41,7 @@ def pixel_batches(tft_layer, file_pattern: str, limit: int) -> Iterator[Tuple[tf
 
 def export_edge_models(
     serving_model_dir: str, tft_layer, train_pattern: str, eval_pattern: str, options: EdgeOptions, out_dir: str
-) -> Dict:
+) -> EdgeRecord:
     """Writes FILE_NAMES' TF Lite models into `out_dir` and returns the edge_export.json record:
     per model its file, size, agreement with the SavedModel, accuracy, balanced accuracy, and
     whether it may be published (the int8 model only at `options.min_int8_agreement` or more)."""
@@ -66,24 +67,32 @@ def export_edge_models(
     if not labels:
         raise FileNotFoundError(f"No eval examples match {eval_pattern}: the TF Lite models cannot be checked.")
     labels, reference = np.concatenate(labels), np.concatenate(reference)
-    record = {
-        "exported": True,
-        "reason": None,
-        "parity_images": int(labels.size),
-        "min_int8_agreement": options.min_int8_agreement,
-        "representative_images": options.representative_images,
-        "saved_model": scores(labels, reference),
-        "input_spec": input_spec_of(keras_model),
-    }
+    models = {}
     for key, content in flatbuffers.items():
-        path = artifacts.write_bytes(out_dir, FILE_NAMES[key], content)
-        model = {"path": path, "bytes": len(content), **scores(labels, np.concatenate(predicted[key]), reference)}
-        reason = publish_int8(model["agreement"], options.min_int8_agreement) if key == INT8 else None
-        record[key] = {**model, "published": reason is None, "reason": reason}
+        classes = np.concatenate(predicted[key])
+        agrees, quality = agreement(classes, reference), scores(labels, classes)
+        reason = publish_int8(agrees, options.min_int8_agreement) if key == INT8 else None
+        models[key] = TFLiteModel(
+            path=artifacts.write_bytes(out_dir, FILE_NAMES[key], content),
+            bytes=len(content),
+            agreement=agrees,
+            accuracy=quality.accuracy,
+            balanced_accuracy=quality.balanced_accuracy,
+            published=reason is None,
+            reason=reason,
+        )
     for key, reason in failures.items():
-        empty = dict.fromkeys(("path", "bytes", "agreement", "accuracy", "balanced_accuracy"))
-        record[key] = {**empty, "published": False, "reason": reason}
-    return record
+        models[key] = TFLiteModel(None, None, None, None, None, published=False, reason=reason)
+    return EdgeRecord(
+        exported=True,
+        reason=None,
+        min_int8_agreement=options.min_int8_agreement,
+        parity_images=int(labels.size),
+        representative_images=options.representative_images,
+        saved_model=scores(labels, reference),
+        input_spec=input_spec_of(keras_model),
+        **models,
+    )
 
 
 def input_spec_of(keras_model: tf.keras.Model) -> Dict:
@@ -91,7 +100,7 @@ def input_spec_of(keras_model: tf.keras.Model) -> Dict:
     return input_spec(int(height), int(channels))
 
 
-def published_models(record: Dict) -> List[Dict]:
-    """The record's TF Lite models that go to the edge folder (the int8 one only when it agrees
-    enough); the record and input spec are written there by the caller."""
-    return [model for model in (record.get(FLOAT), record.get(INT8)) if model and model["published"]]
+def published_keys(record: EdgeRecord) -> Tuple[str, ...]:
+    """The record's TF Lite models (FLOAT, INT8) that go to the edge folder: the int8 one only
+    when it agrees enough; the record and input spec are written there by the caller."""
+    return tuple(key for key in (FLOAT, INT8) if getattr(record, key) and getattr(record, key).published)

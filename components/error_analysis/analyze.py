@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from components import artifacts, features
+from components.contracts.evaluation import ConfusedPair, ErrorAnalysisRecord, LeakFree, Mistake as MistakeRecord
 from components.error_analysis.analysis import Mistake, Mistakes, per_class_curves, reliability, threshold_table
 from components.error_analysis.options import AnalysisOptions
 from components.reporting.images import heatmap_overlay, thumbnail
@@ -32,7 +33,7 @@ class Predictions:
     leaked_paths: Sequence[str] = ()
 
 
-def leak_free(predictions: Predictions, class_names: Sequence[str]) -> Optional[Dict]:
+def leak_free(predictions: Predictions, class_names: Sequence[str]) -> Optional[LeakFree]:
     """The eval split without its leaked images, for the PromotionGate: the confusion counts
     ([actual, predicted, images]), the majority class and its share there, and what was left out;
     None when nothing leaked."""
@@ -43,12 +44,12 @@ def leak_free(predictions: Predictions, class_names: Sequence[str]) -> Optional[
     pairs, counts = np.unique(np.stack([labels, predicted], axis=1), axis=0, return_counts=True)
     per_class = np.bincount(labels, minlength=len(class_names))
     majority = int(per_class.argmax())
-    return {
-        "confusion": [[int(a), int(p), int(n)] for (a, p), n in zip(pairs, counts)],
-        "majority_class": class_names[majority],
-        "majority_fraction": float(per_class[majority] / max(1, labels.size)),
-        "excluded": sorted(predictions.leaked_paths),
-    }
+    return LeakFree(
+        confusion=[[int(a), int(p), int(n)] for (a, p), n in zip(pairs, counts)],
+        majority_class=class_names[majority],
+        majority_fraction=float(per_class[majority] / max(1, labels.size)),
+        excluded=sorted(predictions.leaked_paths),
+    )
 
 
 BATCH_SIZE = 64
@@ -100,14 +101,15 @@ class _ImageWriter:
         return relative
 
 
-def _mistake_record(mistake: Mistake, class_names: Sequence[str]) -> Dict:
-    return {
-        "path": mistake.path,
-        "actual": class_names[mistake.actual],
-        "predicted": class_names[mistake.predicted],
-        "confidence": mistake.confidence,
-        "loss": mistake.loss,
-    }
+def _mistake_record(mistake: Mistake, class_names: Sequence[str], **images: Optional[str]) -> MistakeRecord:
+    return MistakeRecord(
+        path=mistake.path,
+        actual=class_names[mistake.actual],
+        predicted=class_names[mistake.predicted],
+        confidence=mistake.confidence,
+        loss=mistake.loss,
+        **images,
+    )
 
 
 def analyze_errors(
@@ -118,7 +120,7 @@ def analyze_errors(
     options: AnalysisOptions,
     thresholds: Optional[Dict[float, Dict[Tuple[int, int], float]]] = None,
     leaked: Sequence[str] = (),
-) -> Dict:
+) -> ErrorAnalysisRecord:
     """The error analysis of the eval split by the exported `model`; its JPEGs go into `out_dir`.
     `leaked`: eval paths whose pixels are also in train (they get a leak-free confusion matrix)."""
     return summarize(
@@ -141,8 +143,8 @@ def summarize(
     out_dir: str,
     options: AnalysisOptions,
     thresholds: Optional[Dict[float, Dict[Tuple[int, int], float]]] = None,
-) -> Dict:
-    """error_analysis.json's content from the predictions; `explain_images` gives (pixels,
+) -> ErrorAnalysisRecord:
+    """error_analysis.json's record from the predictions; `explain_images` gives (pixels,
     heatmap) per top-loss image. The thumbnails and heatmaps are written into `out_dir`."""
     write = _ImageWriter(out_dir)
     top = predictions.mistakes.top_losses()
@@ -150,39 +152,40 @@ def summarize(
     for i, (mistake, (pixels, heatmap)) in enumerate(zip(top, explain_images([m.image for m in top]))):
         overlay = None if heatmap is None else heatmap_overlay(pixels, heatmap)
         top_losses.append(
-            {
-                **_mistake_record(mistake, class_names),
-                "thumbnail": write(f"top_loss_{i:03d}.jpg", thumbnail(mistake.image)),
-                "heatmap": write(f"top_loss_{i:03d}_heatmap.jpg", overlay),
-            }
+            _mistake_record(
+                mistake,
+                class_names,
+                thumbnail=write(f"top_loss_{i:03d}.jpg", thumbnail(mistake.image)),
+                heatmap=write(f"top_loss_{i:03d}_heatmap.jpg", overlay),
+            )
         )
     confused = []
     for (actual, predicted), count, examples in predictions.mistakes.most_confused(options.confused_pairs):
         confused.append(
-            {
-                "actual": class_names[actual],
-                "predicted": class_names[predicted],
-                "count": count,
-                "examples": [
-                    {**_mistake_record(m, class_names), "thumbnail": write(f"pair_{actual}_{predicted}_{j}.jpg", m.image)}
+            ConfusedPair(
+                actual=class_names[actual],
+                predicted=class_names[predicted],
+                count=count,
+                examples=[
+                    _mistake_record(m, class_names, thumbnail=write(f"pair_{actual}_{predicted}_{j}.jpg", m.image))
                     for j, m in enumerate(examples)
                 ],
-            }
+            )
         )
     curves = per_class_curves(predictions.labels, predictions.probabilities, class_names)
     precisions = [c["average_precision"] for c in curves.values() if c["average_precision"] is not None]
     calibration = reliability(predictions.labels, predictions.probabilities)
-    return {
-        "class_names": list(class_names),
-        "images": int(predictions.labels.size),
-        "mistakes": int(sum(predictions.mistakes.counts.values())),
-        "top_losses": top_losses,
-        "most_confused": confused,
-        "average_precision": {name: c["average_precision"] for name, c in curves.items()},
-        "mean_average_precision": float(np.mean(precisions)) if precisions else None,
-        "pr_curves": {name: c["curve"] for name, c in curves.items()},
-        "calibration": calibration,
-        "expected_calibration_error": calibration["expected_calibration_error"],
-        "thresholds": threshold_table(thresholds, class_names) if thresholds else [],
-        "leak_free": leak_free(predictions, class_names),
-    }
+    return ErrorAnalysisRecord(
+        class_names=list(class_names),
+        images=int(predictions.labels.size),
+        mistakes=int(sum(predictions.mistakes.counts.values())),
+        top_losses=top_losses,
+        most_confused=confused,
+        average_precision={name: c["average_precision"] for name, c in curves.items()},
+        mean_average_precision=float(np.mean(precisions)) if precisions else None,
+        pr_curves={name: [list(point) for point in c["curve"]] for name, c in curves.items()},
+        calibration=calibration,
+        expected_calibration_error=calibration["expected_calibration_error"],
+        thresholds=threshold_table(thresholds, class_names) if thresholds else [],
+        leak_free=leak_free(predictions, class_names),
+    )

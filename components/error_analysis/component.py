@@ -10,7 +10,10 @@ from tfx.types import artifact_utils, standard_artifacts
 from tfx.utils import path_utils
 
 from components import artifacts, features
-from components.error_analysis.analyze import AnalysisOptions, analyze_errors
+from components.contracts import record
+from components.contracts.quality import QualityRecord
+from components.error_analysis.analyze import analyze_errors
+from components.error_analysis.options import AnalysisOptions
 from components.promotion_gate.tfma_metrics import confusion_at_thresholds, evaluated_models
 
 InputArtifact = annotations.InputArtifact
@@ -25,20 +28,19 @@ def ErrorAnalysis(
     evaluation: InputArtifact[standard_artifacts.ModelEvaluation],
     quality: InputArtifact[artifacts.DataQualityReport],
     analysis: OutputArtifact[artifacts.ErrorAnalysis],
-    top_losses: Parameter[int],
-    confused_pairs: Parameter[int],
-    images_per_pair: Parameter[int],
+    options: Parameter[str],
 ) -> None:
     """What the exported model gets wrong on the eval split, with images.
 
-    The parameters are `AnalysisOptions.parameters()`. Writes artifacts.ERROR_ANALYSIS_FILE and
-    its thumbnails and heatmaps into `analysis`; the precision and recall at confidence thresholds
+    `options` is `AnalysisOptions.to_parameter()`. Writes error_analysis.json
+    (`contracts.evaluation.ErrorAnalysisRecord`) and its thumbnails and heatmaps into `analysis`;
+    the precision and recall at confidence thresholds
     come from the Evaluator's MultiClassConfusionMatrixAtThresholds. With eval images that are
     also in train (`quality`), it adds the confusion matrix without them for the PromotionGate.
     """
     import tensorflow as tf
 
-    options = AnalysisOptions(top_losses, confused_pairs, images_per_pair)
+    settings = AnalysisOptions.from_parameter(options)
     class_names = artifacts.read_class_names(examples.uri)
     served = tf.saved_model.load(path_utils.serving_model_path(model.uri))
     candidate, _ = evaluated_models(evaluation.uri)
@@ -47,8 +49,8 @@ def ErrorAnalysis(
         artifact_utils.get_split_uri([examples], features.EVAL_SPLIT) + "/*",
         class_names,
         analysis.uri,
-        options,
+        settings,
         thresholds=confusion_at_thresholds(evaluation.uri, candidate),
-        leaked=artifacts.read_json(quality.uri, artifacts.DATA_QUALITY_FILE)["leaked_eval_images"],
+        leaked=record.read(QualityRecord, quality.uri).leaked_eval_images,
     )
-    artifacts.write_json(analysis.uri, artifacts.ERROR_ANALYSIS_FILE, result)
+    record.write(result, analysis.uri)

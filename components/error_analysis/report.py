@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Dict, List, Optional
 
+from components.contracts.evaluation import ErrorAnalysisRecord
 from components.reporting import html
 from components.reporting.images import img
 
@@ -14,16 +15,16 @@ def _percent(value: Optional[float]) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
 
-def _top_losses(errors: Dict, read: ReadImage) -> str:
+def _top_losses(errors: ErrorAnalysisRecord, read: ReadImage) -> str:
     cards = []
-    for rank, item in enumerate(errors["top_losses"], 1):
-        thumb = img(read(item["thumbnail"]), f"eval image {item['path']}", item["path"])
-        heat = img(read(item["heatmap"]), f"where the model looks in {item['path']}", "Grad-CAM for the predicted class")
-        verdict = "right" if item["actual"] == item["predicted"] else "wrong"
+    for rank, item in enumerate(errors.top_losses, 1):
+        thumb = img(read(item.thumbnail), f"eval image {item.path}", item.path)
+        heat = img(read(item.heatmap), f"where the model looks in {item.path}", "Grad-CAM for the predicted class")
+        verdict = "right" if item.actual == item.predicted else "wrong"
         cards.append(
             f'<figure class="top-loss"><div class="pair">{thumb}{heat}</div><figcaption>'
-            f"#{rank} <b>{html.escape(item['actual'])}</b> \u2192 <b>{html.escape(item['predicted'])}</b> "
-            f"({_percent(item['confidence'])}, {verdict}); loss {item['loss']:.2f}<br>{html.escape(item['path'])}"
+            f"#{rank} <b>{html.escape(item.actual)}</b> \u2192 <b>{html.escape(item.predicted)}</b> "
+            f"({_percent(item.confidence)}, {verdict}); loss {item.loss:.2f}<br>{html.escape(item.path)}"
             "</figcaption></figure>"
         )
     if not cards:
@@ -38,16 +39,16 @@ def _top_losses(errors: Dict, read: ReadImage) -> str:
     )
 
 
-def _most_confused(errors: Dict, read: ReadImage) -> str:
+def _most_confused(errors: ErrorAnalysisRecord, read: ReadImage) -> str:
     rows = []
-    for pair in errors["most_confused"]:
+    for pair in errors.most_confused:
         pictures = "".join(
-            img(read(example["thumbnail"]), example["path"], f"{example['path']} ({_percent(example['confidence'])})")
-            for example in pair["examples"]
+            img(read(example.thumbnail), example.path, f"{example.path} ({_percent(example.confidence)})")
+            for example in pair.examples
         )
         rows.append(
-            f"<tr><td>{html.escape(pair['actual'])}</td><td>{html.escape(pair['predicted'])}</td>"
-            f'<td>{pair["count"]}</td><td><div class="pair">{pictures}</div></td></tr>'
+            f"<tr><td>{html.escape(pair.actual)}</td><td>{html.escape(pair.predicted)}</td>"
+            f'<td>{pair.count}</td><td><div class="pair">{pictures}</div></td></tr>'
         )
     if not rows:
         return "<h3>Most confused pairs</h3><p>No eval image was misclassified.</p>"
@@ -59,19 +60,19 @@ def _most_confused(errors: Dict, read: ReadImage) -> str:
     )
 
 
-def _pr_curves(errors: Dict) -> str:
-    precision = errors["average_precision"]
+def _pr_curves(errors: ErrorAnalysisRecord) -> str:
+    precision = errors.average_precision
     order = sorted(precision, key=lambda name: (precision[name] is None, precision[name] or 0.0, name))
     charts = [
         html.line_chart(
             f"{html.short(name, 18)}: AP {'n/a' if precision[name] is None else f'{precision[name]:.2f}'}",
-            [[(x, y) for x, y in errors["pr_curves"][name]]],
+            [[(x, y) for x, y in errors.pr_curves[name]]],
             "recall",
             "precision",
         )
         for name in order
     ]
-    mean = errors["mean_average_precision"]
+    mean = errors.mean_average_precision
     return (
         "<h3>Precision-recall per class</h3><p>One class against the rest, by the probability the model gives "
         "that class; worst average precision (AP, the area under the curve as scikit-learn computes it) first. "
@@ -80,8 +81,8 @@ def _pr_curves(errors: Dict) -> str:
     )
 
 
-def _thresholds(errors: Dict, class_names: List[str]) -> str:
-    rows = errors["thresholds"]
+def _thresholds(errors: ErrorAnalysisRecord, class_names: List[str]) -> str:
+    rows = errors.thresholds
     if not rows:
         return ""
     overall = html.table(
@@ -104,9 +105,9 @@ def _thresholds(errors: Dict, class_names: List[str]) -> str:
     )
 
 
-def _calibration(errors: Dict) -> str:
-    bins = [b for b in errors["calibration"]["bins"] if b["images"]]
-    ece = errors["expected_calibration_error"]
+def _calibration(errors: ErrorAnalysisRecord) -> str:
+    bins = [b for b in errors.calibration["bins"] if b["images"]]
+    ece = errors.expected_calibration_error
     if not bins or ece is None:
         return ""
     points = [(b["confidence"], b["accuracy"]) for b in bins]
@@ -127,9 +128,9 @@ def _calibration(errors: Dict) -> str:
     )
 
 
-def mistakes_section(errors: Dict, read: ReadImage) -> str:
-    """`errors` is the ErrorAnalysis step's error_analysis.json; `read` gives its JPEGs."""
-    wrong, total = errors["mistakes"], errors["images"]
+def mistakes_section(errors: ErrorAnalysisRecord, read: ReadImage) -> str:
+    """`errors` is the ErrorAnalysis step's record (error_analysis.json); `read` gives its JPEGs."""
+    wrong, total = errors.mistakes, errors.images
     intro = f"<p>{wrong} of {total} eval images were misclassified ({_percent(wrong / total if total else None)}).</p>"
     return html.section(
         "Mistakes",
@@ -137,6 +138,6 @@ def mistakes_section(errors: Dict, read: ReadImage) -> str:
         _top_losses(errors, read),
         _most_confused(errors, read),
         _pr_curves(errors),
-        _thresholds(errors, errors["class_names"]),
+        _thresholds(errors, errors.class_names),
         _calibration(errors),
     )

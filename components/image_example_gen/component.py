@@ -11,7 +11,7 @@ from tfx.proto import example_gen_pb2, range_config_pb2
 
 from components import features
 from components.image_example_gen import executor, inventory
-from components.image_example_gen.ingestion import IngestionLimits
+from components.image_example_gen.options import IngestionLimits
 from components.image_example_gen.layout import detect_layout, unlabelled_layout
 
 

@@ -25,8 +25,9 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
 from components import artifacts, features
+from components.contracts import record
 from components.image_example_gen import ingestion, inventory, listing
-from components.image_example_gen.ingestion import IngestionLimits
+from components.image_example_gen.options import IngestionLimits
 from components.image_example_gen.layout import DataLayout, detect_layout, unlabelled_layout
 from components.options import from_json, to_json
 
@@ -286,12 +287,12 @@ class Executor(BaseExampleGenExecutor):
             limits.max_rejected_fraction,
             parts[DROPPED],
         )
-        ingestion_path = artifacts.write_json(examples.uri, artifacts.INGESTION_FILE, account.to_json())
+        ingestion_path = record.write(account, examples.uri)
         for name in ("files_seen", "ingested"):
             examples.set_int_custom_property(name, getattr(account, name))
         examples.set_int_custom_property("rejected", len(account.rejected))
         artifacts.write_class_names(examples, layout.class_names)
-        problem = account.problem(ingestion_path)
+        problem = ingestion.problem(account, ingestion_path)
         if problem:
             raise ingestion.RejectedFilesError(problem)
 

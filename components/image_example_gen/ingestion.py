@@ -11,8 +11,8 @@ images are ingested unchanged, with a note saying what decoding will do to them:
 to RGB, 16-bit samples are reduced to 8 bits, transparency is dropped, an animated GIF gives its
 first frame. Grayscale and palette images are simply expanded to RGB and get no note.
 
-`Ingestion` is the account written to `ingestion.json`; `files_seen == ingested + len(rejected)`.
-`IngestionLimits` holds the ExampleGen's settings: the pixel limit, and the share of rejects that
+`build` makes the account written to `ingestion.json` (`contracts.ingestion.IngestionAccount`), and
+`problem` says when it stops the run. `IngestionLimits` holds the ExampleGen's settings: the pixel limit, and the share of rejects that
 stops the run.
 """
 from __future__ import annotations
@@ -22,31 +22,12 @@ import io
 import re
 from typing import Dict, List, Optional, Tuple
 
+from components.contracts.ingestion import Conversion, FileReason, IngestionAccount
 from components.image_example_gen.fingerprints import Fingerprint, fingerprint
-from components.options import require
+from components.image_example_gen.options import IngestionLimits
 
 SUPPORTED_FORMATS = ("PNG", "JPEG", "GIF", "BMP")
 _SHOWN_IN_ERROR = 5  # offenders the stop message names
-
-
-@dataclasses.dataclass(frozen=True)
-class IngestionLimits:
-    """What the image ExampleGen accepts before it stops the run."""
-
-    # 50 megapixels: a 48 MP phone photo still passes; larger images are rejected as decompression bombs.
-    max_image_pixels: int = 50_000_000
-    max_rejected_fraction: float = 0.05  # a larger share of rejected files stops the run
-    # Keep one image of each group with the same decoded pixels and one class, listing the others
-    # as dropped; a group spanning classes is kept whole (which label is right is for a person).
-    drop_duplicates: bool = False
-
-    def __post_init__(self):
-        require(
-            0.0 <= self.max_rejected_fraction <= 1.0,
-            "{max_rejected_fraction} {value} must be between 0 and 1 (for example 0.05).",
-            value=self.max_rejected_fraction,
-        )
-        require(self.max_image_pixels >= 1, "{max_image_pixels} {value} must be positive.", value=self.max_image_pixels)
 
 
 class RejectedFilesError(ValueError):
@@ -136,55 +117,26 @@ def inspect(
     )
 
 
-@dataclasses.dataclass
-class Ingestion:
-    files_seen: int
-    ingested: int
-    rejected: List[Dict[str, str]]  # {"path", "reason"}, sorted by path
-    converted: List[Dict[str, str]]  # {"path", "note"}: ingested, with what decoding changes
-    max_rejected_fraction: float
-    dropped: List[Dict[str, str]] = dataclasses.field(default_factory=list)  # {"path", "reason"}: --drop-duplicates
-
-    def __post_init__(self):
-        if self.files_seen != self.ingested + len(self.rejected) + len(self.dropped):
-            raise AssertionError(
-                f"Ingestion lost count: {self.files_seen} files seen, {self.ingested} ingested, "
-                f"{len(self.rejected)} rejected, {len(self.dropped)} dropped."
-            )
-
-    @property
-    def rejected_fraction(self) -> float:
-        return len(self.rejected) / self.files_seen if self.files_seen else 0.0
-
-    def to_json(self) -> Dict:
-        return {
-            "files_seen": self.files_seen,
-            "ingested": self.ingested,
-            "rejected": self.rejected,
-            "rejected_fraction": round(self.rejected_fraction, 4),
-            "max_rejected_fraction": self.max_rejected_fraction,
-            "converted": self.converted,
-            "dropped": self.dropped,
-        }
-
-    def problem(self, ingestion_path: str) -> Optional[str]:
-        """Why the run must stop here, or None."""
-        if self.files_seen == 0:
-            return "The data dir's class folders hold no files; add images to them."
-        if self.ingested and self.rejected_fraction <= self.max_rejected_fraction:
-            return None
-        offenders = "; ".join(f"{r['path']}: {r['reason']}" for r in self.rejected[:_SHOWN_IN_ERROR])
-        more = len(self.rejected) - _SHOWN_IN_ERROR
-        if more > 0:
-            offenders += f"; and {more} more"
-        if not self.ingested:
-            head = f"None of the {self.files_seen} files could be ingested."
-        else:
-            head = (
-                f"{len(self.rejected)} of {self.files_seen} files ({self.rejected_fraction:.1%}) were rejected, "
-                f"over the {self.max_rejected_fraction:.1%} limit (--max-rejected-fraction)."
-            )
-        return f"{head} First: {offenders}. Every file and reason: {ingestion_path}"
+def problem(account: IngestionAccount, ingestion_path: str) -> Optional[str]:
+    """Why the run must stop after this ingestion, or None."""
+    if account.files_seen == 0:
+        return "The data dir's class folders hold no files; add images to them."
+    rejected, seen = account.rejected, account.files_seen
+    fraction = len(rejected) / seen
+    if account.ingested and fraction <= account.max_rejected_fraction:
+        return None
+    offenders = "; ".join(f"{r.path}: {r.reason}" for r in rejected[:_SHOWN_IN_ERROR])
+    more = len(rejected) - _SHOWN_IN_ERROR
+    if more > 0:
+        offenders += f"; and {more} more"
+    if not account.ingested:
+        head = f"None of the {seen} files could be ingested."
+    else:
+        head = (
+            f"{len(rejected)} of {seen} files ({fraction:.1%}) were rejected, "
+            f"over the {account.max_rejected_fraction:.1%} limit (--max-rejected-fraction)."
+        )
+    return f"{head} First: {offenders}. Every file and reason: {ingestion_path}"
 
 
 def build(
@@ -194,16 +146,19 @@ def build(
     converted: List[Dict[str, str]],
     max_rejected_fraction: float,
     dropped: Optional[List[Dict[str, str]]] = None,
-) -> Ingestion:
-    """The account of one ingestion from the walk's rejects and the per-file outcomes."""
-    rejected = [{"path": path, "reason": reason} for path, reason in listing_rejects] + list(file_rejects)
-    dropped = sorted(dropped or [], key=lambda d: d["path"])
-    return Ingestion(
-        files_seen=len(listing_rejects) + candidates,
+) -> IngestionAccount:
+    """The account of one ingestion from the walk's rejects and the per-file outcomes ({path,
+    reason} and {path, note} as the Beam job writes them)."""
+    rejected = [FileReason(path, reason) for path, reason in listing_rejects] + [FileReason(**r) for r in file_rejects]
+    dropped = sorted((FileReason(**d) for d in dropped or []), key=lambda d: d.path)
+    files_seen = len(listing_rejects) + candidates
+    return IngestionAccount(
+        files_seen=files_seen,
         ingested=candidates - len(file_rejects) - len(dropped),
-        rejected=sorted(rejected, key=lambda r: r["path"]),
-        converted=sorted(converted, key=lambda c: (c["path"], c["note"])),
+        rejected=sorted(rejected, key=lambda r: r.path),
+        rejected_fraction=round(len(rejected) / files_seen, 4) if files_seen else 0.0,
         max_rejected_fraction=max_rejected_fraction,
+        converted=sorted((Conversion(**c) for c in converted), key=lambda c: (c.path, c.note)),
         dropped=dropped,
     )
 

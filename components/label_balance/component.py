@@ -1,4 +1,5 @@
 """The label_balance pipeline step: TFX glue over `balance` and `report`."""
+import dataclasses
 import os
 
 import tensorflow as tf
@@ -9,7 +10,10 @@ from tfx.dsl.component.experimental.decorators import component
 from tfx.types import Artifact, artifact_utils, standard_artifacts
 
 from components import artifacts, features
-from components.artifacts import LabelBalanceReport, TrainingHints
+from components.contracts import record
+from components.contracts.balance import BalanceReport, TrainingHints
+from components.contracts.ingestion import IngestionAccount
+from components.contracts.quality import QualityRecord
 from components.label_balance.balance import (
     BalanceOptions,
     ImbalanceError,
@@ -57,30 +61,24 @@ def LabelBalance(
     statistics: InputArtifact[standard_artifacts.ExampleStatistics],
     schema: InputArtifact[standard_artifacts.Schema],
     anomalies: InputArtifact[standard_artifacts.ExampleAnomalies],
-    balance: OutputArtifact[LabelBalanceReport],
-    training_hints: OutputArtifact[standard_artifacts.HyperParameters],
-    imbalance_ratio: Parameter[float],
-    severe_ratio: Parameter[float],
-    train_eval_distance: Parameter[float],
-    imbalance_strategy: Parameter[str],
-    fail_on_imbalance: Parameter[bool],
-    fail_on_leakage: Parameter[bool],
+    balance: OutputArtifact[artifacts.LabelBalanceReport],
+    training_hints: OutputArtifact[artifacts.TrainingHintsArtifact],
+    options: Parameter[str],
 ) -> None:
-    """Measures class balance per split from TFDV statistics, reports it, and derives class weights.
+    """Measures class balance per split from TFDV statistics, reports it, and recommends how
+    training should counter an imbalance.
 
     The data report also shows a few train images per class (`gallery.py`, one pass over train)
     and the DataQuality step's findings (`quality`).
 
-    The parameters are `BalanceOptions.parameters()`. Writes label_balance.json and data_report.html
-    into `balance`; hands `artifacts.TrainingHints` (class names, class weights, the majority share)
-    to the Trainer through `training_hints`, a HyperParameters artifact because that is the
-    Trainer's input for values derived upstream (its one JSON file becomes `fn_args.hyperparameters`).
-    With `fail_on_imbalance`, imbalanced labels stop the run after the report is written; with
+    `options` is `BalanceOptions.to_parameter()`. Writes label_balance.json
+    (`contracts.balance.BalanceReport`) and data_report.html into `balance`, and
+    `contracts.balance.TrainingHints` (class names, train counts, the majority share, the verdict
+    and the recommendation) into `training_hints` for the Tuner and Trainer. With
+    `fail_on_imbalance`, imbalanced labels stop the run after the report is written; with
     `fail_on_leakage`, eval images that are also in train do.
     """
-    options = BalanceOptions(
-        imbalance_ratio, severe_ratio, train_eval_distance, imbalance_strategy, fail_on_imbalance, fail_on_leakage
-    )
+    settings = BalanceOptions.from_parameter(options)
     _check_label_is_categorical(schema.uri)
     class_names = artifacts.read_class_names(examples.uri)
     splits = artifact_utils.decode_split_names(statistics.split_names)
@@ -88,19 +86,22 @@ def LabelBalance(
     report = analyze(
         class_names,
         {split: label_counts(stats, features.LABEL_KEY, len(class_names)) for split, stats in split_statistics.items()},
-        options,
+        settings,
     )
-    report["ingestion"] = artifacts.read_json_if_present(examples.uri, artifacts.INGESTION_FILE)
-    report["images"] = {split: image_summary(stats) for split, stats in split_statistics.items()}
-    report["anomalies"] = {
-        split: anomaly_lines(read_split_anomalies(anomalies, split))
-        for split in artifact_utils.decode_split_names(anomalies.split_names)
-    }
-    quality_record = artifacts.read_json(quality.uri, artifacts.DATA_QUALITY_FILE)
-    report["gallery"] = write_gallery(
-        artifact_utils.get_split_uri([examples], features.TRAIN_SPLIT) + "/*", class_names, balance.uri
+    quality_record = record.read(QualityRecord, quality.uri)
+    report = dataclasses.replace(
+        report,
+        ingestion=record.read_if_present(IngestionAccount, examples.uri),
+        images={split: image_summary(stats) for split, stats in split_statistics.items()},
+        anomalies={
+            split: anomaly_lines(read_split_anomalies(anomalies, split))
+            for split in artifact_utils.decode_split_names(anomalies.split_names)
+        },
+        gallery=write_gallery(
+            artifact_utils.get_split_uri([examples], features.TRAIN_SPLIT) + "/*", class_names, balance.uri
+        ),
     )
-    total = sum(s["total"] for s in report["splits"].values())
+    total = sum(s.total for s in report.splits.values())
     report_path = artifacts.write_text(
         balance.uri,
         artifacts.DATA_REPORT_FILE,
@@ -112,27 +113,28 @@ def LabelBalance(
             read_quality=lambda name: artifacts.read_bytes_if_present(quality.uri, name),
         ),
     )
-    report["report_html"] = report_path
-    artifacts.write_json(balance.uri, artifacts.LABEL_BALANCE_FILE, report)
-    weights = report["class_weights"]
-    baseline_split = report["splits"].get(features.EVAL_SPLIT) or report["splits"][features.TRAIN_SPLIT]
-    train_counts = report["splits"].get(features.TRAIN_SPLIT, {}).get("class_counts")
-    hints = TrainingHints(
-        class_names=class_names,
-        class_weights=[weights[n] for n in class_names] if weights else None,
-        # Validation accuracy of always answering the largest class: the line the curves must clear.
-        majority_fraction=baseline_split["majority_fraction"],
-        split_sizes={split: summary["total"] for split, summary in report["splits"].items()},
-        imbalance_strategy=options.imbalance_strategy,
-        imbalanced=report["imbalanced"],
-        train_counts=[train_counts[name] for name in class_names] if train_counts else None,
-    )
-    artifacts.write_json(training_hints.uri, artifacts.TRAINING_HINTS_FILE, hints.to_json())
-    balance.set_string_custom_property("severity", report["severity"])
+    report = dataclasses.replace(report, report_html=report_path)
+    record.write(report, balance.uri)
+    record.write(training_hints_of(report), training_hints.uri)
+    balance.set_string_custom_property("severity", report.severity)
     missing = missing_class_problem(report)
     if missing:
         raise MissingClassError(f"{missing} Report: {report_path}")
-    if options.fail_on_leakage and quality_record["leaked_eval_images"]:
-        raise LeakageError(f"{quality_record['findings'][0]} The run stops here (--fail-on-leakage). Report: {report_path}")
-    if options.fail_on_imbalance and report["imbalanced"]:
-        raise ImbalanceError(f"{report['findings'][0]} The run stops here (--fail-on-imbalance). Report: {report_path}")
+    if settings.fail_on_leakage and quality_record.leaked_eval_images:
+        raise LeakageError(f"{quality_record.findings[0]} The run stops here (--fail-on-leakage). Report: {report_path}")
+    if settings.fail_on_imbalance and report.imbalanced:
+        raise ImbalanceError(f"{report.findings[0]} The run stops here (--fail-on-imbalance). Report: {report_path}")
+
+
+def training_hints_of(report: BalanceReport) -> TrainingHints:
+    """What the Trainer needs of the report: classes, train counts, the majority-class baseline
+    (validation accuracy of always answering the largest class), the verdict, the recommendation."""
+    train = report.splits.get(features.TRAIN_SPLIT)
+    return TrainingHints(
+        class_names=report.class_names,
+        majority_fraction=report.baseline_split().majority_fraction,
+        split_sizes={split: summary.total for split, summary in report.splits.items()},
+        imbalanced=report.imbalanced,
+        train_counts=[train.class_counts[name] for name in report.class_names] if train else None,
+        recommended_strategy=report.recommended_strategy,
+    )

@@ -14,6 +14,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import tensorflow as tf
 
 from components import artifacts
+from components.contracts.balance import GalleryImage
 from components.reporting import html
 from components.reporting.images import img, thumbnail
 
@@ -38,8 +39,8 @@ def pick(file_pattern: str, num_classes: int, per_class: int = PER_CLASS) -> Dic
 
 def write_gallery(
     file_pattern: str, class_names: Sequence[str], out_dir: str, per_class: int = PER_CLASS
-) -> Dict[str, List[Dict]]:
-    """Thumbnails of `pick`'s images written to `out_dir`/gallery/; {class: [{path, thumbnail}]},
+) -> Dict[str, List[GalleryImage]]:
+    """Thumbnails of `pick`'s images written to `out_dir`/gallery/; {class: [GalleryImage]},
     thumbnail relative to `out_dir` (None for an image that could not be read)."""
     tf.io.gfile.makedirs(posixpath.join(out_dir, GALLERY_DIR))
     gallery = {}
@@ -52,16 +53,16 @@ def write_gallery(
             if jpeg:
                 relative = posixpath.join(GALLERY_DIR, f"{label}_{j}.jpg")
                 artifacts.write_bytes(out_dir, relative, jpeg)
-            entries.append({"path": path, "thumbnail": relative})
+            entries.append(GalleryImage(path=path, thumbnail=relative))
         gallery[class_names[label]] = entries
     return gallery
 
 
-def gallery_html(gallery: Dict[str, List[Dict]], read: Callable[[Optional[str]], Optional[bytes]]) -> str:
+def gallery_html(gallery: Dict[str, List[GalleryImage]], read: Callable[[Optional[str]], Optional[bytes]]) -> str:
     """One row per class: its name and its example thumbnails (each path on hover)."""
     cards = []
     for name, entries in gallery.items():
-        pictures = "".join(img(read(e["thumbnail"]), e["path"], e["path"]) for e in entries) or "no train images"
+        pictures = "".join(img(read(e.thumbnail), e.path, e.path) for e in entries) or "no train images"
         cards.append(
             f'<figure class="class-card"><div class="pair">{pictures}</div>'
             f"<figcaption><b>{html.escape(name)}</b></figcaption></figure>"

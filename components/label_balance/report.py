@@ -1,13 +1,16 @@
 """The data report: label balance, image statistics and anomalies as one self-contained HTML page."""
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional
+from typing import Callable, List, Optional
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
 from components import features
-from components.label_balance.balance import feature_statistics, percent
+from components.contracts.balance import BalanceReport, ImageSummary, SizeRange
+from components.contracts.ingestion import IngestionAccount
+from components.contracts.quality import QualityRecord
 from components.data_quality.report import quality_section
+from components.label_balance.balance import feature_statistics, percent
 from components.label_balance.gallery import gallery_html
 from components.reporting import html
 
@@ -17,18 +20,18 @@ ReadImage = Callable[[Optional[str]], Optional[bytes]]  # a path relative to the
 SEVERITY_TONES = {"none": html.GOOD, "moderate": html.WARNING, "severe": html.BAD}
 
 
-def image_summary(statistics: statistics_pb2.DatasetFeatureStatisticsList) -> Dict:
+def image_summary(statistics: statistics_pb2.DatasetFeatureStatisticsList) -> ImageSummary:
     """Image formats (counts) and pixel sizes (min, mean, max) from TFDV's statistics of one split."""
-    summary: Dict = {"formats": {}, "width": None, "height": None}
     image_format = feature_statistics(statistics, features.IMAGE_FORMAT_KEY)
-    if image_format is not None:
-        summary["formats"] = {v.value: int(v.frequency) for v in image_format.string_stats.top_values}
-    for key, name in ((features.IMAGE_WIDTH_KEY, "width"), (features.IMAGE_HEIGHT_KEY, "height")):
+    formats = {v.value: int(v.frequency) for v in image_format.string_stats.top_values} if image_format else {}
+
+    def size(key: str) -> Optional[SizeRange]:
         feature = feature_statistics(statistics, key)
-        if feature is not None and feature.HasField("num_stats"):
-            stats = feature.num_stats
-            summary[name] = {"min": stats.min, "mean": stats.mean, "max": stats.max}
-    return summary
+        if feature is None or not feature.HasField("num_stats"):
+            return None
+        return SizeRange(min=feature.num_stats.min, mean=feature.num_stats.mean, max=feature.num_stats.max)
+
+    return ImageSummary(formats=formats, width=size(features.IMAGE_WIDTH_KEY), height=size(features.IMAGE_HEIGHT_KEY))
 
 
 def anomaly_lines(anomalies: anomalies_pb2.Anomalies) -> List[str]:
@@ -39,30 +42,28 @@ def anomaly_lines(anomalies: anomalies_pb2.Anomalies) -> List[str]:
     ] + ([f"dataset: {anomalies.dataset_anomaly_info.description}"] if anomalies.HasField("dataset_anomaly_info") else [])
 
 
-def _distribution_charts(report: Dict) -> str:
+def _distribution_charts(report: BalanceReport) -> str:
     charts = []
-    for split, summary in report["splits"].items():
-        names = report["class_names"]
-        counts = [summary["class_counts"][n] for n in names]
-        shown = [f"{c} ({percent(summary['class_fractions'][n])})" for n, c in zip(names, counts)]
+    for split, summary in report.splits.items():
+        names = report.class_names
+        counts = [summary.class_counts[n] for n in names]
+        shown = [f"{c} ({percent(summary.class_fractions[n])})" for n, c in zip(names, counts)]
         charts.append(
-            html.bar_chart(
-                f"{split}: {summary['total']} images", names, counts, shown, highlight=summary["majority_class"]
-            )
+            html.bar_chart(f"{split}: {summary.total} images", names, counts, shown, highlight=summary.majority_class)
         )
     return f'<div class="charts">{"".join(charts)}</div>'
 
 
-def _numbers(report: Dict) -> str:
-    splits = report["splits"]
-    weights = report["class_weights"] or {}
+def _numbers(report: BalanceReport) -> str:
+    splits = report.splits
+    weights = report.class_weights or {}
     headers = ["class"] + [f"{s} images" for s in splits] + [f"{s} share" for s in splits]
     if weights:
-        headers.append("class weight")
+        headers.append("balanced class weight")
     rows = []
-    for name in report["class_names"]:
-        row = [name] + [splits[s]["class_counts"][name] for s in splits]
-        row += [percent(splits[s]["class_fractions"][name]) for s in splits]
+    for name in report.class_names:
+        row = [name] + [splits[s].class_counts[name] for s in splits]
+        row += [percent(splits[s].class_fractions[name]) for s in splits]
         if weights:
             row.append(f"{weights[name]:.3f}")
         rows.append(row)
@@ -71,17 +72,17 @@ def _numbers(report: Dict) -> str:
         [
             [
                 split,
-                s["total"],
-                s["majority_class"],
-                percent(s["majority_fraction"]),
-                "n/a" if s["imbalance_ratio"] is None else f"{s['imbalance_ratio']:.1f}x",
-                f"{s['normalized_entropy']:.3f}",
-                ", ".join(s["missing_classes"]) or "none",
+                s.total,
+                s.majority_class,
+                percent(s.majority_fraction),
+                "n/a" if s.imbalance_ratio is None else f"{s.imbalance_ratio:.1f}x",
+                f"{s.normalized_entropy:.3f}",
+                ", ".join(s.missing_classes) or "none",
             ]
             for split, s in splits.items()
         ],
     )
-    distance = report["train_eval_distance"]
+    distance = report.train_eval_distance
     note = (
         f"<p>Train/eval distance (largest difference of a class's share, L-infinity): "
         f"{'n/a' if distance is None else f'{distance:.3f}'}.</p>"
@@ -89,20 +90,17 @@ def _numbers(report: Dict) -> str:
     return per_split + note + html.table(headers, rows)
 
 
-def _images(report: Dict) -> str:
+def _images(report: BalanceReport) -> str:
     rows = []
-    for split, summary in report.get("images", {}).items():
-        formats = ", ".join(f"{fmt} {count}" for fmt, count in sorted(summary["formats"].items())) or "n/a"
-        sizes = [
-            "n/a" if summary[d] is None else f"{summary[d]['min']:g} / {summary[d]['mean']:.1f} / {summary[d]['max']:g}"
-            for d in ("width", "height")
-        ]
+    for split, summary in report.images.items():
+        formats = ", ".join(f"{fmt} {count}" for fmt, count in sorted(summary.formats.items())) or "n/a"
+        sizes = ["n/a" if d is None else f"{d.min:g} / {d.mean:.1f} / {d.max:g}" for d in (summary.width, summary.height)]
         rows.append([split, formats, *sizes])
     return html.table(["split", "formats (images)", "width min / mean / max", "height min / mean / max"], rows)
 
 
-def _anomalies(report: Dict) -> str:
-    anomalies = report.get("anomalies")
+def _anomalies(report: BalanceReport) -> str:
+    anomalies = report.anomalies
     if anomalies is None:
         return "<p>ExampleValidator's anomalies were not available to this step.</p>"
     parts = []
@@ -125,42 +123,40 @@ def _listing(headers: List[str], rows: List[List[str]], what: str) -> str:
     return shown
 
 
-def ingestion_html(account: Dict) -> str:
+def ingestion_html(account: IngestionAccount) -> str:
     """Every file ExampleGen saw: counts, then each rejected file with its reason, then conversions."""
-    rejected, converted = account["rejected"], account["converted"]
+    rejected, converted, dropped = account.rejected, account.converted, account.dropped
     parts = [
-        f"<p>{account['files_seen']} files seen: {account['ingested']} ingested, {len(rejected)} rejected "
-        f"({percent(account['rejected_fraction'])}; the run stops above "
-        f"{percent(account['max_rejected_fraction'])}, --max-rejected-fraction)"
-        + (f", {len(account['dropped'])} dropped as exact duplicates" if account.get("dropped") else "")
+        f"<p>{account.files_seen} files seen: {account.ingested} ingested, {len(rejected)} rejected "
+        f"({percent(account.rejected_fraction)}; the run stops above "
+        f"{percent(account.max_rejected_fraction)}, --max-rejected-fraction)"
+        + (f", {len(dropped)} dropped as exact duplicates" if dropped else "")
         + ".</p>"
     ]
     if rejected:
         parts.append("<h3>Rejected files</h3>")
-        parts.append(_listing(["file", "reason"], [[r["path"], r["reason"]] for r in rejected], "rejected files"))
-    dropped = account.get("dropped") or []
+        parts.append(_listing(["file", "reason"], [[r.path, r.reason] for r in rejected], "rejected files"))
     if dropped:
         parts.append(f"<h3>Dropped as exact duplicates ({len(dropped)}, --drop-duplicates)</h3>")
-        parts.append(_listing(["file", "reason"], [[d["path"], d["reason"]] for d in dropped], "dropped files"))
+        parts.append(_listing(["file", "reason"], [[d.path, d.reason] for d in dropped], "dropped files"))
     if converted:
         parts.append("<h3>Ingested with a conversion</h3>")
-        parts.append(_listing(["file", "what decoding does"], [[c["path"], c["note"]] for c in converted], "notes"))
+        parts.append(_listing(["file", "what decoding does"], [[c.path, c.note] for c in converted], "notes"))
     return "".join(parts)
 
 
 def data_sections(
-    report: Dict,
+    report: BalanceReport,
     read: Optional[ReadImage] = None,
-    quality: Optional[Dict] = None,
+    quality: Optional[QualityRecord] = None,
     read_quality: Optional[ReadImage] = None,
 ) -> List[str]:
     """The data report's sections, also used in the run report. `read` gives the gallery's
     thumbnails (paths relative to the balance artifact); without it the gallery is left out.
     `quality` is the DataQuality step's record and `read_quality` its thumbnails."""
-    ingestion = report.get("ingestion")
-    gallery = report.get("gallery")
+    ingestion, gallery = report.ingestion, report.gallery
     return [
-        html.section("Label balance: verdict", html.verdict_box(SEVERITY_TONES[report["severity"]], report["findings"])),
+        html.section("Label balance: verdict", html.verdict_box(SEVERITY_TONES[report.severity], report.findings)),
         *([quality_section(quality, read_quality or (lambda name: None))] if quality else []),
         *([html.section("Ingestion: every file", ingestion_html(ingestion))] if ingestion else []),
         html.section("Class distribution", _distribution_charts(report)),
@@ -171,6 +167,6 @@ def data_sections(
     ]
 
 
-def render_data_report(report: Dict, subtitle: str, read: Optional[ReadImage] = None, **quality) -> str:
+def render_data_report(report: BalanceReport, subtitle: str, read: Optional[ReadImage] = None, **quality) -> str:
     """The data report as a complete HTML page; `quality` as `data_sections` takes it."""
     return html.page("Data report", subtitle, data_sections(report, read, **quality))

@@ -4,22 +4,26 @@ The Evaluator's own thresholds are fixed when the pipeline is built, but the maj
 baseline is a fact about this run's data, so the decision happens here, after the Evaluator:
 the blessing this step writes is what the Pusher and the next run's model resolver read.
 """
-from typing import Dict, Optional
+from typing import Optional
 
 from tfx.dsl.component.experimental import annotations
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import standard_artifacts
 
 from components import artifacts, features
-from components.artifacts import LabelBalanceReport
-from components.promotion_gate.gate import GateThresholds, decision_record, metrics_from_confusion
+from components.contracts import record
+from components.contracts.balance import BalanceReport
+from components.contracts.evaluation import ErrorAnalysisRecord, GateMetrics
+from components.promotion_gate.gate import decision_record, metrics_from_confusion
+from components.promotion_gate.options import GateThresholds
 from components.promotion_gate.tfma_metrics import confusion_matrix, evaluated_models
 
 InputArtifact = annotations.InputArtifact
 OutputArtifact = annotations.OutputArtifact
 Parameter = annotations.Parameter
 
-def _baseline_metrics(evaluation_uri: str, model_name: Optional[str], class_names) -> Optional[Dict]:
+
+def _baseline_metrics(evaluation_uri: str, model_name: Optional[str], class_names) -> Optional[GateMetrics]:
     if model_name is None:
         return None
     return metrics_from_confusion(confusion_matrix(evaluation_uri, model_name), class_names)
@@ -28,7 +32,7 @@ def _baseline_metrics(evaluation_uri: str, model_name: Optional[str], class_name
 @component
 def PromotionGate(
     evaluation: InputArtifact[standard_artifacts.ModelEvaluation],
-    balance: InputArtifact[LabelBalanceReport],
+    balance: InputArtifact[artifacts.LabelBalanceReport],
     model: InputArtifact[standard_artifacts.Model],
     analysis: InputArtifact[artifacts.ErrorAnalysis],
     blessing: OutputArtifact[standard_artifacts.ModelBlessing],
@@ -42,31 +46,29 @@ def PromotionGate(
     (the ErrorAnalysis step's `analysis` counts it); the comparison with the last blessed model
     stays on the whole eval split, the same images for both.
 
-    The parameters are `GateThresholds.parameters()`. Writes decision.json (`gate.decision_record`:
-    the decision, each rule's reason, the candidate's and the baseline's metrics) and BLESSED or
+    The parameters are `GateThresholds`' fields, one each (runtime parameters on Kubeflow /
+    Vertex), taken by name. Writes decision.json (`contracts.evaluation.DecisionRecord`: the
+    decision, each rule's reason, the candidate's and the baseline's metrics) and BLESSED or
     NOT_BLESSED into `blessing`, with the custom properties that TFX's Evaluator writes and its
     LatestBlessedModelStrategy reads (`artifacts.BLESSED_PROPERTY` and the model's id and uri).
     """
-    thresholds = GateThresholds(majority_margin, chance_margin, max_regression)
-    report = artifacts.read_json(balance.uri, artifacts.LABEL_BALANCE_FILE)
-    class_names = report["class_names"]
-    eval_split = report["splits"][features.EVAL_SPLIT]
+    thresholds = GateThresholds(
+        majority_margin=majority_margin, chance_margin=chance_margin, max_regression=max_regression
+    )
+    report = record.read(BalanceReport, balance.uri)
+    eval_split = report.splits[features.EVAL_SPLIT]
     candidate_name, baseline_name = evaluated_models(evaluation.uri)
-    leak_free = artifacts.read_json(analysis.uri, artifacts.ERROR_ANALYSIS_FILE).get("leak_free")
-    if leak_free:
-        leak_free = {**leak_free, "confusion": {(a, p): float(n) for a, p, n in leak_free["confusion"]}}
     decision = decision_record(
         confusion_matrix(evaluation.uri, candidate_name),
-        _baseline_metrics(evaluation.uri, baseline_name, class_names),
-        class_names,
-        eval_split["majority_class"],
-        eval_split["majority_fraction"],
+        _baseline_metrics(evaluation.uri, baseline_name, report.class_names),
+        report.class_names,
+        eval_split.majority_class,
+        eval_split.majority_fraction,
         thresholds,
-        leak_free,
+        record.read(ErrorAnalysisRecord, analysis.uri).leak_free,
     )
-    blessed = decision["blessed"]
-    artifacts.write_json(blessing.uri, artifacts.DECISION_FILE, decision)
-    artifacts.write_text(blessing.uri, artifacts.BLESSED_FILE if blessed else artifacts.NOT_BLESSED_FILE, "")
-    blessing.set_int_custom_property(artifacts.BLESSED_PROPERTY, int(blessed))
+    record.write(decision, blessing.uri)
+    artifacts.write_text(blessing.uri, artifacts.BLESSED_FILE if decision.blessed else artifacts.NOT_BLESSED_FILE, "")
+    blessing.set_int_custom_property(artifacts.BLESSED_PROPERTY, int(decision.blessed))
     blessing.set_int_custom_property(artifacts.BLESSED_MODEL_ID_PROPERTY, model.id)
     blessing.set_string_custom_property(artifacts.BLESSED_MODEL_URI_PROPERTY, model.uri)

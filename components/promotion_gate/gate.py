@@ -11,39 +11,14 @@ A candidate is blessed only if all hold:
 """
 from __future__ import annotations
 
-import dataclasses
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import List, Mapping, Optional, Sequence, Tuple
 
-from components.options import require
-
-
-@dataclasses.dataclass(frozen=True)
-class GateThresholds:
-    """The margins of rules (a) to (c). They are the PromotionGate's Parameters, one per field, and
-    runtime parameters on Kubeflow / Vertex, so they are checked again when the gate runs."""
-
-    majority_margin: float = 0.02
-    chance_margin: float = 0.05
-    max_regression: float = 0.01
-
-    def __post_init__(self):
-        for name, value in dataclasses.asdict(self).items():
-            require(0.0 <= value <= 1.0, "{%s} {value} must be between 0 and 1." % name, value=value)
-
-    def parameters(self) -> Dict[str, float]:
-        """The PromotionGate component's Parameters."""
-        return dataclasses.asdict(self)
+from components.contracts.evaluation import DecisionRecord, GateMetrics, JudgedMetrics, LeakFree, MajorityBaseline
+from components.metrics import recall_by_class
+from components.promotion_gate.options import GateThresholds
 
 
-def recall_by_class(matrix: Mapping[Tuple[int, int], float]) -> Dict[int, float]:
-    """Recall of each actual class that has examples, from (actual, predicted) counts."""
-    totals: Dict[int, float] = {}
-    for (actual, _), n in matrix.items():
-        totals[actual] = totals.get(actual, 0.0) + n
-    return {actual: matrix.get((actual, actual), 0.0) / n for actual, n in totals.items() if n}
-
-
-def metrics_from_confusion(matrix: Mapping[Tuple[int, int], float], class_names: Sequence[str]) -> Dict:
+def metrics_from_confusion(matrix: Mapping[Tuple[int, int], float], class_names: Sequence[str]) -> GateMetrics:
     """Accuracy, balanced accuracy and per-class recall and precision from (actual, predicted) counts.
 
     Classes without eval examples have no recall and do not count in the balanced accuracy.
@@ -56,22 +31,22 @@ def metrics_from_confusion(matrix: Mapping[Tuple[int, int], float], class_names:
         predicted = sum(n for (_, p), n in matrix.items() if p == index)
         if predicted:
             precision[name] = matrix.get((index, index), 0.0) / predicted
-    return {
-        "accuracy": correct / total if total else 0.0,
-        "balanced_accuracy": sum(recall.values()) / len(recall) if recall else 0.0,
-        "per_class_recall": recall,
-        "per_class_precision": precision,
-        "example_count": total,
-    }
+    return GateMetrics(
+        accuracy=correct / total if total else 0.0,
+        balanced_accuracy=sum(recall.values()) / len(recall) if recall else 0.0,
+        per_class_recall=recall,
+        per_class_precision=precision,
+        example_count=total,
+    )
 
 
 def decide(
-    candidate: Mapping[str, float],
-    baseline: Optional[Mapping[str, float]],
+    candidate: GateMetrics,
+    baseline: Optional[GateMetrics],
     majority_fraction: float,
     num_classes: int,
     thresholds: GateThresholds = GateThresholds(),
-    judged: Optional[Mapping[str, float]] = None,
+    judged: Optional[GateMetrics] = None,
 ) -> Tuple[bool, List[str]]:
     """(blessed, reasons): one sentence per rule, saying whether and by how much it holds.
 
@@ -81,7 +56,7 @@ def decide(
     """
     reasons, passed = [], []
     judged = judged or candidate
-    accuracy, balanced = judged["accuracy"], judged["balanced_accuracy"]
+    accuracy, balanced = judged.accuracy, judged.balanced_accuracy
     bar = majority_fraction + thresholds.majority_margin
     ok = accuracy > bar
     passed.append(ok)
@@ -100,11 +75,12 @@ def decide(
         reasons.append("no model has been blessed before: nothing to compare with")
     else:
         for key, label in (("accuracy", "accuracy"), ("balanced_accuracy", "balanced accuracy")):
-            drop = baseline[key] - candidate[key]
+            now, before = getattr(candidate, key), getattr(baseline, key)
+            drop = before - now
             ok = drop <= thresholds.max_regression
             passed.append(ok)
             reasons.append(
-                f"{label} {candidate[key]:.3f} against the last blessed model's {baseline[key]:.3f}: "
+                f"{label} {now:.3f} against the last blessed model's {before:.3f}: "
                 + (f"within the {thresholds.max_regression:g} tolerance" if ok else f"drops by {drop:.3f}, more than the {thresholds.max_regression:g} tolerance")
             )
     return all(passed), reasons
@@ -112,43 +88,46 @@ def decide(
 
 def decision_record(
     confusion: Mapping[Tuple[int, int], float],
-    baseline: Optional[Mapping],
+    baseline: Optional[GateMetrics],
     class_names: Sequence[str],
     majority_class: str,
     majority_fraction: float,
     thresholds: GateThresholds = GateThresholds(),
-    leak_free: Optional[Mapping] = None,
-) -> Dict:
+    leak_free: Optional[LeakFree] = None,
+) -> DecisionRecord:
     """The decision on a candidate, as decision.json holds it: whether it is blessed and why, the
     candidate's metrics (from its eval confusion matrix), the baseline model's, and the matrix.
 
-    `leak_free` ({confusion, majority_class, majority_fraction, excluded}: the eval split without
-    the images whose pixels are also in train) makes rules (a) and (b) judge those images only.
+    `leak_free` (the ErrorAnalysis step's count of the eval split without the images whose
+    pixels are also in train) makes rules (a) and (b) judge those images only.
     """
     candidate = metrics_from_confusion(confusion, class_names)
-    judged, leak_record, reasons = None, None, []
+    judged, reasons = None, []
     if leak_free:
-        judged = metrics_from_confusion(leak_free["confusion"], class_names)
-        majority_class, majority_fraction = leak_free["majority_class"], leak_free["majority_fraction"]
-        leak_record = {**judged, "excluded": leak_free["excluded"], "majority_class": majority_class,
-                       "majority_fraction": majority_fraction}  # fmt: skip
+        metrics = metrics_from_confusion({(a, p): float(n) for a, p, n in leak_free.confusion}, class_names)
+        majority_class, majority_fraction = leak_free.majority_class, leak_free.majority_fraction
+        judged = JudgedMetrics(
+            **metrics.to_json(), excluded=leak_free.excluded, majority_class=majority_class,
+            majority_fraction=majority_fraction,
+        )  # fmt: skip
+        excluded = len(leak_free.excluded)
         reasons.append(
-            f"judged on the {judged['example_count']:g} eval images not also in train: the "
-            f"{len(leak_free['excluded'])} that {'is' if len(leak_free['excluded']) == 1 else 'are'} would overstate accuracy"
+            f"judged on the {judged.example_count:g} eval images not also in train: the "
+            f"{excluded} that {'is' if excluded == 1 else 'are'} would overstate accuracy"
         )
     blessed, rule_reasons = decide(candidate, baseline, majority_fraction, len(class_names), thresholds, judged)
-    return {
-        "blessed": blessed,
-        "reasons": reasons + rule_reasons,
-        "leak_free": leak_record,
-        "candidate": candidate,
-        "baseline_model": baseline,
-        "majority_baseline": {"class": majority_class, "accuracy": majority_fraction},
-        "chance": 1.0 / len(class_names),
+    return DecisionRecord(
+        blessed=blessed,
+        reasons=reasons + rule_reasons,
+        leak_free=judged,
+        candidate=candidate,
+        baseline_model=baseline,
+        majority_baseline=MajorityBaseline(class_name=majority_class, accuracy=majority_fraction),
+        chance=1.0 / len(class_names),
         # rows: actual class, columns: predicted class, in class-index order
-        "confusion_matrix": [
+        confusion_matrix=[
             [confusion.get((actual, predicted), 0.0) for predicted in range(len(class_names))]
             for actual in range(len(class_names))
         ],
-        "thresholds": dataclasses.asdict(thresholds),
-    }
+        thresholds=thresholds.to_json(),
+    )

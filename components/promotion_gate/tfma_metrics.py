@@ -23,8 +23,9 @@ from tensorflow_model_analysis.metrics import metric_types, metric_util
 from tensorflow_model_analysis.metrics import multi_class_confusion_matrix_metrics as confusion
 from tensorflow_model_analysis.writers import eval_config_writer
 
-from components.promotion_gate.gate import recall_by_class
+from components.metrics import recall_by_class
 
+ACCURACY_METRIC = "sparse_categorical_accuracy"  # TFMA's name of its SparseCategoricalAccuracy
 BALANCED_ACCURACY_NAME = "balanced_accuracy"
 THRESHOLDS_METRIC = "confusion_matrices_at_confidence_thresholds"
 CONFIDENCE_THRESHOLDS = [round(0.1 * i, 1) for i in range(1, 10)]

@@ -25,7 +25,9 @@ from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
 
-PUSH_RECORD = os.path.join("assets.extra", "push_record.json")
+from components import artifacts
+
+PUSH_RECORD = os.path.join(artifacts.SERVING_EXTRA_DIR, "push_record.json")
 _STAGING_PREFIX = ".staging-"
 STALE_STAGING_SECONDS = 3600
 

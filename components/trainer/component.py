@@ -2,9 +2,10 @@
 
 TFX's `hyperparameters` input keeps its TFX meaning: the Tuner's best hyperparameters, from this
 run's Tuner (--tune) or the latest earlier tuning (which run_fn reuses only for the same data and
-search space). The hints travel beside them, in `training_hints`; the executor hands both to
-`run_fn` through `fn_args.custom_config` (components/trainer/plan.py's keys), with the
-fingerprints that decide the reuse.
+search space). The hints travel beside them, in `training_hints`, an artifact of their own type
+(`artifacts.TrainingHintsArtifact`), so that no resolver of HyperParameters picks them up. The
+executor hands both to `run_fn` through `fn_args.custom_config` (components/trainer/plan.py's
+keys), with the fingerprints that decide the reuse.
 """
 from __future__ import annotations
 
@@ -21,23 +22,25 @@ from tfx.types.component_spec import ChannelParameter
 from tfx.utils import json_utils
 
 from components import artifacts
+from components.contracts import record
+from components.contracts.balance import TrainingHints
 from components.trainer.plan import HINTS_KEY, TUNED_FROM_KEY
-from components.tuner.search_space import DATA_FINGERPRINT, SPACE_FINGERPRINT, data_fingerprint
+from components.trainer.tuning import DATA_FINGERPRINT, SPACE_FINGERPRINT, data_fingerprint
 
 HINTS_INPUT = "training_hints"
 
 
-def read_hints(input_dict: Dict[str, List[types.Artifact]]) -> Dict[str, Any]:
-    """The training hints artifact's JSON."""
-    return artifacts.read_json(input_dict[HINTS_INPUT][0].uri, artifacts.TRAINING_HINTS_FILE)
+def read_hints(input_dict: Dict[str, List[types.Artifact]]) -> TrainingHints:
+    """LabelBalance's training hints, from the `training_hints` input."""
+    return record.read(TrainingHints, input_dict[HINTS_INPUT][0].uri)
 
 
-def current_data_fingerprint(input_dict: Dict[str, List[types.Artifact]], hints: Dict[str, Any]) -> str:
+def current_data_fingerprint(input_dict: Dict[str, List[types.Artifact]], hints: TrainingHints) -> str:
     """The data this execution trains on: ExampleGen's fingerprint of the files (the examples'
     URI where an orchestrator records none) and the labels."""
     examples = input_dict[standard_component_specs.EXAMPLES_KEY][0]
     files = examples.get_string_custom_property(example_gen_utils.FINGERPRINT_PROPERTY_NAME) or examples.uri
-    return data_fingerprint(files, hints)
+    return data_fingerprint(files, hints.to_json())
 
 
 def _tuned_from(input_dict, hints) -> Optional[Dict[str, Any]]:
@@ -60,7 +63,7 @@ class Executor(trainer_executor.GenericExecutor):
         hints = read_hints(input_dict)
         fn_args.custom_config = {
             **(fn_args.custom_config or {}),
-            HINTS_KEY: hints,
+            HINTS_KEY: hints.to_json(),
             TUNED_FROM_KEY: _tuned_from(input_dict, hints),
         }
         return fn_args
@@ -68,7 +71,7 @@ class Executor(trainer_executor.GenericExecutor):
 
 def with_training_hints(inputs: Dict[str, ChannelParameter]) -> Dict[str, ChannelParameter]:
     """A TFX component spec's INPUTS plus HINTS_INPUT (the Trainer's here, the Tuner's too)."""
-    return {**inputs, HINTS_INPUT: ChannelParameter(type=standard_artifacts.HyperParameters)}
+    return {**inputs, HINTS_INPUT: ChannelParameter(type=artifacts.TrainingHintsArtifact)}
 
 
 class ImageTrainerSpec(standard_component_specs.TrainerSpec):

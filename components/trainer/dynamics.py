@@ -12,9 +12,10 @@ Each finding has a stable `code`, a plain `message`, the `evidence` (epochs and 
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Dict, List, Optional, Sequence
+
+from components.contracts.training import Finding
 
 # About a point of accuracy: closer than this to the majority share is "the same as always
 # answering the biggest class" on the eval sets this pipeline sees.
@@ -29,17 +30,6 @@ OVERFIT_GAP = 0.05  # training accuracy this far above validation accuracy
 UNDERFIT_LOSS_DROP = 0.05  # training loss must fall by at least this share of its first value
 SWING = 0.05  # an epoch-to-epoch accuracy change this large counts as a swing
 SWING_SHARE = 1 / 4  # reversals on this share of epoch-to-epoch moves = oscillating
-
-
-@dataclasses.dataclass(frozen=True)
-class Finding:
-    code: str
-    message: str
-    evidence: Dict
-    suggestion: str
-
-    def to_dict(self) -> Dict:
-        return {"code": self.code, "message": self.message, "evidence": self.evidence, "try": self.suggestion}
 
 
 def _round(values: Sequence[float]) -> List[float]:

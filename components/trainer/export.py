@@ -8,9 +8,8 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from components import artifacts, features
-from components.edge_export.convert import input_spec
 from components.trainer.explain import Explainer
-from components.transform.preprocessing import to_pixels
+from components.transform.preprocessing import input_spec, to_pixels
 
 
 def export_serving_model(
@@ -82,7 +81,7 @@ def export_serving_model(
         # sample's model, and slower loading); the layers are Keras' own, rebuilt from their configs.
         save_traces=False,
     )
-    extra = os.path.join(export_dir, "assets.extra")
+    extra = os.path.join(export_dir, artifacts.SERVING_EXTRA_DIR)
     tf.io.gfile.makedirs(extra)
     artifacts.write_json(extra, artifacts.CLASS_NAMES_FILE, list(class_names))
     # What the model's TF Lite versions take (no decode step): for apps that prepare images themselves.

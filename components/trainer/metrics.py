@@ -7,7 +7,7 @@ epoch's start), so the validation figure is that of the whole eval split, not a 
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import tensorflow as tf
 
@@ -75,11 +75,3 @@ def best_epoch(history: Dict[str, List[float]], metric: str) -> int:
     ModelCheckpoint saves on strict improvement only."""
     values = history["val_" + metric]
     return values.index(max(values)) + 1
-
-
-def balanced_accuracy(labels: Sequence[int], predicted: Sequence[int]) -> float:
-    """The same figure from plain sequences (reports and benchmarks)."""
-    per_class: Dict[int, List[int]] = {}
-    for label, guess in zip(labels, predicted):
-        per_class.setdefault(int(label), []).append(int(label) == int(guess))
-    return float(sum(sum(h) / len(h) for h in per_class.values()) / max(1, len(per_class)))

@@ -5,7 +5,8 @@ import dataclasses
 import os
 from typing import Any, Dict, Mapping, Optional
 
-from components.options import from_json, require, to_json
+from components.imbalance import STRATEGIES, ImbalanceStrategy
+from components.options import Options, from_json, require, setting, to_json
 from components.paths import is_remote
 
 # From scratch: simple_cnn, deeper_cnn, resnet_small. On an ImageNet backbone: mobilenet_v2,
@@ -19,26 +20,56 @@ FLIP_MODES = {"none": None, "horizontal": "horizontal", "vertical": "vertical", 
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainingOptions:
+class TrainingOptions(Options):
     """How the Trainer trains: the defaults are the command line's, and `train()` takes this object."""
 
-    epochs: int = 30
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    early_stopping_patience: int = 8
-    architecture: str = "simple_cnn"
-    augment: bool = True
-    flip: str = "none"  # flipping a digit or a letter changes what it is, so flips are opt-in
-    # A Keras weights file for the backbone, or "imagenet" (downloaded once into Keras' cache).
-    pretrained_weights: Optional[str] = None
-    # The validation metric that picks the kept epoch and stops training; None: balanced_accuracy
-    # when LabelBalance judges the labels imbalanced, else accuracy (components/trainer/metrics.py).
-    checkpoint_metric: Optional[str] = None
-    dropout: Optional[float] = None  # before the classification layer; None: the architecture's own
-    augment_strength: float = 1.0  # scales the random rotation, zoom and contrast of augmentation
-    # Memory for decoded train and eval images; above it they are streamed from disk each epoch.
+    epochs: int = setting(30, "maximum epochs")
+    batch_size: int = setting(32, "")
+    learning_rate: float = setting(1e-3, "")
+    early_stopping_patience: int = setting(8, "stop after this many epochs without a better checkpoint metric")
+    architecture: str = setting(
+        "simple_cnn",
+        "from scratch: simple_cnn, deeper_cnn, resnet_small; on a backbone: mobilenet_v2, efficientnet_b0 "
+        "(transfer = mobilenet_v2)",
+        choices=ARCHITECTURES,
+    )
+    augment: bool = setting(True, "random rotation, zoom and contrast (and --flip) while training")
+    # Flipping a digit or a letter changes what it is, so flips are opt-in.
+    flip: str = setting(
+        "none", "random flips in augmentation; only where a mirrored image keeps its label", choices=tuple(FLIP_MODES)
+    )
+    pretrained_weights: Optional[str] = setting(
+        None,
+        "the backbone's starting weights: imagenet (Keras downloads the official file once into its cache, "
+        "~/.keras/models) or a local Keras weights file (include_top=False)",
+        default_help="random",
+    )
+    # None: balanced_accuracy when LabelBalance judges the labels imbalanced, else accuracy
+    # (components/trainer/metrics.py).
+    checkpoint_metric: Optional[str] = setting(
+        None,
+        "validation metric that picks the kept epoch (best_model.keras) and stops training",
+        choices=CHECKPOINT_METRICS,
+        default_help="balanced_accuracy when LabelBalance finds the labels imbalanced, else accuracy",
+    )
+    dropout: Optional[float] = setting(
+        None, "dropout before the classification layer", default_help="the architecture's own"
+    )
+    augment_strength: float = setting(1.0, "scales the random rotation, zoom and contrast; 0 keeps only --flip")
     # None: a tenth of the memory of the machine the Trainer runs on (components/trainer/inputs.py).
-    cache_budget_mb: Optional[int] = None
+    cache_budget_mb: Optional[int] = setting(
+        None,
+        "memory for decoded train and eval images: within it they are decoded once and kept, above it "
+        "streamed from disk and decoded each epoch; 0 always streams",
+        default_help="a tenth of the memory of the machine the Trainer runs on",
+    )
+    imbalance_strategy: str = setting(
+        ImbalanceStrategy.CLASS_WEIGHTS.value,
+        "how training counters imbalanced labels: class_weights weighs each class by n_images / "
+        "(n_classes * n_class_images) in the loss; oversample draws training batches with equal class "
+        "probability; none does nothing",
+        choices=STRATEGIES,
+    )
 
     def __post_init__(self):
         require(
@@ -93,6 +124,12 @@ class TrainingOptions:
         )
         require(self.early_stopping_patience >= 1, "{early_stopping_patience} must be at least 1 epoch.")
         require(
+            self.imbalance_strategy in STRATEGIES,
+            "{imbalance_strategy} {value} must be one of: {choices}.",
+            value=self.imbalance_strategy,
+            choices=", ".join(STRATEGIES),
+        )
+        require(
             self.cache_budget_mb is None or self.cache_budget_mb >= 0,
             "{cache_budget_mb} {value} must be 0 (always stream) or more megabytes.",
             value=self.cache_budget_mb,
@@ -105,3 +142,36 @@ class TrainingOptions:
     @classmethod
     def from_custom_config(cls, custom_config: Mapping[str, Any]) -> "TrainingOptions":
         return from_json(cls, custom_config)
+
+
+@dataclasses.dataclass(frozen=True)
+class TuningOptions(Options):
+    """Whether a run tunes, with how much budget, and whether it reuses an earlier result."""
+
+    tune: bool = setting(
+        False,
+        "add TFX's Tuner before the Trainer: a random search over architecture, learning rate, dropout, "
+        "batch size, augmentation strength and imbalance strategy, on validation balanced accuracy",
+    )
+    tune_trials: int = setting(6, "models the search trains")
+    tune_epochs: int = setting(4, "epochs per trial (the best epoch of each counts)")
+    reuse_tuning: bool = setting(
+        True,
+        "without --tune, train with the best hyperparameters of the latest tuning in this output dir "
+        "while the data and the search space are unchanged",
+    )
+
+    def __post_init__(self):
+        require(
+            1 <= self.tune_trials <= 1000, "{tune_trials} {value} must be between 1 and 1000.", value=self.tune_trials
+        )
+        require(
+            1 <= self.tune_epochs <= 1000, "{tune_epochs} {value} must be between 1 and 1000.", value=self.tune_epochs
+        )
+
+    def to_custom_config(self) -> Dict[str, Any]:
+        return to_json(self)
+
+    @classmethod
+    def from_custom_config(cls, values: Mapping[str, Any]) -> "TuningOptions":
+        return from_json(cls, values)

@@ -1,5 +1,6 @@
 """What one Trainer or Tuner execution trains on: the hints, the Transform graph, and datasets
-for a batch size and an imbalance strategy (each tuning trial may pick others)."""
+for a batch size and an imbalance strategy (each tuning trial may pick others); and what that
+strategy does, in words."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,8 +9,9 @@ from typing import Dict, List, Optional, Tuple
 
 import tensorflow_transform as tft
 
-from components import artifacts, features
-from components.label_balance.balance import balanced_class_weights
+from components import features
+from components.contracts.balance import TrainingHints
+from components.imbalance import ImbalanceStrategy, balanced_class_weights
 from components.trainer.inputs import (
     InputPlan,
     cache_budget_bytes,
@@ -31,7 +33,7 @@ TUNED_FROM_KEY = "tuned_from"
 @dataclasses.dataclass
 class TrainingData:
     fn_args: object  # TFX's FnArgs: train_files, eval_files, data_accessor, transform_graph_path
-    hints: artifacts.TrainingHints
+    hints: TrainingHints
     transform_output: tft.TFTransformOutput
     input_shape: Tuple[int, ...]
     sizes: Dict[str, int]  # images per split
@@ -42,19 +44,17 @@ class TrainingData:
         return len(self.hints.class_names)
 
     def class_weights(self) -> Optional[List[float]]:
-        """Balanced class weights: LabelBalance's, or from the train counts when it made none."""
-        if self.hints.class_weights:
-            return list(self.hints.class_weights)
+        """Balanced class weights from the train counts (None without them: hints of an old run)."""
         return balanced_class_weights(self.hints.train_counts) if self.hints.train_counts else None
 
     def datasets(self, batch_size: int, strategy: str, seed: int = 0):
-        """(train, eval, class_weight) for `strategy`: class_weights, oversample or none."""
+        """(train, eval, class_weight) for `strategy`, an ImbalanceStrategy value."""
         class_weight, rates = None, None
-        if strategy in ("class_weights", "oversample") and not self.hints.train_counts and not self.hints.class_weights:
+        if strategy != ImbalanceStrategy.NONE and not self.hints.train_counts:
             logging.warning("No train class counts in the training hints: %s is off for this run.", strategy)
-        elif strategy == "class_weights":
+        elif strategy == ImbalanceStrategy.CLASS_WEIGHTS:
             class_weight = dict(enumerate(self.class_weights()))
-        elif strategy == "oversample":
+        elif strategy == ImbalanceStrategy.OVERSAMPLE:
             rates = oversampling_rates(self.hints.train_counts)
 
         def dataset(files, split, shuffle, oversampling=None):
@@ -76,7 +76,7 @@ class TrainingData:
 
 def training_data(fn_args, options: TrainingOptions) -> TrainingData:
     """Reads the hints the executor put in custom_config and plans how images reach the model."""
-    hints = artifacts.TrainingHints.from_json(fn_args.custom_config[HINTS_KEY])
+    hints = TrainingHints.from_json(fn_args.custom_config[HINTS_KEY])
     transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     input_shape = tuple(transform_output.transformed_feature_spec()[features.TRANSFORMED_IMAGE_KEY].shape)
     # Hints written before they carried the split sizes (a LabelBalance result from the cache).
@@ -89,9 +89,38 @@ def training_data(fn_args, options: TrainingOptions) -> TrainingData:
     return TrainingData(fn_args, hints, transform_output, input_shape, sizes, plan)
 
 
-def strategy_of(hints: artifacts.TrainingHints) -> str:
-    """The imbalance strategy LabelBalance passed on; hints from before it had one meant class
-    weights when they carried any."""
-    if hints.imbalance_strategy:
-        return hints.imbalance_strategy
-    return "class_weights" if hints.class_weights else "none"
+@dataclasses.dataclass(frozen=True)
+class ImbalanceDecision:
+    """What training does about imbalanced labels, and why (training.json records it)."""
+
+    strategy: str  # an ImbalanceStrategy value
+    class_weights: Optional[Dict[str, float]]  # by class, when the loss weighs them
+    reason: str
+
+
+def decide_imbalance(strategy: str, hints: TrainingHints, tuned: bool) -> ImbalanceDecision:
+    """The Trainer's decision on imbalance: `strategy` (--imbalance-strategy, or the Tuner's
+    value when `tuned`), what it does to these labels, and how it stands to LabelBalance's
+    recommendation."""
+    names, counts = hints.class_names, hints.train_counts
+    weights = None
+    if strategy != ImbalanceStrategy.NONE and not counts:
+        what = f"No train class counts in the training hints: {strategy} is off for this run."
+    elif strategy == ImbalanceStrategy.CLASS_WEIGHTS:
+        weights = dict(zip(names, balanced_class_weights(counts)))
+        heaviest, lightest = max(weights, key=weights.get), min(weights, key=weights.get)
+        what = (
+            f"Class weights are on (balanced): a '{lightest}' image counts {weights[lightest]:.2f} in the "
+            f"loss, a '{heaviest}' image {weights[heaviest]:.2f}."
+        )
+    elif strategy == ImbalanceStrategy.OVERSAMPLE:
+        what = (
+            "Oversampling is on: training batches draw every class with equal probability, so each epoch "
+            "shows the small classes' images several times."
+        )
+    else:
+        what = "--imbalance-strategy none: training does nothing about the imbalance."
+    chosen = "the Tuner's best trial chose it" if tuned else f"--imbalance-strategy {strategy}"
+    recommended = hints.recommended_strategy
+    advice = f"; LabelBalance recommends {recommended} for these labels" if recommended else ""
+    return ImbalanceDecision(strategy, weights, f"{what} ({chosen}{advice}.)")

@@ -7,23 +7,17 @@ import os
 from tfx.components.trainer.fn_args_utils import FnArgs
 
 from components import artifacts
+from components.contracts import record
+from components.contracts.training import InputRecord, TrainingRecord
 from components.trainer.curves import plot_training
 from components.trainer.dynamics import analyze_history
 from components.trainer.export import export_serving_model
 from components.trainer.inputs import InputPlan
 from components.trainer.metrics import choose_checkpoint_metric
-from components.trainer.options import TrainingOptions
-from components.trainer.plan import TRAINING_KEY, TUNED_FROM_KEY, TUNING_KEY, strategy_of, training_data
+from components.trainer.options import TrainingOptions, TuningOptions
+from components.trainer.plan import TRAINING_KEY, TUNED_FROM_KEY, TUNING_KEY, decide_imbalance, training_data
 from components.trainer.train import TrainingResult, prediction_shares, train
-from components.tuner.search_space import (
-    DATA_FINGERPRINT,
-    SPACE_FINGERPRINT,
-    TuningOptions,
-    apply,
-    search_space,
-    space_fingerprint,
-    tuned_values,
-)
+from components.trainer.tuning import DATA_FINGERPRINT, SPACE_FINGERPRINT, apply, search_space, space_fingerprint, tuned_values
 
 
 # TFX Trainer will call this function.
@@ -52,15 +46,17 @@ def run_fn(fn_args: FnArgs) -> None:
         uri=tuned_from.get("uri"),
     )
     print(f"Hyperparameters: {tuned.reason}.", flush=True)
-    strategy = strategy_of(data.hints)
     if tuned.values:
-        options, strategy = apply(options, strategy, tuned.values)
+        options = apply(options, tuned.values)
         print(f"Tuned: {', '.join(f'{k}={v}' for k, v in sorted(tuned.values.items()))}", flush=True)
+    imbalance = decide_imbalance(
+        options.imbalance_strategy, data.hints, tuned=bool(tuned.values and "imbalance_strategy" in tuned.values)
+    )
     metric, metric_reason = choose_checkpoint_metric(options.checkpoint_metric, data.hints.imbalanced)
     options = dataclasses.replace(options, checkpoint_metric=metric)
     print(f"Trainer input: {data.plan.describe()}", flush=True)
     print(f"Keeping the epoch with the best validation {metric}: {metric_reason}.", flush=True)
-    train_dataset, eval_dataset, class_weight = data.datasets(options.batch_size, strategy)
+    train_dataset, eval_dataset, class_weight = data.datasets(options.batch_size, imbalance.strategy)
     result = train(
         train_dataset,
         eval_dataset,
@@ -80,35 +76,36 @@ def run_fn(fn_args: FnArgs) -> None:
         shares=prediction_shares(result.model, eval_dataset, data.hints.class_names),
         input_plan=data.plan,
         checkpoint_reason=metric_reason,
-        imbalance_strategy=strategy,
-        hyperparameters={**options.to_custom_config(), "imbalance_strategy": strategy},
-        tuning=tuned.to_json(),
+        imbalance_strategy=imbalance.strategy,
+        imbalance_reason=imbalance.reason,
+        class_weights=imbalance.class_weights,
+        hyperparameters=options.to_custom_config(),
+        tuning=tuned,
     )
 
 
 def explain_training(
     result: TrainingResult, model_run_dir: str, majority_fraction, shares, input_plan: InputPlan, **extra
-) -> dict:
+) -> TrainingRecord:
     """Findings about the training curves, plots of them, and training.json in `model_run_dir`
-    (with `extra`'s fields)."""
+    (`extra`: the record's fields on the choices made before training)."""
     findings = analyze_history(result.history, majority_fraction=majority_fraction, prediction_shares=shares)
-    summary = {
-        "epochs_run": len(result.history["val_accuracy"]),
-        "best_epoch": result.best_epoch,
-        "best_val_accuracy": result.history["val_accuracy"][result.best_epoch - 1],
-        "best_val_balanced_accuracy": result.history.get("val_balanced_accuracy", [None] * result.best_epoch)[
-            result.best_epoch - 1
-        ],
-        "checkpoint_metric": result.checkpoint_metric,
-        "stopped_early": result.stopped_early,
-        "majority_fraction": majority_fraction,
-        "prediction_shares": shares,
-        "findings": [f.to_dict() for f in findings],
-        "plots": plot_training(result.history, model_run_dir, result.best_epoch, majority_fraction),
-        "history_csv": os.path.join(model_run_dir, artifacts.HISTORY_CSV_FILE),
-        "tensorboard_logs": os.path.join(model_run_dir, "logs"),
-        "input": input_plan.to_json(),
+    balanced = result.history.get("val_balanced_accuracy")
+    training = TrainingRecord(
+        epochs_run=len(result.history["val_accuracy"]),
+        best_epoch=result.best_epoch,
+        best_val_accuracy=result.history["val_accuracy"][result.best_epoch - 1],
+        best_val_balanced_accuracy=balanced[result.best_epoch - 1] if balanced else None,
+        checkpoint_metric=result.checkpoint_metric,
+        stopped_early=result.stopped_early,
+        majority_fraction=majority_fraction,
+        prediction_shares=shares,
+        findings=findings,
+        plots=plot_training(result.history, model_run_dir, result.best_epoch, majority_fraction),
+        history_csv=os.path.join(model_run_dir, artifacts.HISTORY_CSV_FILE),
+        tensorboard_logs=os.path.join(model_run_dir, "logs"),
+        input=InputRecord.from_json(input_plan.to_json()),
         **extra,
-    }
-    artifacts.write_json(model_run_dir, artifacts.TRAINING_FILE, summary)
-    return summary
+    )
+    record.write(training, model_run_dir)
+    return training

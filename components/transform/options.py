@@ -4,15 +4,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Mapping
 
-from components.options import from_json, require, to_json
+from components.options import Options, from_json, require, setting, to_json
 
 
 @dataclasses.dataclass(frozen=True)
-class ImageOptions:
+class ImageOptions(Options):
     """What every image becomes: SIZE x SIZE pixels, with 1 (grayscale) or 3 (RGB) channels."""
 
-    image_size: int = 32
-    channels: int = 3
+    image_size: int = setting(32, "images are resized to SIZE x SIZE")
+    channels: int = setting(3, "1 = grayscale, 3 = RGB")
 
     def __post_init__(self):
         require(

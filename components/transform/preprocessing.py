@@ -68,3 +68,23 @@ def preprocessing_fn(inputs: Dict[str, tf.Tensor], custom_config: Dict[str, Any]
     if features.LABEL_KEY in inputs:
         outputs[features.TRANSFORMED_LABEL_KEY] = tf.reshape(inputs[features.LABEL_KEY], [-1])
     return outputs
+
+
+def input_spec(image_size: int, channels: int) -> Dict:
+    """What the model's pixel input is, once the graph has decoded and resized an image: written
+    beside a TF Lite model (which has no decode step) and into the SavedModel's assets.extra/, so
+    that a phone or camera app can prepare images as training did."""
+    return {
+        "input": "pixels",
+        "shape": [None, image_size, image_size, channels],
+        "layout": "NHWC",
+        "dtype": "uint8",
+        "range": [0, 255],
+        "color": "RGB" if channels == 3 else "grayscale (ITU-R 601-2 luma: 0.299 R + 0.587 G + 0.114 B)",
+        "resize": (
+            f"the whole image stretched to {image_size}x{image_size} (aspect ratio not kept), bilinear with "
+            "antialiasing, from values in [0, 1]; then rounded to the nearest 8-bit value"
+        ),
+        "scaling": "none outside the model: it divides by 255 itself",
+        "output": "probabilities: float32 [batch, classes], in the order of class_names.json",
+    }

@@ -3,8 +3,9 @@ training hints, which the Trainer gets too (components/trainer/component.py).
 
 Besides TFX's best_hyperparameters.txt and tuner_results.json, the executor records on the
 best_hyperparameters artifact the data and search space it was found on (DATA_FINGERPRINT,
-SPACE_FINGERPRINT: later runs reuse it only while both hold), and writes TRIALS_FILE next to
-tuner_results.json (artifacts.TRIALS_FILE): every trial's values, objective, time and epochs, the best one marked.
+SPACE_FINGERPRINT: later runs reuse it only while both hold), and writes trials.json next to
+tuner_results.json (`contracts.training.Trial`): every trial's values, objective, time and
+epochs, the best one marked.
 """
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from tfx.proto import trainer_pb2
 from tfx.types import standard_artifacts, standard_component_specs
 from tfx.utils import json_utils
 
-from components import artifacts
+from components.contracts import record
+from components.contracts.training import Trial
 from components.trainer.component import current_data_fingerprint, read_hints, with_training_hints
 from components.trainer.plan import HINTS_KEY
-from components.tuner.search_space import DATA_FINGERPRINT, SPACE_FINGERPRINT
+from components.trainer.tuning import DATA_FINGERPRINT, SPACE_FINGERPRINT
 
 
 class Executor(tuner_executor.Executor):
@@ -31,7 +33,7 @@ class Executor(tuner_executor.Executor):
         config = json_utils.loads(exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY) or "null") or {}
         exec_properties = {
             **exec_properties,
-            standard_component_specs.CUSTOM_CONFIG_KEY: json.dumps({**config, HINTS_KEY: hints}),
+            standard_component_specs.CUSTOM_CONFIG_KEY: json.dumps({**config, HINTS_KEY: hints.to_json()}),
         }
         tuner = tuner_executor.search(input_dict, exec_properties, self._get_tmp_dir())
         tuner_executor.write_best_hyperparameters(tuner, output_dict)
@@ -39,7 +41,7 @@ class Executor(tuner_executor.Executor):
         best.set_string_custom_property(DATA_FINGERPRINT, current_data_fingerprint(input_dict, hints))
         best.set_string_custom_property(SPACE_FINGERPRINT, tuner.space_fingerprint)
         results = output_dict[standard_component_specs.TUNER_RESULTS_KEY][0]
-        artifacts.write_json(results.uri, artifacts.TRIALS_FILE, tuner.trials_table())
+        record.write_list(Trial, tuner.trials_table(), results.uri)
 
 
 class ImageTunerSpec(standard_component_specs.TunerSpec):

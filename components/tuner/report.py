@@ -1,23 +1,24 @@
 """The tuning section of the run report: every trial's values, objective and time, the winner marked."""
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import List
 
+from components.contracts.training import Trial
 from components.reporting import html
 
 
-def tuning_section(trials: List[Dict]) -> str:
+def tuning_section(trials: List[Trial]) -> str:
     """`trials` is the Tuner's trials.json."""
-    names = sorted({name for trial in trials for name in trial["values"]})
+    names = sorted({name for trial in trials for name in trial.values})
     rows = []
-    for trial in sorted(trials, key=lambda t: (t["objective"] is None, -(t["objective"] or 0))):
-        objective = "failed" if trial["objective"] is None else f"{trial['objective']:.3f}"
+    for trial in sorted(trials, key=lambda t: (t.objective is None, -(t.objective or 0))):
+        objective = "failed" if trial.objective is None else f"{trial.objective:.3f}"
         rows.append(
             [
-                ("best: " if trial["best"] else "") + str(trial["trial_id"]),
+                ("best: " if trial.best else "") + str(trial.trial_id),
                 objective,
-                *[trial["values"].get(name, "") for name in names],
-                "" if trial.get("seconds") is None else f"{trial['seconds']:.0f} s",
+                *[trial.values.get(name, "") for name in names],
+                "" if trial.seconds is None else f"{trial.seconds:.0f} s",
             ]
         )
     intro = (

@@ -16,10 +16,11 @@ import keras_tuner
 from tfx.components.tuner.component import TunerFnResult
 from tfx.components.trainer.fn_args_utils import FnArgs
 
-from components.trainer.options import TrainingOptions
-from components.trainer.plan import TRAINING_KEY, TUNING_KEY, TrainingData, strategy_of, training_data
+from components.contracts.training import Trial
+from components.trainer.options import TrainingOptions, TuningOptions
+from components.trainer.plan import TRAINING_KEY, TUNING_KEY, TrainingData, training_data
 from components.trainer.train import train
-from components.tuner.search_space import OBJECTIVE, TuningOptions, apply, search_space, space_fingerprint
+from components.trainer.tuning import OBJECTIVE, apply, search_space, space_fingerprint
 
 
 class TrainingTuner(keras_tuner.RandomSearch):
@@ -46,14 +47,14 @@ class TrainingTuner(keras_tuner.RandomSearch):
         )
 
     def run_trial(self, trial, *args, **kwargs):
-        options, strategy = apply(self.options, strategy_of(self.data.hints), trial.hyperparameters.values)
+        options = apply(self.options, trial.hyperparameters.values)
         options = dataclasses.replace(
             options,
             epochs=self.tuning.tune_epochs,
             checkpoint_metric="balanced_accuracy",
             early_stopping_patience=max(self.options.early_stopping_patience, self.tuning.tune_epochs),
         )
-        train_dataset, eval_dataset, class_weight = self.data.datasets(options.batch_size, strategy)
+        train_dataset, eval_dataset, class_weight = self.data.datasets(options.batch_size, options.imbalance_strategy)
         started = time.perf_counter()
         result = train(
             train_dataset,
@@ -68,24 +69,22 @@ class TrainingTuner(keras_tuner.RandomSearch):
         self.epochs[trial.trial_id] = {"epochs_run": len(result.history["loss"]), "best_epoch": result.best_epoch}
         return {OBJECTIVE: max(result.history[OBJECTIVE])}
 
-    def trials_table(self) -> List[Dict]:
+    def trials_table(self) -> List[Trial]:
         """Every trial: its values, objective, time and epochs, the best one marked (trials.json)."""
         best = self.oracle.get_best_trials(1)
         best_id = best[0].trial_id if best else None
-        rows = []
-        for trial_id, trial in sorted(self.oracle.trials.items()):
-            rows.append(
-                {
-                    "trial_id": trial_id,
-                    "status": str(trial.status),
-                    "values": dict(trial.hyperparameters.values),
-                    "objective": trial.score,
-                    "seconds": self.seconds.get(trial_id),
-                    **self.epochs.get(trial_id, {}),
-                    "best": trial_id == best_id,
-                }
+        return [
+            Trial(
+                trial_id=trial_id,
+                status=str(trial.status),
+                values=dict(trial.hyperparameters.values),
+                objective=trial.score,
+                seconds=self.seconds.get(trial_id),
+                best=trial_id == best_id,
+                **self.epochs.get(trial_id, {}),
             )
-        return rows
+            for trial_id, trial in sorted(self.oracle.trials.items())
+        ]
 
 
 # TFX Tuner will call this function.

@@ -1,5 +1,6 @@
-"""What the Tuner searches, how a result applies to the Trainer's options, and when an earlier
-tuning result still applies. Importable without TensorFlow.
+"""The Trainer's side of tuning: what the Tuner searches over the Trainer's options, how a result
+applies to them, and when an earlier tuning result still applies. The Tuner (components/tuner/)
+uses this module; the Trainer never imports the Tuner. Importable without TensorFlow.
 
 The space (one list of values per hyperparameter, sampled at random by KerasTuner):
 
@@ -18,10 +19,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, List, Mapping, Optional, Tuple
 
-from components.label_balance.balance import IMBALANCE_STRATEGIES
-from components.options import from_json, require, to_json
+from components.contracts.training import TuningRecord
+from components.imbalance import STRATEGIES
 from components.trainer.options import TrainingOptions
 
 OBJECTIVE = "val_balanced_accuracy"
@@ -29,31 +30,6 @@ FROM_SCRATCH = ("simple_cnn", "resnet_small", "deeper_cnn")
 # What the Tuner's best_hyperparameters artifact records about the tuning (ML Metadata properties).
 DATA_FINGERPRINT = "data_fingerprint"
 SPACE_FINGERPRINT = "search_space_fingerprint"
-
-
-@dataclasses.dataclass(frozen=True)
-class TuningOptions:
-    """Whether a run tunes, with how much budget, and whether it reuses an earlier result."""
-
-    tune: bool = False  # add the Tuner before the Trainer
-    tune_trials: int = 6  # models trained by the search
-    tune_epochs: int = 4  # epochs per trial (the best epoch of each counts)
-    reuse_tuning: bool = True  # without tune: take the latest tuning result when data and space are unchanged
-
-    def __post_init__(self):
-        require(
-            1 <= self.tune_trials <= 1000, "{tune_trials} {value} must be between 1 and 1000.", value=self.tune_trials
-        )
-        require(
-            1 <= self.tune_epochs <= 1000, "{tune_epochs} {value} must be between 1 and 1000.", value=self.tune_epochs
-        )
-
-    def to_custom_config(self) -> Dict[str, Any]:
-        return to_json(self)
-
-    @classmethod
-    def from_custom_config(cls, values: Mapping[str, Any]) -> "TuningOptions":
-        return from_json(cls, values)
 
 
 def search_space(options: TrainingOptions) -> List[Tuple[str, List[Any]]]:
@@ -67,7 +43,7 @@ def search_space(options: TrainingOptions) -> List[Tuple[str, List[Any]]]:
         ("learning_rate", [3e-4, 1e-3, 3e-3]),
         ("dropout", [0.1, 0.3, 0.5]),
         ("batch_size", [16, 32, 64]),
-        ("imbalance_strategy", list(IMBALANCE_STRATEGIES)),
+        ("imbalance_strategy", list(STRATEGIES)),
     ]
     if options.augment:
         space.append(("augment_strength", [0.5, 1.0, 1.5]))
@@ -85,24 +61,10 @@ def data_fingerprint(examples_fingerprint: str, hints: Mapping[str, Any]) -> str
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def apply(options: TrainingOptions, strategy: str, values: Mapping[str, Any]) -> Tuple[TrainingOptions, str]:
-    """The Trainer's options and imbalance strategy with the tuned `values` in place."""
+def apply(options: TrainingOptions, values: Mapping[str, Any]) -> TrainingOptions:
+    """The Trainer's options with the tuned `values` in place (the imbalance strategy is one)."""
     fields = {f.name for f in dataclasses.fields(TrainingOptions)}
-    tuned = {name: value for name, value in values.items() if name in fields}
-    return dataclasses.replace(options, **tuned), values.get("imbalance_strategy", strategy)
-
-
-@dataclasses.dataclass(frozen=True)
-class TunedValues:
-    """Best hyperparameters the Trainer received, and whether it uses them (training.json: `tuning`)."""
-
-    values: Optional[Dict[str, Any]]  # None: not used
-    source: Optional[str]  # "tuner" (this run's Tuner, --tune), "reused" (an earlier run's), or None
-    reason: str
-    uri: Optional[str] = None
-
-    def to_json(self) -> Dict[str, Any]:
-        return dataclasses.asdict(self)
+    return dataclasses.replace(options, **{name: value for name, value in values.items() if name in fields})
 
 
 def tuned_values(
@@ -112,29 +74,29 @@ def tuned_values(
     tuned_in_this_run: bool,
     reuse: bool,
     uri: Optional[str] = None,
-) -> TunedValues:
+) -> TuningRecord:
     """Whether the Trainer trains with the best hyperparameters `config` (KerasTuner's
     `HyperParameters.get_config()`, as the Tuner wrote it), and why.
 
     `found_on` and `now` hold DATA_FINGERPRINT and SPACE_FINGERPRINT of the tuning and of this run.
     """
     if not config:
-        return TunedValues(None, None, "no tuning result in this output dir (--tune runs the Tuner)")
+        return TuningRecord(None, None, "no tuning result in this output dir (--tune runs the Tuner)")
     values = dict(config.get("values", {}))
     if tuned_in_this_run:
-        return TunedValues(values, "tuner", "the Tuner's best hyperparameters (--tune)", uri)
+        return TuningRecord(values, "tuner", "the Tuner's best hyperparameters (--tune)", uri)
     if not reuse:
-        return TunedValues(None, None, f"the tuning result {uri} is not reused (--no-reuse-tuning)", uri)
+        return TuningRecord(None, None, f"the tuning result {uri} is not reused (--no-reuse-tuning)", uri)
     changed = [
         what
         for what, key in (("the data", DATA_FINGERPRINT), ("the search space", SPACE_FINGERPRINT))
         if found_on.get(key) != now[key]
     ]
     if changed:
-        return TunedValues(
+        return TuningRecord(
             None,
             None,
             f"{' and '.join(changed)} changed since the latest tuning ({uri}): flags apply; --tune tunes again",
             uri,
         )
-    return TunedValues(values, "reused", f"reusing the best hyperparameters of the latest tuning ({uri})", uri)
+    return TuningRecord(values, "reused", f"reusing the best hyperparameters of the latest tuning ({uri})", uri)

@@ -1,0 +1,68 @@
+"""data_quality.json: exact and near duplicates, conflicting labels, train/eval leaks and odd images."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict, List, Optional
+
+from components.artifacts import DATA_QUALITY_FILE
+from components.contracts.record import Record, key
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupImage(Record):
+    path: str
+    split: str
+    class_name: str = dataclasses.field(metadata=key("class"))
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageGroup(Record):
+    """Images with the same pixels (match "exact"), or a confirmed pair of near copies ("near")."""
+
+    images: List[GroupImage]  # sorted by path
+    match: str  # exact or near
+    pixel_hash: Optional[str] = None  # exact groups
+    difference: Optional[float] = None  # near pairs: their pixel difference (near.difference)
+    hash_bits: Optional[int] = None  # near pairs: bits between their perceptual hashes
+
+
+@dataclasses.dataclass(frozen=True)
+class Outlier(Record):
+    path: str
+    split: str
+    class_name: str = dataclasses.field(metadata=key("class"))
+    kind: str  # near_constant, aspect_ratio or blurry
+    value: float  # the measure that made it odd
+
+
+@dataclasses.dataclass(frozen=True)
+class QualityCounts(Record):
+    exact_duplicates: int  # groups
+    duplicate_images: int  # images beyond the first of each group
+    near_duplicates: int  # pairs
+    near_duplicate_images: int
+    conflicting_labels: int
+    train_eval_leaks: int  # groups
+    leaked_eval_images: int
+    near_constant: int
+    aspect_ratio: int
+    blurry: int
+
+
+@dataclasses.dataclass(frozen=True)
+class QualityRecord(Record):
+    """data_quality.json. A group spanning classes is also in `conflicting_labels`, one spanning
+    splits also in `train_eval_leaks`."""
+
+    FILE = DATA_QUALITY_FILE
+
+    exact_duplicates: List[ImageGroup]
+    near_duplicates: List[ImageGroup]
+    conflicting_labels: List[ImageGroup]
+    train_eval_leaks: List[ImageGroup]
+    leaked_eval_images: List[str]  # eval paths whose picture (or a near copy) is also in train, sorted
+    outliers: List[Outlier]
+    options: Dict[str, Any]  # the DataQuality step's QualityOptions
+    counts: QualityCounts
+    findings: List[str]  # the verdict in sentences, most serious first
+    thumbnails: Dict[str, str] = dataclasses.field(default_factory=dict)  # path -> JPEG in the artifact

@@ -1,0 +1,206 @@
+"""Every record one step writes and another reads: written by its step's own code, read back
+equal through `contracts.record`, so a renamed or missing key fails here in a second, not two
+minutes into a pipeline run."""
+import dataclasses
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from components.contracts import record
+from components.contracts.balance import BalanceReport, GalleryImage, ImageSummary, SizeRange, TrainingHints
+from components.contracts.edge import EdgeRecord, Scores, TFLiteModel
+from components.contracts.evaluation import DecisionRecord, ErrorAnalysisRecord, LeakFree
+from components.contracts.ingestion import IngestionAccount
+from components.contracts.prediction import BatchSummary
+from components.contracts.quality import QualityRecord
+from components.contracts.training import Trial, TrainingRecord
+
+CLASSES = ["cat", "dog", "owl"]
+
+
+def read_back(written, directory):
+    """`written` through its file and back: the record a reader gets."""
+    path = record.write(written, str(directory))
+    with open(path) as f:
+        json.load(f)  # plain JSON, for any program
+    return record.read(type(written), str(directory))
+
+
+def test_the_ingestion_account_reads_back_equal(tmp_path):
+    from components.image_example_gen.ingestion import build
+
+    rejects = [{"path": "cat/bad.png", "reason": "empty file (0 bytes)"}]
+    converted = [{"path": "dog/cmyk.jpg", "note": "CMYK: converted to RGB"}]
+    dropped = [{"path": "owl/copy.png", "reason": "exact duplicate of owl/a.png"}]
+    account = build([("notes.txt", ".txt: not an image type")], 10, rejects, converted, 0.05, dropped)
+    assert (account.files_seen, account.ingested, account.rejected_fraction) == (11, 8, round(2 / 11, 4))
+    assert read_back(account, tmp_path) == account
+
+
+def a_balance_report():
+    from components.image_example_gen.ingestion import build
+    from components.label_balance.balance import analyze
+
+    report = analyze(CLASSES, {"train": [60, 20, 6], "eval": [15, 5, 2]})
+    return dataclasses.replace(
+        report,
+        ingestion=build([], 108, [], [], 0.05),
+        images={"train": ImageSummary({"png": 86}, SizeRange(28, 28.0, 28), None)},
+        anomalies={"train": [], "eval": ["image_format: Unexpected string values"]},
+        gallery={"cat": [GalleryImage("cat/1.png", "gallery/0_0.jpg"), GalleryImage("cat/2.png", None)]},
+        report_html="/out/data_report.html",
+    )
+
+
+def test_the_balance_report_and_the_training_hints_read_back_equal(tmp_path):
+    from components.label_balance.component import training_hints_of
+
+    report = a_balance_report()
+    back = read_back(report, tmp_path)
+    assert back == report and back.splits["train"].majority_class == "cat" and back.ingestion.ingested == 108
+    hints = training_hints_of(report)
+    assert read_back(hints, tmp_path) == hints and hints.train_counts == [60, 20, 6]
+
+
+def test_the_data_quality_record_reads_back_equal(tmp_path):
+    from components.data_quality import find
+    from components.data_quality.options import QualityOptions
+
+    image = {"split": "train", "label": 0, "pixel_hash": "aa", "contrast": 0.2, "sharpness": 50.0, "width": 8, "height": 8}
+    (tmp_path / f"{find.GROUPS}-0.jsonl").write_text(
+        json.dumps([{**image, "path": "train/cat/1.png"}, {**image, "path": "eval/cat/1.png", "split": "eval"}]) + "\n"
+    )
+    near = {"images": [["train/dog/2.png", "train", 1], ["train/dog/3.png", "train", 1]], "bits": 3, "difference": 0.05}
+    (tmp_path / f"{find.NEAR}-0.jsonl").write_text(json.dumps(near) + "\n")
+    odd = {**image, "path": "train/owl/blank.png", "label": 2, "kind": "near_constant", "value": 0.001}
+    (tmp_path / f"{find.OUTLIERS}-0.jsonl").write_text(json.dumps(odd) + "\n")
+    quality = find.quality_record(str(tmp_path), CLASSES, QualityOptions())
+    assert quality.leaked_eval_images == ["eval/cat/1.png"] and quality.counts.near_duplicates == 1
+    assert quality.outliers[0].class_name == "owl" and quality.findings
+    assert read_back(quality, tmp_path) == quality
+
+
+def png(colour):
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_the_error_analysis_and_the_decision_read_back_equal(tmp_path):
+    from components.error_analysis.analysis import Mistakes
+    from components.error_analysis.analyze import Predictions, summarize
+    from components.error_analysis.options import AnalysisOptions
+    from components.promotion_gate.gate import decision_record
+
+    labels = np.array([0, 1, 2, 0, 1, 2])
+    probabilities = np.eye(3, dtype=np.float32)[[0, 1, 1, 0, 2, 2]] * 0.8 + 0.2 / 3
+    mistakes = Mistakes(4, 2)
+    mistakes.add(labels, probabilities, [f"eval/{i}.png" for i in range(6)], [png((40 * i, 0, 0)) for i in range(6)])
+    leaked = np.array([True, False, False, False, False, False])
+    predictions = Predictions(labels, probabilities, mistakes, leaked, ["eval/0.png"])
+    errors = summarize(predictions, lambda images: [(None, None)] * len(images), CLASSES, str(tmp_path), AnalysisOptions())
+    assert errors.leak_free.excluded == ["eval/0.png"] and errors.most_confused
+    assert read_back(errors, tmp_path) == errors
+
+    confusion = {(0, 0): 2.0, (1, 1): 1.0, (1, 2): 1.0, (2, 1): 1.0, (2, 2): 1.0}
+    decision = decision_record(confusion, None, CLASSES, "cat", 2 / 6, leak_free=errors.leak_free)
+    assert read_back(decision, tmp_path) == decision and decision.leak_free.excluded == ["eval/0.png"]
+
+
+def test_the_training_record_and_the_trials_read_back_equal(tmp_path):
+    from components.contracts.training import TuningRecord
+    from components.trainer.inputs import plan_input
+    from components.trainer.run import explain_training
+    from components.trainer.train import TrainingResult
+
+    history = {
+        "accuracy": [0.5, 0.7, 0.8], "val_accuracy": [0.5, 0.6, 0.7], "loss": [1.0, 0.8, 0.6],
+        "val_loss": [1.0, 0.9, 0.8], "val_balanced_accuracy": [0.4, 0.5, 0.6], "learning_rate": [1e-3] * 3,
+    }  # fmt: skip
+    result = TrainingResult(model=None, history=history, best_epoch=3, stopped_early=False, checkpoint_metric="accuracy")
+    training = explain_training(
+        result,
+        str(tmp_path),
+        majority_fraction=0.6,
+        shares={"cat": 0.5, "dog": 0.3, "owl": 0.2},
+        input_plan=plan_input(80, 20, (32, 32, 3), 10**9),
+        checkpoint_reason="--checkpoint-metric accuracy",
+        imbalance_strategy="class_weights",
+        imbalance_reason="Class weights are on (balanced).",
+        class_weights={"cat": 0.5, "dog": 1.2, "owl": 3.0},
+        hyperparameters={"epochs": 3},
+        tuning=TuningRecord(None, None, "no tuning result in this output dir (--tune runs the Tuner)"),
+    )
+    assert record.read(TrainingRecord, str(tmp_path)) == training
+    assert training.best_val_balanced_accuracy == 0.6 and training.input.mode == "memory"
+
+    trials = [
+        Trial("00", "COMPLETED", {"learning_rate": 0.001}, 0.8, 3.5, True, epochs_run=2, best_epoch=2),
+        Trial("01", "FAILED", {"learning_rate": 0.01}, None, None, False),
+    ]
+    record.write_list(Trial, trials, str(tmp_path))
+    assert record.read_list_if_present(Trial, str(tmp_path)) == trials
+
+
+def test_the_edge_record_reads_back_equal_from_the_published_folder(tmp_path):
+    from components.edge_export.component import publish
+
+    paths = {}
+    for name in ("model_float.tflite", "model_int8.tflite"):
+        paths[name] = tmp_path / "artifact" / name
+        paths[name].parent.mkdir(exist_ok=True)
+        paths[name].write_bytes(b"tflite")
+
+    def model(name, published):
+        reason = None if published else "the int8 model agrees on 90.0% of eval images"
+        return TFLiteModel(str(paths[name]), 6, 0.9 if not published else 1.0, 0.8, 0.7, published, reason)
+
+    exported = EdgeRecord(
+        exported=True, reason=None, min_int8_agreement=0.98, parity_images=40, representative_images=20,
+        saved_model=Scores(0.8, 0.7), input_spec={"dtype": "uint8", "shape": [None, 8, 8, 3]},
+        tflite_float=model("model_float.tflite", True), tflite_int8=model("model_int8.tflite", False),
+    )  # fmt: skip
+    published = publish(exported, str(tmp_path / "edge"), "7", CLASSES)
+    assert record.read(EdgeRecord, published.folder) == published
+    assert published.tflite_float.path.startswith(published.folder) and published.tflite_int8 == exported.tflite_int8
+    skipped = EdgeRecord(exported=False, reason="turned off (--no-edge-export)", min_int8_agreement=0.98)
+    assert read_back(skipped, tmp_path) == skipped
+
+
+def test_the_batch_summary_reads_back_equal(tmp_path):
+    from components.batch_prediction.predictions import batch_summary
+    from components.image_example_gen.ingestion import build
+
+    account = build([("notes.txt", ".txt: not an image type")], 6, [], [], 0.05)
+    summary = batch_summary({"cat": 5, "dog": 1}, CLASSES, {"cat": 10, "dog": 10, "owl": 10}, account, "17", 0.1)
+    assert summary.drift and summary.lines[1].startswith("warning: the predictions' class mix differs")
+    assert read_back(summary, tmp_path) == summary
+
+
+def test_a_renamed_or_missing_key_is_named_and_retired_keys_still_read():
+    values = json.loads(json.dumps(a_balance_report().to_json()))
+    with pytest.raises(record.RecordError, match=r"BalanceReport: unknown keys severity_level"):
+        BalanceReport.from_json({**{k: v for k, v in values.items() if k != "severity"}, "severity_level": "none"})
+    with pytest.raises(record.RecordError, match=r"BalanceReport: missing keys severity"):
+        BalanceReport.from_json({k: v for k, v in values.items() if k != "severity"})
+    nested = json.loads(json.dumps(values))
+    nested["splits"]["train"]["majority"] = nested["splits"]["train"].pop("majority_class")
+    with pytest.raises(record.RecordError, match=r"BalanceReport.splits\['train'\]: unknown keys majority"):
+        BalanceReport.from_json(nested)
+    # label_balance.json from before the Trainer chose the imbalance strategy still reads.
+    old = BalanceReport.from_json({**values, "class_weighting": "balanced", "imbalance_strategy": "class_weights"})
+    assert old == BalanceReport.from_json(values)
+    hints = TrainingHints.from_json({"class_names": CLASSES, "class_weights": [1.0, 1.0, 1.0], "majority_fraction": 0.4})
+    assert hints.train_counts is None  # hints of an older run: the Trainer turns the strategy off, and says so
+
+
+@pytest.mark.parametrize(
+    "cls", [IngestionAccount, BalanceReport, TrainingHints, QualityRecord, TrainingRecord, ErrorAnalysisRecord,
+            DecisionRecord, EdgeRecord, BatchSummary, Trial, LeakFree],
+)  # fmt: skip
+def test_every_record_is_a_frozen_dataclass_with_its_file(cls):
+    assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen
+    assert cls is LeakFree or cls.FILE and cls.FILE.endswith(".json")
