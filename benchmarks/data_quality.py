@@ -86,16 +86,16 @@ def recall(images_per_split: int, planted: int, beam_args) -> dict:
     quality = run_record.collect(record).quality
     group_of = {}
     for kind in ("exact_duplicates", "near_duplicates"):
-        for number, group in enumerate(quality[kind]):
-            for image in group["images"]:
-                group_of[image["path"]] = (kind, number)
+        for number, group in enumerate(getattr(quality, kind)):
+            for image in group.images:
+                group_of[image.path] = (kind, number)
     found = {kind: sum(1 for a, b in kind_pairs if a in group_of and group_of[a] == group_of.get(b)) for kind, kind_pairs in pairs.items()}
     planted_pairs = {tuple(sorted(p)) for kind_pairs in pairs.values() for p in kind_pairs}
     planted_paths = {path for pair in planted_pairs for path in pair}
     false_pairs, in_false = [], set()
     for kind in ("exact_duplicates", "near_duplicates"):
-        for group in quality[kind]:
-            for a, b in itertools.combinations(sorted(i["path"] for i in group["images"]), 2):
+        for group in getattr(quality, kind):
+            for a, b in itertools.combinations(sorted(i.path for i in group.images), 2):
                 if (a, b) not in planted_pairs:
                     false_pairs.append([a, b])
                     in_false.update(p for p in (a, b) if p not in planted_paths)

@@ -49,12 +49,11 @@ def main(argv=None) -> None:
     import tensorflow as tf
 
     from components.imbalance import balanced_class_weights
-    from components.label_balance.options import BalanceOptions
-    from components.trainer.inputs import oversample, oversampling_rates
     from components.metrics import balanced_accuracy
-    from components.trainer.options import TrainingOptions
+    from components.trainer.inputs import oversample, oversampling_rates
+    from components.trainer.options import TrainingOptions, TuningOptions
     from components.trainer.train import train
-    from components.trainer.options import TuningOptions
+    from components.trainer.tuning import apply
     from components.tuner.tuner import TrainingTuner
 
     x_train, y_train = load_fashion_mnist("train")
@@ -73,7 +72,6 @@ def main(argv=None) -> None:
             self.val = tf.data.Dataset.from_tensor_slices((val_x, val_y.astype("int64"))).batch(512)
             self.input_shape, self.num_classes = x.shape[1:], len(FASHION_CLASSES)
             counts = np.bincount(y, minlength=self.num_classes).tolist()
-            self.hints = type("Hints", (), {"imbalance_strategy": BalanceOptions().imbalance_strategy})()
             self.counts = counts
 
         def datasets(self, batch_size, strategy, seed=0):
@@ -145,7 +143,7 @@ def main(argv=None) -> None:
             "train_counts": dict(zip(FASHION_CLASSES, imbalanced.counts)),
             "majority_share": round(imbalanced.counts[0] / sum(imbalanced.counts), 3),
             "validation_images": int(len(keep_val)),
-            "default": {"strategy": BalanceOptions().imbalance_strategy, "checkpoint_metric": "balanced_accuracy"},
+            "default": {"strategy": defaults.imbalance_strategy, "checkpoint_metric": "balanced_accuracy"},
         }
         if 2 in args.figures:
             for strategy in args.strategies:
@@ -164,16 +162,14 @@ def main(argv=None) -> None:
                 tuner.search()
             search_seconds = round(time.perf_counter() - started, 1)
             best = tuner.get_best_hyperparameters()[0].values
-            from components.tuner.search_space import apply
-
-            options, strategy = apply(base, BalanceOptions().imbalance_strategy, best)
-            default_key = f"{BalanceOptions().imbalance_strategy}/balanced_accuracy"
+            options = apply(base, best)
+            default_key = f"{defaults.imbalance_strategy}/balanced_accuracy"
             figure["tuned"] = {
                 "budget": {"trials": tuning.tune_trials, "epochs_per_trial": tuning.tune_epochs, "search_seconds": search_seconds},
-                "trials": tuner.trials_table(),
+                "trials": [trial.to_json() for trial in tuner.trials_table()],
                 "best_values": best,
-                "tuned_model": run(imbalanced, options, strategy),
-                "default_model": figure.get(default_key) or run(imbalanced, base, BalanceOptions().imbalance_strategy),
+                "tuned_model": run(imbalanced, options, options.imbalance_strategy),
+                "default_model": figure.get(default_key) or run(imbalanced, base, defaults.imbalance_strategy),
             }
         figures["imbalanced_training"] = figure
     emit(

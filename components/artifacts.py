@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import posixpath
-from typing import Any, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import tensorflow as tf
 from tfx.components.evaluator import constants as evaluator_constants
@@ -54,6 +54,9 @@ BATCH_OUTPUT_FILES = (PREDICTIONS_FILE, REJECTED_FILE, BATCH_SUMMARY_FILE)  # co
 DECISION_FILE = "decision.json"
 BLESSED_FILE = evaluator_constants.BLESSED_FILE_NAME
 NOT_BLESSED_FILE = evaluator_constants.NOT_BLESSED_FILE_NAME
+
+# What a TFX executor's Do() gets and fills: artifacts by input or output key.
+ArtifactDict = Dict[str, List[Artifact]]
 
 # Custom properties of a ModelBlessing, as TFX's Evaluator writes them and its resolver strategies
 # read them: whether the model is blessed, and which model artifact it is.

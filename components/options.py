@@ -29,20 +29,37 @@ def setting(
     choices: Optional[Sequence[Any]] = None,
     default_help: Optional[str] = None,
     spelled: Optional[str] = None,
+    at_least: Optional[float] = None,
+    at_most: Optional[float] = None,
+    below: Optional[float] = None,
+    unit: str = "",
+    example: Optional[Any] = None,
+    note: Optional[str] = None,
 ) -> Any:
-    """A field of an options dataclass with its help text, written once.
+    """A field of an options dataclass with its help text and its valid values, written once.
 
     `flag`: the flag when it is not --<field-name-with-dashes> (NO_FLAG: none; a flag starting
-    with --no- turns a setting that defaults to True off); `choices`: the values a flag takes;
+    with --no- turns a setting that defaults to True off); `choices`: the values it takes;
+    `at_least`, `at_most`, `below`: its range (`Options` checks it; None, for a setting that
+    defaults to None, always passes); `unit`, `example`, `note`: words for the error message;
     `default_help`: what the help says of the default instead of its value; `spelled`: how an
     error message names a setting without a flag.
     """
-    metadata = {"help": help, "flag": flag, "choices": choices, "default_help": default_help, "spelled": spelled}
+    metadata = {
+        "help": help, "flag": flag, "choices": choices, "default_help": default_help, "spelled": spelled,
+        "range": (at_least, at_most, below), "unit": unit, "example": example, "note": note,
+    }  # fmt: skip
     return dataclasses.field(default=default, metadata=metadata)
 
 
 class Options:
-    """Base of the options dataclasses: their JSON forms, checked again when read back."""
+    """Base of the options dataclasses: every field checked against its `setting` when made, and
+    their JSON forms, checked again when read back. A subclass with checks across fields calls
+    `super().__post_init__()` first."""
+
+    def __post_init__(self):
+        for field in dataclasses.fields(self):
+            check_setting(field, getattr(self, field.name))
 
     def to_json(self) -> Dict[str, Any]:
         return to_json(self)
@@ -87,6 +104,36 @@ def require(condition: bool, template: str, **values: Any) -> None:
     """Raises OptionError(template, **values) unless `condition` holds."""
     if not condition:
         raise OptionError(template, **values)
+
+
+def _range_words(low, high, below, unit: str) -> str:
+    if low is not None and high is not None:
+        words = f"between {low:g} and {high:g}"
+    elif low is not None and below is not None:
+        words = f"at least {low:g} and below {below:g}"
+    elif low is not None:
+        words = f"at least {low:g}"
+    else:
+        words = f"below {below:g}" if below is not None else f"at most {high:g}"
+    return f"{words} {unit}" if unit else words
+
+
+def check_setting(field: dataclasses.Field, value: Any) -> None:
+    """Raises OptionError when `value` is outside the field's `setting` choices or range."""
+    meta = field.metadata
+    if value is None or "help" not in meta:
+        return
+    if meta["choices"] is not None and value not in meta["choices"]:
+        choices = ", ".join(str(choice) for choice in meta["choices"])
+        raise OptionError("{%s} {value} must be one of: {choices}." % field.name, value=value, choices=choices)
+    low, high, below = meta["range"]
+    if (low is not None and value < low) or (high is not None and value > high) or (below is not None and value >= below):
+        words = _range_words(low, high, below, meta["unit"])
+        if meta["example"] is not None:
+            words += f" (for example {meta['example']})"
+        elif meta["note"]:
+            words += f" ({meta['note']})"
+        raise OptionError("{%s} {value} must be %s." % (field.name, words), value=value)
 
 
 def to_json(options) -> Dict[str, Any]:

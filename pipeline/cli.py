@@ -111,6 +111,15 @@ def add_option_flags(group, cls: type, only: Optional[Iterable[str]] = None) -> 
         group.add_argument(name, dest=field.name, default=default, help=help_text, **kwargs)
 
 
+def command_parser(prog: str, doc: str, epilog: Optional[str] = None) -> argparse.ArgumentParser:
+    """A command's parser: the first paragraph of its docstring `doc` describes it, and `epilog`
+    (the rest of the docstring when None) follows the flags, both as written."""
+    first, _, rest = doc.partition("\n\n")
+    return argparse.ArgumentParser(
+        prog=prog, description=first, epilog=rest if epilog is None else epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser, without: Sequence[str] = ()) -> None:
     """Adds the training runners' flags (all but the options fields named in `without`), and the
     runtime flags (`add_runtime_arguments`)."""

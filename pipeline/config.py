@@ -48,6 +48,7 @@ class DataConfig(Options):
     )
 
     def __post_init__(self):
+        super().__post_init__()
         require(bool(self.data_dir), "{data_dir} is empty: name a folder of class sub-folders.")
         require(
             0.0 < self.eval_fraction < 1.0,

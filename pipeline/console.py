@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 import warnings
-from typing import Dict, List
+from typing import Any, Callable, Dict, List, Tuple, Type
 
 
 class ProgressFilter(logging.Filter):
@@ -30,6 +31,36 @@ class ProgressFilter(logging.Filter):
             node = message[len("Component ") : -len(" is finished.")]
             print(f"[{node}] done in {time.time() - self.started.get(node, time.time()):.1f}s", flush=True)
         return self.verbose
+
+
+def run_explaining_errors(
+    work: Callable[[], Any],
+    verbose: bool,
+    failed: str,
+    errors: Tuple[Type[BaseException], ...] = (),
+    stops: Tuple[Type[BaseException], ...] = (),
+) -> Tuple[int, Any]:
+    """(exit code, `work()`'s result): 0 when it ran; otherwise one line on stderr and the code:
+    2 for `errors` (a setting or a folder to fix), 1 for `stops` (the run stopped on what it
+    found) and for any other failure ("`failed` failed", the traceback with `verbose`), 130
+    when interrupted."""
+    try:
+        return 0, work()
+    except errors as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2, None
+    except stops as error:
+        print(f"stopped: {error}", file=sys.stderr)
+        return 1, None
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to finish; finished steps come from the cache.", file=sys.stderr)
+        return 130, None
+    except Exception as error:  # noqa: BLE001 - one readable line instead of a TFX traceback
+        if verbose:
+            raise
+        print(f"error: {failed} failed: {type(error).__name__}: {error}", file=sys.stderr)
+        print("Run again with --verbose for the full logs and traceback.", file=sys.stderr)
+        return 1, None
 
 
 def quiet_libraries(verbose: bool, show_progress: bool = False) -> None:

@@ -122,18 +122,15 @@ def data_steps(config: PipelineConfig, data_root) -> DataSteps:
 
 def training_steps(config: PipelineConfig, data: DataSteps, compiled_resolvers: bool) -> List[Any]:
     """[Tuner (--tune) or the resolver of the latest earlier tuning, when reused], then the Trainer."""
-    trainer_config = {TRAINING_KEY: config.training.to_custom_config(), TUNING_KEY: config.tuning.to_custom_config()}
-    examples, transform_graph = data.example_gen.outputs["examples"], data.transform.outputs["transform_graph"]
-    hints = data.label_balance.outputs["training_hints"]
+    inputs = dict(
+        examples=data.example_gen.outputs["examples"],
+        transform_graph=data.transform.outputs["transform_graph"],
+        training_hints=data.label_balance.outputs["training_hints"],
+        custom_config={TRAINING_KEY: config.training.to_custom_config(), TUNING_KEY: config.tuning.to_custom_config()},
+    )
     tuning_nodes, best_hyperparameters = [], None
     if config.tuning.tune:
-        tuner = ImageTuner(
-            examples=examples,
-            transform_graph=transform_graph,
-            training_hints=hints,
-            tuner_fn=TUNER_FN,
-            custom_config=trainer_config,
-        ).with_id(TUNER)
+        tuner = ImageTuner(tuner_fn=TUNER_FN, **inputs).with_id(TUNER)
         tuning_nodes, best_hyperparameters = [tuner], tuner.outputs["best_hyperparameters"]
     elif config.tuning.reuse_tuning:
         # The latest tuning result of this pipeline, from an earlier run with --tune; run_fn uses
@@ -146,14 +143,7 @@ def training_steps(config: PipelineConfig, data: DataSteps, compiled_resolvers: 
             ),
         ).with_id(TUNING_RESOLVER)
         tuning_nodes, best_hyperparameters = [latest_tuning], latest_tuning.outputs["hyperparameters"]
-    trainer = ImageTrainer(
-        run_fn=RUN_FN,
-        examples=examples,
-        transform_graph=transform_graph,
-        training_hints=hints,
-        hyperparameters=best_hyperparameters,
-        custom_config=trainer_config,
-    ).with_id(TRAINER)
+    trainer = ImageTrainer(run_fn=RUN_FN, hyperparameters=best_hyperparameters, **inputs).with_id(TRAINER)
     return [*tuning_nodes, trainer]
 
 

@@ -17,7 +17,6 @@ the input its input_spec.json states.
 """
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import os
@@ -25,6 +24,7 @@ import sys
 from typing import List, Optional
 
 from pipeline import console
+from pipeline.cli import command_parser
 from pipeline.config import RuntimeConfig
 
 
@@ -49,9 +49,7 @@ def served_model(model: Optional[str], serving_dir: str) -> Optional[str]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="predict.py", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = command_parser("predict.py", __doc__, epilog="")
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
     parser.add_argument("--model", help="a served model folder (default: the latest under --output-dir/serving)")
     parser.add_argument("--output-dir", default=RuntimeConfig().output_dir, help="(default: %(default)s)")

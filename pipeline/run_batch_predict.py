@@ -29,11 +29,10 @@ DEFAULTS = RuntimeConfig(output_dir=os.path.join("outputs", "batch_prediction"),
 
 
 def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="run_batch_predict.py",
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Outputs in --output-dir: predictions.jsonl (path, class, confidence, probabilities, model_version), "
+    parser = cli.command_parser(
+        "run_batch_predict.py",
+        __doc__,
+        "Outputs in --output-dir: predictions.jsonl (path, class, confidence, probabilities, model_version), "
         "rejected.jsonl (path, reason), batch_summary.json (counts, class mix, drift), pipeline_root/, metadata.sqlite.",
     )
     parser.add_argument("--images", required=True, help="a folder of images (flat or nested), local or gs://")
@@ -107,23 +106,22 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"error: {model_dir} has no {class_names}: it was not exported by this pipeline.", file=sys.stderr)
         return 2
     model_dir = model_dir if is_remote(model_dir) else os.path.abspath(model_dir)
-    try:
+
+    def predict():
         unlabelled_layout(images)
         if not tf.io.gfile.listdir(images):
             raise DataLayoutError(f"Image folder {images} is empty: nothing to predict.")
-        summary = run(images, model_dir, config)
-    except (DataLayoutError, output_lock.OutputDirError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except RejectedFilesError as error:
-        print(f"stopped: {error}", file=sys.stderr)
-        return 1
-    except Exception as error:  # noqa: BLE001 - one readable line instead of a TFX traceback
-        if args.verbose:
-            raise
-        print(f"error: batch prediction failed: {type(error).__name__}: {error}", file=sys.stderr)
-        print("Run again with --verbose for the full logs and traceback.", file=sys.stderr)
-        return 1
+        return run(images, model_dir, config)
+
+    code, summary = console.run_explaining_errors(
+        predict,
+        args.verbose,
+        "batch prediction",
+        errors=(DataLayoutError, output_lock.OutputDirError),
+        stops=(RejectedFilesError,),
+    )
+    if code:
+        return code
     for line in summary.lines:
         print(line)
     for name in artifacts.BATCH_OUTPUT_FILES:

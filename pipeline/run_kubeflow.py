@@ -40,12 +40,7 @@ class SubmitError(RuntimeError):
 
 
 def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="run_kubeflow.py",
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
-    )
+    parser = cli.command_parser("run_kubeflow.py", __doc__)
     group = parser.add_argument_group("Kubeflow / Vertex AI")
     group.add_argument("--output-file", default="pipeline.json", help="pipeline spec to write (default: %(default)s)")
     group.add_argument("--image", required=True, help="container image with this project installed (see Dockerfile)")

@@ -23,11 +23,10 @@ from pipeline.config import SAMPLE_DATA_DIR, PipelineConfig
 
 
 def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="run_local.py",
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Outputs: <output-dir>/run_summary.json, <output-dir>/serving/<version>/ (the pushed model), "
+    parser = cli.command_parser(
+        "run_local.py",
+        __doc__,
+        "Outputs: <output-dir>/run_summary.json, <output-dir>/serving/<version>/ (the pushed model), "
         "<output-dir>/pipeline_root/ (every artifact), <output-dir>/metadata.sqlite (ML Metadata), "
         "<output-dir>/beam_package/ (with --beam-arg: this project as an sdist for Beam's workers).",
     )
@@ -41,11 +40,10 @@ def run(config: PipelineConfig) -> dict:
 
     The data dir is read before anything is written; the output dir is held for this run only.
     """
-    from components.image_example_gen.inventory import take_inventory
-    from components.image_example_gen.layout import check_every_class_has_images, detect_layout
+    from components.image_example_gen.cache_key import preflight
+    from components.image_example_gen.layout import detect_layout
 
-    layout = detect_layout(config.data.data_dir)
-    check_every_class_has_images(layout, take_inventory(layout))
+    preflight(detect_layout(config.data.data_dir))  # one walk: the ExampleGen driver reuses it
     with output_lock.exclusive_output_dir(config.runtime.output_dir):
         return _run_locked(config)
 
@@ -102,23 +100,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     from pipeline.run_record import NoRunError
 
     started = time.time()
-    try:
-        run_summary = run(config)
-    except (DataLayoutError, NoRunError, output_lock.OutputDirError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except (DataStopError, RejectedFilesError) as error:
-        print(f"stopped: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: run the same command again to finish; finished steps come from the cache.", file=sys.stderr)
-        return 130
-    except Exception as error:  # noqa: BLE001 - one readable line instead of a TFX traceback
-        if args.verbose:
-            raise
-        print(f"error: the pipeline failed: {type(error).__name__}: {error}", file=sys.stderr)
-        print("Run again with --verbose for the full logs and traceback.", file=sys.stderr)
-        return 1
+    code, run_summary = console.run_explaining_errors(
+        lambda: run(config),
+        args.verbose,
+        "the pipeline",
+        errors=(DataLayoutError, NoRunError, output_lock.OutputDirError),
+        stops=(DataStopError, RejectedFilesError),
+    )
+    if code:
+        return code
     for line in console.describe(run_summary, config.runtime.summary_path):
         print(line)
     print(f"Finished in {time.time() - started:.0f}s.")

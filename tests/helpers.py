@@ -22,7 +22,7 @@ PIPELINE_NODES = {
     "DataQuality",  # exact duplicates, conflicting labels, train/eval leaks, odd images
     "LabelBalance",
     "Transform",
-    "LatestTuningResolver",  # the latest earlier tuning, for the Trainer to reuse (local runs only)
+    "LatestTuningResolver",  # the latest earlier tuning, for the Trainer to reuse (or nothing, before any)
     "Trainer",
     "LatestBlessedModelResolver",
     "Evaluator",

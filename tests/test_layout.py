@@ -127,3 +127,21 @@ def test_split_by_hash_matches_tfx_and_gives_every_class_both_splits(tmp_path):
     assert {assignment[p] for p, c in images if c == "small"} == {0, 1}
     # Only one file moved; every other file kept its hash split.
     assert sum(assignment[p] != by_hash[p] for p, _ in images) == 1
+
+
+def test_a_local_run_walks_the_data_dir_once_before_the_beam_job(image_dir, monkeypatch):
+    """The pre-flight check and ExampleGen's cache key share one walk: the driver takes the
+    pre-flight's fingerprint, once; without a pre-flight it walks the folder itself."""
+    from components.image_example_gen import cache_key
+
+    layout = detect_layout(str(image_dir))
+    fresh = cache_key.fingerprint(layout)
+    walks = []
+    walk = cache_key.take_inventory
+    monkeypatch.setattr(cache_key, "take_inventory", lambda found: walks.append(found) or walk(found))
+    cache_key.preflight(layout)
+    assert cache_key.fingerprint(layout) == fresh and len(walks) == 1
+    assert cache_key.fingerprint(layout) == fresh and len(walks) == 2  # a later run walks again
+    (image_dir / "cat" / "a.png").rename(image_dir / "cat" / "renamed.png")
+    cache_key.preflight(layout)
+    assert cache_key.fingerprint(layout) != fresh  # a renamed file is a new cache key

@@ -7,22 +7,17 @@ import shutil
 import apache_beam as beam
 from tfx.components.bulk_inferrer import component as bulk_inferrer_component
 from tfx.components.bulk_inferrer import executor as bulk_inferrer_executor
-from tfx.dsl.component.experimental import annotations
+from tfx.dsl.component.experimental.annotations import BeamComponentParameter, InputArtifact, OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
 from tfx.dsl.components.base import executor_spec
 from tfx.dsl.io import fileio
-from tfx.types import standard_artifacts
+from tfx.types.standard_artifacts import Examples, InferenceResult, Model
 
 from components import artifacts
 from components.batch_prediction.options import PredictionOptions
 from components.batch_prediction.predictions import batch_summary, prediction_line
 from components.contracts import record
 from components.contracts.ingestion import IngestionAccount
-
-InputArtifact = annotations.InputArtifact
-OutputArtifact = annotations.OutputArtifact
-Parameter = annotations.Parameter
-BeamComponentParameter = annotations.BeamComponentParameter
 
 _COUNTS = "class_counts"
 
@@ -53,14 +48,11 @@ def _read_json_lines(pattern: str):
 
 @component(use_beam=True)
 def PredictionWriter(
-    inference_result: InputArtifact[standard_artifacts.InferenceResult],
-    examples: InputArtifact[standard_artifacts.Examples],
-    model: InputArtifact[standard_artifacts.Model],
+    inference_result: InputArtifact[InferenceResult], examples: InputArtifact[Examples], model: InputArtifact[Model],
     predictions: OutputArtifact[artifacts.BatchPredictions],
-    images_root: Parameter[str],
-    options: Parameter[str],
+    images_root: Parameter[str], options: Parameter[str],
     beam_pipeline: BeamComponentParameter[beam.Pipeline] = None,
-) -> None:
+) -> None:  # fmt: skip - the inputs, then the outputs, then the parameters
     """BulkInferrer's prediction logs -> `predictions`: PREDICTIONS_FILE (a line per image),
     REJECTED_FILE (a line per file ExampleGen rejected, with the reason) and batch_summary.json
     (`contracts.prediction.BatchSummary`).

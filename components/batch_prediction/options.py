@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from components.options import Options, require, setting
+from components.options import Options, setting
 
 
 @dataclasses.dataclass(frozen=True)
@@ -14,11 +14,7 @@ class PredictionOptions(Options):
         0.1,
         "warn when a class's share of the predictions differs from its share of the training images "
         "by more than this",
+        at_least=0.0,
+        at_most=1.0,
+        example=0.1,
     )
-
-    def __post_init__(self):
-        require(
-            0.0 <= self.drift_threshold <= 1.0,
-            "{drift_threshold} {value} must be between 0 and 1 (for example 0.1).",
-            value=self.drift_threshold,
-        )

@@ -2,24 +2,20 @@
 import dataclasses
 
 import apache_beam as beam
-from tfx.dsl.component.experimental import annotations
+from tfx.dsl.component.experimental.annotations import BeamComponentParameter, InputArtifact, OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
-from tfx.types import artifact_utils, standard_artifacts
+from tfx.types import artifact_utils
+from tfx.types.standard_artifacts import Examples
 
 from components import artifacts
 from components.contracts import record
 from components.data_quality.find import find_problems, quality_record, shown_paths, write_thumbnails
 from components.data_quality.options import QualityOptions
 
-InputArtifact = annotations.InputArtifact
-OutputArtifact = annotations.OutputArtifact
-Parameter = annotations.Parameter
-BeamComponentParameter = annotations.BeamComponentParameter
-
 
 @component(use_beam=True)
 def DataQuality(
-    examples: InputArtifact[standard_artifacts.Examples],
+    examples: InputArtifact[Examples],
     quality: OutputArtifact[artifacts.DataQualityReport],
     options: Parameter[str],
     beam_pipeline: BeamComponentParameter[beam.Pipeline] = None,

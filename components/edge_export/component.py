@@ -4,9 +4,10 @@ import dataclasses
 import posixpath
 import uuid
 
-from tfx.dsl.component.experimental import annotations
+from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
-from tfx.types import artifact_utils, standard_artifacts
+from tfx.types import artifact_utils
+from tfx.types.standard_artifacts import Examples, Model, PushedModel, TransformGraph
 from tfx.utils import path_utils
 
 from components import artifacts, features
@@ -15,21 +16,14 @@ from components.contracts.edge import EdgeRecord
 from components.edge_export.export import export_edge_models, published_keys
 from components.edge_export.options import EdgeOptions
 
-InputArtifact = annotations.InputArtifact
-OutputArtifact = annotations.OutputArtifact
-Parameter = annotations.Parameter
-
 
 @component
 def EdgeExport(
-    model: InputArtifact[standard_artifacts.Model],
-    examples: InputArtifact[standard_artifacts.Examples],
-    transform_graph: InputArtifact[standard_artifacts.TransformGraph],
-    pushed_model: InputArtifact[standard_artifacts.PushedModel],
+    model: InputArtifact[Model], examples: InputArtifact[Examples], transform_graph: InputArtifact[TransformGraph],
+    pushed_model: InputArtifact[PushedModel],
     edge: OutputArtifact[artifacts.EdgeModels],
-    base_directory: Parameter[str],
-    options: Parameter[str],
-) -> None:
+    base_directory: Parameter[str], options: Parameter[str],
+) -> None:  # fmt: skip - the inputs, then the outputs, then the parameters
     """TF Lite models (float, int8) of the model the Pusher published, checked on the eval split.
 
     `options` is `EdgeOptions.to_parameter()`; `base_directory` takes a version folder per

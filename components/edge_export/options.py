@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from components.options import Options, require, setting
+from components.options import Options, setting
 
 
 @dataclasses.dataclass(frozen=True)
@@ -15,15 +15,10 @@ class EdgeOptions(Options):
         0.98,
         "the int8 model is published only when its top class is the SavedModel's on at least this share "
         "of eval images",
+        at_least=0.0,
+        at_most=1.0,
     )
-    parity_images: int = setting(2000, "eval images the TF Lite models are checked on (the first N)")
-    representative_images: int = setting(200, "train images that calibrate the int8 model's value ranges")
-
-    def __post_init__(self):
-        require(0.0 <= self.min_int8_agreement <= 1.0, "{min_int8_agreement} {value} must be between 0 and 1.", value=self.min_int8_agreement)
-        require(self.parity_images >= 1, "{parity_images} {value} must be at least 1.", value=self.parity_images)
-        require(
-            1 <= self.representative_images <= 5000,
-            "{representative_images} {value} must be between 1 and 5000.",
-            value=self.representative_images,
-        )
+    parity_images: int = setting(2000, "eval images the TF Lite models are checked on (the first N)", at_least=1)
+    representative_images: int = setting(
+        200, "train images that calibrate the int8 model's value ranges", at_least=1, at_most=5000
+    )

@@ -4,9 +4,10 @@ It runs after the Evaluator on the candidate model, blessed or not (a refused mo
 whose mistakes a person most wants to see), and before the PromotionGate, which judges the
 candidate on the eval split without leaked images from what this step counts.
 """
-from tfx.dsl.component.experimental import annotations
+from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
-from tfx.types import artifact_utils, standard_artifacts
+from tfx.types import artifact_utils
+from tfx.types.standard_artifacts import Examples, Model, ModelEvaluation
 from tfx.utils import path_utils
 
 from components import artifacts, features
@@ -16,20 +17,14 @@ from components.error_analysis.analyze import analyze_errors
 from components.error_analysis.options import AnalysisOptions
 from components.promotion_gate.tfma_metrics import confusion_at_thresholds, evaluated_models
 
-InputArtifact = annotations.InputArtifact
-OutputArtifact = annotations.OutputArtifact
-Parameter = annotations.Parameter
-
 
 @component
 def ErrorAnalysis(
-    examples: InputArtifact[standard_artifacts.Examples],
-    model: InputArtifact[standard_artifacts.Model],
-    evaluation: InputArtifact[standard_artifacts.ModelEvaluation],
+    examples: InputArtifact[Examples], model: InputArtifact[Model], evaluation: InputArtifact[ModelEvaluation],
     quality: InputArtifact[artifacts.DataQualityReport],
     analysis: OutputArtifact[artifacts.ErrorAnalysis],
     options: Parameter[str],
-) -> None:
+) -> None:  # fmt: skip - the inputs, then the outputs, then the parameters
     """What the exported model gets wrong on the eval split, with images.
 
     `options` is `AnalysisOptions.to_parameter()`. Writes error_analysis.json

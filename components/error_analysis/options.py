@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from components.options import Options, require, setting
+from components.options import Options, setting
 
 
 @dataclasses.dataclass(frozen=True)
@@ -11,10 +11,6 @@ class AnalysisOptions(Options):
     """How many images the error analysis keeps: they bound its memory and the report's size.
     The ErrorAnalysis step's one JSON Parameter."""
 
-    top_losses: int = setting(16, "eval images with the highest loss shown, with heatmaps")
-    confused_pairs: int = setting(10, "most frequent (actual, predicted) pairs shown")
-    images_per_pair: int = setting(3, "images shown for each of those pairs")
-
-    def __post_init__(self):
-        for name, value in dataclasses.asdict(self).items():
-            require(0 <= value <= 200, "{%s} {value} must be between 0 and 200." % name, value=value)
+    top_losses: int = setting(16, "eval images with the highest loss shown, with heatmaps", at_least=0, at_most=200)
+    confused_pairs: int = setting(10, "most frequent (actual, predicted) pairs shown", at_least=0, at_most=200)
+    images_per_pair: int = setting(3, "images shown for each of those pairs", at_least=0, at_most=200)

@@ -10,7 +10,7 @@ from tfx.orchestration import data_types
 from tfx.proto import example_gen_pb2, range_config_pb2
 
 from components import features
-from components.image_example_gen import executor, inventory
+from components.image_example_gen import cache_key, executor
 from components.image_example_gen.options import IngestionLimits
 from components.image_example_gen.layout import detect_layout, unlabelled_layout
 
@@ -28,7 +28,7 @@ class _ImageFolderInputProcessor(input_processor.FileBasedInputProcessor):
     read_layout = staticmethod(detect_layout)
 
     def get_input_fingerprint(self, span: int, version: Optional[int]) -> Optional[str]:
-        listing = inventory.fingerprint(self.read_layout(self._input_base_uri))
+        listing = cache_key.fingerprint(self.read_layout(self._input_base_uri))
         return f"{super().get_input_fingerprint(span, version)},images:{listing},examples:{EXAMPLES_VERSION}"
 
 

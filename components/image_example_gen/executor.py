@@ -1,7 +1,7 @@
 """Beam executor for the image ExampleGen: image files -> tf.Example with bytes, label, class, path.
 
 Every file under the class folders is accounted for: the walk (`inventory`) and the per-file
-checks (`ingestion.inspect`) either ingest it or reject it with a reason, and `ingestion.json` in
+checks (`examples.ReadImage`, `ingestion.inspect`) either ingest it or reject it with a reason, and `ingestion.json` in
 the Examples artifact lists both. Too many rejects stop the run. This process reads only the top
 of the data dir (its class folders); the Beam workers list each class folder and read its files,
 so neither this process nor the Beam job graph holds a list of the images, however many.
@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import posixpath
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Dict, List
 
 import apache_beam as beam
 import tensorflow as tf
 from google.protobuf import wrappers_pb2
-from tfx import types
 from tfx.components.example_gen import utils as example_gen_utils
 from tfx.components.example_gen import write_split
 from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
@@ -24,9 +23,11 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
-from components import artifacts, features
+from components import artifacts
+from components.artifacts import ArtifactDict, features
 from components.contracts import record
 from components.image_example_gen import ingestion, inventory, listing
+from components.image_example_gen.examples import CONVERTED, REJECTED, ReadImage
 from components.image_example_gen.options import IngestionLimits
 from components.image_example_gen.layout import DataLayout, detect_layout, unlabelled_layout
 from components.options import from_json, to_json
@@ -38,19 +39,7 @@ _LIMITS_KEY = "_ingestion_limits"
 _PARTS_KEY = "_ingestion_parts_dir"
 # What the Beam steps write to the parts dir besides the examples: entries the walk rejected, the
 # count of image files listed, files rejected when read, and conversion notes.
-WALK_REJECTED, LISTED, REJECTED, CONVERTED, DROPPED = "walk_rejected", "listed", "rejected", "converted", "dropped"
-
-
-def _bytes_feature(value: bytes) -> tf.train.Feature:
-    return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
-
-
-def _int_feature(*values: int) -> tf.train.Feature:
-    return tf.train.Feature(int64_list=tf.train.Int64List(value=values))
-
-
-def _float_feature(value: float) -> tf.train.Feature:
-    return tf.train.Feature(float_list=tf.train.FloatList(value=[value]))
+WALK_REJECTED, LISTED, DROPPED = "walk_rejected", "listed", "dropped"
 
 
 def limits_config(limits: IngestionLimits) -> example_gen_pb2.CustomConfig:
@@ -72,58 +61,6 @@ def limits_from(exec_properties: Dict[str, Any]) -> IngestionLimits:
     if not config.custom_config.Unpack(packed):
         raise ValueError(f"ImageExampleGen's custom_config holds {config.custom_config.type_url}, not its limits.")
     return from_json(IngestionLimits, json.loads(packed.value))
-
-
-class _ReadImage(beam.DoFn):
-    """(path relative to data dir, class, split) -> (split, tf.Example), or a reject on REJECTED."""
-
-    def __init__(self, data_dir: str, class_index: Mapping[str, int], max_image_pixels: int, fingerprints: bool = True):
-        self._data_dir = data_dir
-        self._class_index = dict(class_index)
-        self._max_image_pixels = max_image_pixels
-        self._fingerprints = fingerprints  # not for images to classify: nothing checks them for duplicates
-
-    def process(self, image: Tuple[str, str, int]):
-        rel_path, class_name, split = image
-        try:
-            with tf.io.gfile.GFile(posixpath.join(self._data_dir, rel_path), "rb") as f:
-                image_bytes = f.read()
-        except (OSError, tf.errors.OpError) as error:
-            reason = getattr(error, "strerror", None) or getattr(error, "message", None) or str(error)
-            yield beam.pvalue.TaggedOutput(
-                REJECTED, {"path": rel_path, "reason": f"cannot be read ({reason}); check its permissions"}
-            )
-            return
-        found = ingestion.inspect(image_bytes, self._max_image_pixels, self._fingerprints)
-        if found.reason:
-            yield beam.pvalue.TaggedOutput(REJECTED, {"path": rel_path, "reason": found.reason})
-            return
-        for note in found.notes:
-            yield beam.pvalue.TaggedOutput(CONVERTED, {"path": rel_path, "note": note})
-        feature = {
-            features.IMAGE_KEY: _bytes_feature(image_bytes),
-            features.PATH_KEY: _bytes_feature(rel_path.encode("utf-8")),
-            features.IMAGE_FORMAT_KEY: _bytes_feature(found.image_format.encode("ascii")),
-            features.IMAGE_WIDTH_KEY: _int_feature(found.width),
-            features.IMAGE_HEIGHT_KEY: _int_feature(found.height),
-        }
-        if class_name:  # unlabelled images (batch prediction) have neither
-            feature[features.LABEL_KEY] = _int_feature(self._class_index[class_name])
-            feature[features.CLASS_NAME_KEY] = _bytes_feature(class_name.encode("utf-8"))
-        printed = found.fingerprint
-        if printed is not None:
-            feature.update(
-                {
-                    features.PIXEL_HASH_KEY: _bytes_feature(printed.pixel_hash.encode("ascii")),
-                    features.PERCEPTUAL_HASH_KEY: _int_feature(printed.perceptual_hash),
-                    features.CROP_HASHES_KEY: _int_feature(*printed.crop_hashes),
-                    features.THUMBNAIL_KEY: _bytes_feature(printed.thumbnail),
-                    features.BRIGHTNESS_KEY: _float_feature(printed.brightness),
-                    features.CONTRAST_KEY: _float_feature(printed.contrast),
-                    features.SHARPNESS_KEY: _float_feature(printed.sharpness),
-                }
-            )
-        yield split, tf.train.Example(features=tf.train.Features(feature=feature))
 
 
 def _write_parts(pcoll, parts_dir: str, tag: str):
@@ -151,7 +88,7 @@ def _ImagesToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any], s
         | "DistributeFiles" >> beam.Reshuffle()
         | "ReadImages"
         >> beam.ParDo(
-            _ReadImage(
+            ReadImage(
                 layout.data_dir, class_index, exec_properties[_LIMITS_KEY].max_image_pixels, not layout.unlabelled
             )
         ).with_outputs(REJECTED, CONVERTED, main="examples")
@@ -226,12 +163,7 @@ class Executor(BaseExampleGenExecutor):
             for index, name in enumerate(splits)
         }
 
-    def Do(
-        self,
-        input_dict: Dict[str, List[types.Artifact]],
-        output_dict: Dict[str, List[types.Artifact]],
-        exec_properties: Dict[str, Any],
-    ) -> None:
+    def Do(self, input_dict: ArtifactDict, output_dict: ArtifactDict, exec_properties: Dict[str, Any]) -> None:
         """Writes the splits, ingestion.json and the class names into the `examples` artifact.
 
         TFX's BaseExampleGenExecutor.Do, with one change: each split is written as it comes, not

@@ -281,26 +281,3 @@ def take_inventory(layout) -> Inventory:
         rejected += duplicates
         candidates[folder.subdir].append((first.rel_path, first.class_name))
     return Inventory(candidates={subdir: sorted(images) for subdir, images in candidates.items()}, rejected=sorted(rejected))
-
-
-def fingerprint(layout) -> str:
-    """A digest of the classes, of every candidate's path, class, size and modification time, and
-    of every reject.
-
-    Changes whenever the examples or the reject list would: a file added, removed, edited, renamed
-    or moved to another class folder (TFX's own fingerprint sees sizes and times but not names).
-    """
-    import hashlib
-    import json
-
-    import tensorflow as tf
-
-    inventory = take_inventory(layout)
-    digest = hashlib.sha256(json.dumps(layout.class_names).encode("utf-8"))
-    for images in inventory.candidates.values():
-        for rel_path, class_name in images:
-            stat = tf.io.gfile.stat(posixpath.join(layout.data_dir, rel_path))
-            digest.update(f"{rel_path}\0{class_name}\0{stat.length}\0{stat.mtime_nsec}\n".encode("utf-8"))
-    for rel_path, reason in inventory.rejected:
-        digest.update(f"{rel_path}\0{reason}\n".encode("utf-8"))
-    return digest.hexdigest()

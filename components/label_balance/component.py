@@ -5,9 +5,10 @@ import os
 import tensorflow as tf
 import tensorflow_data_validation as tfdv
 from tensorflow_metadata.proto.v0 import anomalies_pb2
-from tfx.dsl.component.experimental import annotations
+from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
-from tfx.types import Artifact, artifact_utils, standard_artifacts
+from tfx.types import Artifact, artifact_utils
+from tfx.types.standard_artifacts import ExampleAnomalies, Examples, ExampleStatistics, Schema
 
 from components import artifacts, features
 from components.contracts import record
@@ -15,7 +16,6 @@ from components.contracts.balance import BalanceReport, TrainingHints
 from components.contracts.ingestion import IngestionAccount
 from components.contracts.quality import QualityRecord
 from components.label_balance.balance import (
-    BalanceOptions,
     ImbalanceError,
     LeakageError,
     MissingClassError,
@@ -24,11 +24,8 @@ from components.label_balance.balance import (
     missing_class_problem,
 )
 from components.label_balance.gallery import write_gallery
+from components.label_balance.options import BalanceOptions
 from components.label_balance.report import anomaly_lines, image_summary, render_data_report
-
-InputArtifact = annotations.InputArtifact
-OutputArtifact = annotations.OutputArtifact
-Parameter = annotations.Parameter
 
 STATISTICS_FILE = "FeatureStats.pb"  # what StatisticsGen writes in each split folder
 ANOMALIES_FILE = "SchemaDiff.pb"  # what ExampleValidator writes in each split folder
@@ -56,15 +53,11 @@ def _check_label_is_categorical(schema_uri: str) -> None:
 
 @component
 def LabelBalance(
-    examples: InputArtifact[standard_artifacts.Examples],
-    quality: InputArtifact[artifacts.DataQualityReport],
-    statistics: InputArtifact[standard_artifacts.ExampleStatistics],
-    schema: InputArtifact[standard_artifacts.Schema],
-    anomalies: InputArtifact[standard_artifacts.ExampleAnomalies],
-    balance: OutputArtifact[artifacts.LabelBalanceReport],
-    training_hints: OutputArtifact[artifacts.TrainingHintsArtifact],
+    examples: InputArtifact[Examples], quality: InputArtifact[artifacts.DataQualityReport],
+    statistics: InputArtifact[ExampleStatistics], schema: InputArtifact[Schema], anomalies: InputArtifact[ExampleAnomalies],
+    balance: OutputArtifact[artifacts.LabelBalanceReport], training_hints: OutputArtifact[artifacts.TrainingHintsArtifact],
     options: Parameter[str],
-) -> None:
+) -> None:  # fmt: skip - a line for the inputs, then the outputs, then the parameters
     """Measures class balance per split from TFDV statistics, reports it, and recommends how
     training should counter an imbalance.
 

@@ -21,7 +21,12 @@ class BalanceOptions(Options):
         10.0, "ratio at which the imbalance counts as severe", flag="--severe-imbalance-ratio"
     )
     train_eval_distance: float = setting(
-        0.1, "above this, eval measures a different mix than train", flag=NO_FLAG, spelled="train/eval distance threshold"
+        0.1,
+        "above this, eval measures a different mix than train",
+        flag=NO_FLAG,
+        spelled="train/eval distance threshold",
+        at_least=0.0,
+        at_most=1.0,
     )
     fail_on_imbalance: bool = setting(False, "stop the run, after the data report, when labels are imbalanced")
     fail_on_leakage: bool = setting(
@@ -30,16 +35,12 @@ class BalanceOptions(Options):
     )
 
     def __post_init__(self):
+        super().__post_init__()
         require(
             1.0 <= self.imbalance_ratio <= self.severe_ratio,
             "{imbalance_ratio} {value} must be at least 1 and at most {severe_ratio} {severe}.",
             value=self.imbalance_ratio,
             severe=self.severe_ratio,
-        )
-        require(
-            0.0 <= self.train_eval_distance <= 1.0,
-            "{train_eval_distance} {value} must be between 0 and 1.",
-            value=self.train_eval_distance,
         )
 
     def thresholds(self) -> Dict[str, float]:

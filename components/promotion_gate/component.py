@@ -6,9 +6,9 @@ the blessing this step writes is what the Pusher and the next run's model resolv
 """
 from typing import Optional
 
-from tfx.dsl.component.experimental import annotations
+from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
-from tfx.types import standard_artifacts
+from tfx.types.standard_artifacts import Model, ModelBlessing, ModelEvaluation
 
 from components import artifacts, features
 from components.contracts import record
@@ -17,10 +17,6 @@ from components.contracts.evaluation import ErrorAnalysisRecord, GateMetrics
 from components.promotion_gate.gate import decision_record, metrics_from_confusion
 from components.promotion_gate.options import GateThresholds
 from components.promotion_gate.tfma_metrics import confusion_matrix, evaluated_models
-
-InputArtifact = annotations.InputArtifact
-OutputArtifact = annotations.OutputArtifact
-Parameter = annotations.Parameter
 
 
 def _baseline_metrics(evaluation_uri: str, model_name: Optional[str], class_names) -> Optional[GateMetrics]:
@@ -31,15 +27,11 @@ def _baseline_metrics(evaluation_uri: str, model_name: Optional[str], class_name
 
 @component
 def PromotionGate(
-    evaluation: InputArtifact[standard_artifacts.ModelEvaluation],
-    balance: InputArtifact[artifacts.LabelBalanceReport],
-    model: InputArtifact[standard_artifacts.Model],
-    analysis: InputArtifact[artifacts.ErrorAnalysis],
-    blessing: OutputArtifact[standard_artifacts.ModelBlessing],
-    majority_margin: Parameter[float],
-    chance_margin: Parameter[float],
-    max_regression: Parameter[float],
-) -> None:
+    evaluation: InputArtifact[ModelEvaluation], model: InputArtifact[Model],
+    balance: InputArtifact[artifacts.LabelBalanceReport], analysis: InputArtifact[artifacts.ErrorAnalysis],
+    blessing: OutputArtifact[ModelBlessing],
+    majority_margin: Parameter[float], chance_margin: Parameter[float], max_regression: Parameter[float],
+) -> None:  # fmt: skip - the inputs, then the outputs, then the parameters
     """Blesses `model` only if it beats the majority class, chance and the last blessed model.
 
     When eval images are also in train, the first two rules judge the eval split without them

@@ -15,7 +15,7 @@ Use them in an EvalConfig with
 
 `evaluated_models`, `confusion_matrix` and `confusion_at_thresholds` read an Evaluator's result back.
 """
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Callable, Dict, Iterable, Optional, Tuple
 
 import apache_beam as beam
 import numpy as np
@@ -41,75 +41,60 @@ def macro_recall(matrix: Dict) -> float:
     return sum(recalls.values()) / len(recalls) if recalls else 0.0
 
 
-def _from_confusion_matrices(result, name, thresholds, matrices_name, eval_config, model_name, output_name, example_weighted):
-    """TFMA computations of the metric `name` as `result(matrices at thresholds)`."""
-    key = metric_types.MetricKey(
-        name=name, model_name=model_name, output_name=output_name, example_weighted=example_weighted
-    )
-    computations = confusion.multi_class_confusion_matrices(
-        thresholds=thresholds,
-        name=matrices_name,
-        eval_config=eval_config,
-        model_name=model_name,
-        output_name=output_name,
-        example_weighted=example_weighted,
-    )
-    matrices_key = computations[-1].keys[-1]
-    computations.append(
-        metric_types.DerivedMetricComputation(keys=[key], result=lambda metrics: {key: result(metrics[matrices_key])})
-    )
+def _per_key(create: Callable, default_name: str):
+    """The TFMA computations function of a metric: `create(key, eval_config, thresholds)` for each
+    model and output. TFMA reads the arguments it passes from the function's signature (with
+    inspect), so they are spelled out, once, here."""
+
+    def computations(
+        name: str = default_name,
+        thresholds: Optional[list] = None,
+        eval_config: Optional[object] = None,
+        model_name: str = "",
+        output_name: str = "",
+        example_weighted: bool = False,
+    ) -> metric_types.MetricComputations:
+        key = metric_types.MetricKey(
+            name=name, model_name=model_name, output_name=output_name, example_weighted=example_weighted
+        )
+        return create(key, eval_config, thresholds)
+
     return computations
 
 
-def _macro_averaged_recall(
-    name: str = BALANCED_ACCURACY_NAME,
-    eval_config: Optional[object] = None,
-    model_name: str = "",
-    output_name: str = "",
-    example_weighted: bool = False,
-) -> metric_types.MetricComputations:
-    return _from_confusion_matrices(
-        lambda matrices: macro_recall(matrices[0.0]),
-        name,
-        [0.0],
-        confusion.MULTI_CLASS_CONFUSION_MATRICES,  # shared with the confusion plot: computed once
-        eval_config,
-        model_name,
-        output_name,
-        example_weighted,
-    )
+def _from_confusion_matrices(result: Callable, default_name: str, default_thresholds: list, matrices_name: str):
+    """The computations function of a metric that is `result(matrices at thresholds)`."""
+
+    def create(key: metric_types.MetricKey, eval_config, thresholds) -> metric_types.MetricComputations:
+        matrices = confusion.multi_class_confusion_matrices(
+            thresholds=thresholds or default_thresholds,
+            name=matrices_name,
+            eval_config=eval_config,
+            model_name=key.model_name,
+            output_name=key.output_name,
+            example_weighted=key.example_weighted,
+        )
+        matrices_key = matrices[-1].keys[-1]
+        derived = metric_types.DerivedMetricComputation(keys=[key], result=lambda metrics: {key: result(metrics[matrices_key])})
+        return [*matrices, derived]
+
+    return _per_key(create, default_name)
 
 
 class MacroAveragedRecall(metric_types.Metric):
     """Balanced accuracy for multi-class models: recall averaged over classes with examples."""
 
     def __init__(self, name: str = BALANCED_ACCURACY_NAME):
-        super().__init__(metric_util.merge_per_key_computations(_macro_averaged_recall), name=name)
+        computations = _from_confusion_matrices(
+            lambda matrices: macro_recall(matrices[0.0]),
+            BALANCED_ACCURACY_NAME,
+            [0.0],
+            confusion.MULTI_CLASS_CONFUSION_MATRICES,  # shared with the confusion plot: computed once
+        )
+        super().__init__(metric_util.merge_per_key_computations(computations), name=name)
 
 
 metric_types.register_metric(MacroAveragedRecall)
-
-
-def _confusion_at_confidence_thresholds(
-    thresholds: Optional[list] = None,
-    name: str = THRESHOLDS_METRIC,
-    eval_config: Optional[object] = None,
-    model_name: str = "",
-    output_name: str = "",
-    example_weighted: bool = False,
-) -> metric_types.MetricComputations:
-    return _from_confusion_matrices(
-        lambda matrices: matrices,
-        name,
-        thresholds or CONFIDENCE_THRESHOLDS,
-        # Not TFMA's own name for the matrices: TFMA keeps one computation per name, and the
-        # confusion plot's (and MacroAveragedRecall's) are at threshold 0 only.
-        "_confusion_matrices_at_confidence_thresholds",
-        eval_config,
-        model_name,
-        output_name,
-        example_weighted,
-    )
 
 
 class ConfusionMatricesAtThresholds(metric_types.Metric):
@@ -118,11 +103,15 @@ class ConfusionMatricesAtThresholds(metric_types.Metric):
     whose top probability is below a threshold counts as unanswered (predicted class -1)."""
 
     def __init__(self, thresholds: Optional[list] = None, name: str = THRESHOLDS_METRIC):
-        super().__init__(
-            metric_util.merge_per_key_computations(_confusion_at_confidence_thresholds),
-            thresholds=thresholds,
-            name=name,
+        computations = _from_confusion_matrices(
+            lambda matrices: matrices,
+            THRESHOLDS_METRIC,
+            CONFIDENCE_THRESHOLDS,
+            # Not TFMA's own name for the matrices: TFMA keeps one computation per name, and the
+            # confusion plot's (and MacroAveragedRecall's) are at threshold 0 only.
+            "_confusion_matrices_at_confidence_thresholds",
         )
+        super().__init__(metric_util.merge_per_key_computations(computations), thresholds=thresholds, name=name)
 
 
 metric_types.register_metric(ConfusionMatricesAtThresholds)
@@ -165,28 +154,16 @@ class _CrossEntropyCombiner(beam.CombineFn):
         return {self._key: loss / weight if weight else float("nan")}
 
 
-def _sparse_categorical_crossentropy(
-    name: str = LOSS_NAME,
-    eval_config: Optional[object] = None,
-    model_name: str = "",
-    output_name: str = "",
-    example_weighted: bool = False,
-) -> metric_types.MetricComputations:
-    key = metric_types.MetricKey(
-        name=name, model_name=model_name, output_name=output_name, example_weighted=example_weighted
-    )
-    return [
-        metric_types.MetricComputation(
-            keys=[key], preprocessors=None, combiner=_CrossEntropyCombiner(key, eval_config)
-        )
-    ]
+def _crossentropy(key: metric_types.MetricKey, eval_config, thresholds) -> metric_types.MetricComputations:
+    del thresholds  # a loss has none
+    return [metric_types.MetricComputation(keys=[key], preprocessors=None, combiner=_CrossEntropyCombiner(key, eval_config))]
 
 
 class SparseCategoricalCrossentropy(metric_types.Metric):
     """The loss `sparse_categorical_crossentropy` computes, from integer labels and probabilities."""
 
     def __init__(self, name: str = LOSS_NAME):
-        super().__init__(metric_util.merge_per_key_computations(_sparse_categorical_crossentropy), name=name)
+        super().__init__(metric_util.merge_per_key_computations(_per_key(_crossentropy, LOSS_NAME)), name=name)
 
 
 metric_types.register_metric(SparseCategoricalCrossentropy)

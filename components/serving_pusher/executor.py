@@ -19,13 +19,13 @@ import uuid
 from typing import Any, Dict, List, Optional
 
 import tensorflow as tf
-from tfx import types
 from tfx.components.pusher import executor as pusher_executor
 from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
 
 from components import artifacts
+from components.artifacts import ArtifactDict
 
 PUSH_RECORD = os.path.join(artifacts.SERVING_EXTRA_DIR, "push_record.json")
 _STAGING_PREFIX = ".staging-"
@@ -113,12 +113,7 @@ class Executor(pusher_executor.Executor):
     properties `pushed`, `pushed_destination` and `pushed_version` say what was published.
     """
 
-    def Do(
-        self,
-        input_dict: Dict[str, List[types.Artifact]],
-        output_dict: Dict[str, List[types.Artifact]],
-        exec_properties: Dict[str, Any],
-    ) -> None:
+    def Do(self, input_dict: ArtifactDict, output_dict: ArtifactDict, exec_properties: Dict[str, Any]) -> None:
         self._log_startup(input_dict, output_dict, exec_properties)
         model_push = artifact_utils.get_single_instance(output_dict[standard_component_specs.PUSHED_MODEL_KEY])
         if not self.CheckBlessing(input_dict):

@@ -78,31 +78,30 @@ class ImageTrainerSpec(standard_component_specs.TrainerSpec):
     INPUTS = with_training_hints(standard_component_specs.TrainerSpec.INPUTS)
 
 
-class ImageTrainer(Trainer):
-    """Trainer(examples, transform_graph, training_hints, hyperparameters=None, run_fn, custom_config)."""
+class WithTrainingHints:
+    """The construction TFX's Trainer and Tuner share here: their own component spec with the
+    training hints, empty TrainArgs and EvalArgs (run_fn and tuner_fn read the splits
+    themselves), custom_config as JSON, and OUTPUTS' channels. Keyword arguments only."""
 
-    SPEC_CLASS = ImageTrainerSpec
-    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
+    OUTPUTS: Dict[str, type] = {}
 
-    def __init__(
-        self,
-        examples: types.BaseChannel,
-        transform_graph: types.BaseChannel,
-        training_hints: types.BaseChannel,
-        run_fn: str,
-        custom_config: Dict[str, Any],
-        hyperparameters: Optional[types.BaseChannel] = None,
-    ):
-        spec = ImageTrainerSpec(
+    def __init__(self, *, examples, transform_graph, training_hints, custom_config: Dict[str, Any], **fields):
+        spec = self.SPEC_CLASS(
             examples=examples,
             transform_graph=transform_graph,
             training_hints=training_hints,
-            hyperparameters=hyperparameters,
             train_args=trainer_pb2.TrainArgs(),
             eval_args=trainer_pb2.EvalArgs(),
-            run_fn=run_fn,
             custom_config=json_utils.dumps(custom_config),
-            model=types.Channel(type=standard_artifacts.Model),
-            model_run=types.Channel(type=standard_artifacts.ModelRun),
+            **{key: types.Channel(type=artifact_type) for key, artifact_type in self.OUTPUTS.items()},
+            **fields,
         )
         base_component.BaseComponent.__init__(self, spec=spec)
+
+
+class ImageTrainer(WithTrainingHints, Trainer):
+    """Trainer(examples=, transform_graph=, training_hints=, run_fn=, custom_config=, hyperparameters=None)."""
+
+    SPEC_CLASS = ImageTrainerSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
+    OUTPUTS = {"model": standard_artifacts.Model, "model_run": standard_artifacts.ModelRun}

@@ -23,10 +23,12 @@ FLIP_MODES = {"none": None, "horizontal": "horizontal", "vertical": "vertical", 
 class TrainingOptions(Options):
     """How the Trainer trains: the defaults are the command line's, and `train()` takes this object."""
 
-    epochs: int = setting(30, "maximum epochs")
-    batch_size: int = setting(32, "")
-    learning_rate: float = setting(1e-3, "")
-    early_stopping_patience: int = setting(8, "stop after this many epochs without a better checkpoint metric")
+    epochs: int = setting(30, "maximum epochs", at_least=1, at_most=10_000, unit="epochs")
+    batch_size: int = setting(32, "", at_least=1, at_most=65_536, unit="images")
+    learning_rate: float = setting(1e-3, "", at_least=0.0, at_most=10.0, example=0.001)
+    early_stopping_patience: int = setting(
+        8, "stop after this many epochs without a better checkpoint metric", at_least=1, unit="epoch"
+    )
     architecture: str = setting(
         "simple_cnn",
         "from scratch: simple_cnn, deeper_cnn, resnet_small; on a backbone: mobilenet_v2, efficientnet_b0 "
@@ -53,15 +55,24 @@ class TrainingOptions(Options):
         default_help="balanced_accuracy when LabelBalance finds the labels imbalanced, else accuracy",
     )
     dropout: Optional[float] = setting(
-        None, "dropout before the classification layer", default_help="the architecture's own"
+        None, "dropout before the classification layer", default_help="the architecture's own", at_least=0.0, below=1.0, example=0.3
     )
-    augment_strength: float = setting(1.0, "scales the random rotation, zoom and contrast; 0 keeps only --flip")
+    augment_strength: float = setting(
+        1.0,
+        "scales the random rotation, zoom and contrast; 0 keeps only --flip",
+        at_least=0.0,
+        at_most=5.0,
+        note="1 is the default strength",
+    )
     # None: a tenth of the memory of the machine the Trainer runs on (components/trainer/inputs.py).
     cache_budget_mb: Optional[int] = setting(
         None,
         "memory for decoded train and eval images: within it they are decoded once and kept, above it "
         "streamed from disk and decoded each epoch; 0 always streams",
         default_help="a tenth of the memory of the machine the Trainer runs on",
+        at_least=0,
+        unit="megabytes",
+        note="0 always streams",
     )
     imbalance_strategy: str = setting(
         ImbalanceStrategy.CLASS_WEIGHTS.value,
@@ -72,15 +83,7 @@ class TrainingOptions(Options):
     )
 
     def __post_init__(self):
-        require(
-            self.architecture in ARCHITECTURES,
-            "{architecture} {value} must be one of: {choices}.",
-            value=self.architecture,
-            choices=", ".join(ARCHITECTURES),
-        )
-        require(
-            self.flip in FLIP_MODES, "{flip} {value} must be one of: {choices}.", value=self.flip, choices=", ".join(FLIP_MODES)
-        )
+        super().__post_init__()
         weights = self.pretrained_weights
         require(
             not weights or weights == IMAGENET or is_remote(weights) or os.path.isfile(weights),
@@ -94,45 +97,6 @@ class TrainingOptions(Options):
             "from scratch.",
             choices=", ".join(BACKBONE_ARCHITECTURES),
             value=self.architecture,
-        )
-        require(
-            self.checkpoint_metric is None or self.checkpoint_metric in CHECKPOINT_METRICS,
-            "{checkpoint_metric} {value} must be one of: {choices}.",
-            value=self.checkpoint_metric,
-            choices=", ".join(CHECKPOINT_METRICS),
-        )
-        require(
-            self.dropout is None or 0.0 <= self.dropout < 1.0,
-            "{dropout} {value} must be at least 0 and below 1 (for example 0.3).",
-            value=self.dropout,
-        )
-        require(
-            0.0 <= self.augment_strength <= 5.0,
-            "{augment_strength} {value} must be between 0 and 5 (1 is the default strength).",
-            value=self.augment_strength,
-        )
-        require(1 <= self.epochs <= 10_000, "{epochs} {value} must be a positive number of epochs.", value=self.epochs)
-        require(
-            1 <= self.batch_size <= 65_536,
-            "{batch_size} {value} must be a positive number of images.",
-            value=self.batch_size,
-        )
-        require(
-            0.0 <= self.learning_rate <= 10.0,
-            "{learning_rate} {value} must be between 0 and 10 (for example 0.001).",
-            value=self.learning_rate,
-        )
-        require(self.early_stopping_patience >= 1, "{early_stopping_patience} must be at least 1 epoch.")
-        require(
-            self.imbalance_strategy in STRATEGIES,
-            "{imbalance_strategy} {value} must be one of: {choices}.",
-            value=self.imbalance_strategy,
-            choices=", ".join(STRATEGIES),
-        )
-        require(
-            self.cache_budget_mb is None or self.cache_budget_mb >= 0,
-            "{cache_budget_mb} {value} must be 0 (always stream) or more megabytes.",
-            value=self.cache_budget_mb,
         )
 
     def to_custom_config(self) -> Dict[str, Any]:
@@ -153,21 +117,13 @@ class TuningOptions(Options):
         "add TFX's Tuner before the Trainer: a random search over architecture, learning rate, dropout, "
         "batch size, augmentation strength and imbalance strategy, on validation balanced accuracy",
     )
-    tune_trials: int = setting(6, "models the search trains")
-    tune_epochs: int = setting(4, "epochs per trial (the best epoch of each counts)")
+    tune_trials: int = setting(6, "models the search trains", at_least=1, at_most=1000)
+    tune_epochs: int = setting(4, "epochs per trial (the best epoch of each counts)", at_least=1, at_most=1000)
     reuse_tuning: bool = setting(
         True,
         "without --tune, train with the best hyperparameters of the latest tuning in this output dir "
         "while the data and the search space are unchanged",
     )
-
-    def __post_init__(self):
-        require(
-            1 <= self.tune_trials <= 1000, "{tune_trials} {value} must be between 1 and 1000.", value=self.tune_trials
-        )
-        require(
-            1 <= self.tune_epochs <= 1000, "{tune_epochs} {value} must be between 1 and 1000.", value=self.tune_epochs
-        )
 
     def to_custom_config(self) -> Dict[str, Any]:
         return to_json(self)

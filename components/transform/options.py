@@ -11,15 +11,11 @@ from components.options import Options, from_json, require, setting, to_json
 class ImageOptions(Options):
     """What every image becomes: SIZE x SIZE pixels, with 1 (grayscale) or 3 (RGB) channels."""
 
-    image_size: int = setting(32, "images are resized to SIZE x SIZE")
+    image_size: int = setting(32, "images are resized to SIZE x SIZE", at_least=8, at_most=1024, unit="pixels", example=32)
     channels: int = setting(3, "1 = grayscale, 3 = RGB")
 
     def __post_init__(self):
-        require(
-            8 <= self.image_size <= 1024,
-            "{image_size} {value} must be between 8 and 1024 pixels (for example 32).",
-            value=self.image_size,
-        )
+        super().__post_init__()
         require(self.channels in (1, 3), "{channels} {value} must be 1 (grayscale) or 3 (RGB).", value=self.channels)
 
     def to_custom_config(self) -> Dict[str, Any]:

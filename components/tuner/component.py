@@ -12,17 +12,15 @@ from __future__ import annotations
 import json
 from typing import Any, Dict
 
-from tfx import types
 from tfx.components.tuner import executor as tuner_executor
 from tfx.components.tuner.component import Tuner
-from tfx.dsl.components.base import base_component, executor_spec
-from tfx.proto import trainer_pb2
+from tfx.dsl.components.base import executor_spec
 from tfx.types import standard_artifacts, standard_component_specs
 from tfx.utils import json_utils
 
 from components.contracts import record
 from components.contracts.training import Trial
-from components.trainer.component import current_data_fingerprint, read_hints, with_training_hints
+from components.trainer.component import WithTrainingHints, current_data_fingerprint, read_hints, with_training_hints
 from components.trainer.plan import HINTS_KEY
 from components.trainer.tuning import DATA_FINGERPRINT, SPACE_FINGERPRINT
 
@@ -48,29 +46,9 @@ class ImageTunerSpec(standard_component_specs.TunerSpec):
     INPUTS = with_training_hints(standard_component_specs.TunerSpec.INPUTS)
 
 
-class ImageTuner(Tuner):
-    """Tuner(examples, transform_graph, training_hints, tuner_fn, custom_config)."""
+class ImageTuner(WithTrainingHints, Tuner):
+    """Tuner(examples=, transform_graph=, training_hints=, tuner_fn=, custom_config=)."""
 
     SPEC_CLASS = ImageTunerSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
-
-    def __init__(
-        self,
-        examples: types.BaseChannel,
-        transform_graph: types.BaseChannel,
-        training_hints: types.BaseChannel,
-        tuner_fn: str,
-        custom_config: Dict[str, Any],
-    ):
-        spec = ImageTunerSpec(
-            examples=examples,
-            transform_graph=transform_graph,
-            training_hints=training_hints,
-            tuner_fn=tuner_fn,
-            train_args=trainer_pb2.TrainArgs(),
-            eval_args=trainer_pb2.EvalArgs(),
-            custom_config=json_utils.dumps(custom_config),
-            best_hyperparameters=types.Channel(type=standard_artifacts.HyperParameters),
-            tuner_results=types.Channel(type=standard_artifacts.TunerResults),
-        )
-        base_component.BaseComponent.__init__(self, spec=spec)
+    OUTPUTS = {"best_hyperparameters": standard_artifacts.HyperParameters, "tuner_results": standard_artifacts.TunerResults}
