@@ -17,6 +17,7 @@ from components.data_quality.options import QualityOptions
 from components.edge_export.options import EdgeOptions
 from components.error_analysis.options import AnalysisOptions
 from components.image_example_gen.options import IngestionLimits
+from components.imbalance import ImbalanceStrategy
 from components.label_balance.options import BalanceOptions
 from components.options import NO_FLAG, OptionError
 from components.promotion_gate.options import GateThresholds
@@ -54,7 +55,7 @@ OPTIONS: Dict[str, Type] = {
     "prediction": PredictionOptions,
 }
 # The flag --imbalance-strategy replaced, still taken: its value -> the strategy it meant.
-_CLASS_WEIGHTS_FLAG = {"balanced": "class_weights", "none": "none"}
+_CLASS_WEIGHTS_FLAG = {"balanced": ImbalanceStrategy.CLASS_WEIGHTS.value, "none": ImbalanceStrategy.NONE.value}
 
 
 class ConfigError(ValueError):

@@ -35,16 +35,6 @@ def find_tflite(model: Optional[str], output_dir: str, variant: Optional[str]) -
     return None, folder
 
 
-def _read_json_beside(path: str, name: str):
-    import tensorflow as tf
-
-    beside = os.path.join(os.path.dirname(path), name)
-    if not tf.io.gfile.exists(beside):
-        return None
-    with tf.io.gfile.GFile(beside) as f:
-        return json.load(f)
-
-
 def predict_tflite(args: argparse.Namespace) -> int:
     import numpy as np
     import tensorflow as tf
@@ -68,7 +58,7 @@ def predict_tflite(args: argparse.Namespace) -> int:
     with tf.io.gfile.GFile(path, "rb") as f:
         classifier = TFLiteClassifier(model_content=f.read())
     height, width, channels = classifier.input_shape
-    class_names: List[str] = _read_json_beside(path, artifacts.CLASS_NAMES_FILE) or []
+    class_names: List[str] = artifacts.read_json_if_present(os.path.dirname(path), artifacts.CLASS_NAMES_FILE) or []
     pixels = []
     for image_path in args.images:
         with tf.io.gfile.GFile(image_path, "rb") as f:

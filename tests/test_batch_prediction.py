@@ -122,3 +122,17 @@ def test_the_drift_warning_compares_the_predicted_mix_with_training():
     assert "'cat': 90.0% of predictions, 50.0% of training images; threshold 10%" in shifted.lines[1]
     unknown = batch_summary({"cat": 9, "dog": 1}, ["cat", "dog"], None, account, "7", 0.1)
     assert unknown.drift_distance is None and unknown.lines[1].startswith("No drift check")
+
+
+@pytest.mark.parametrize(
+    "flags, said",
+    [
+        (["--max-rejected-fraction", "5"], "error: --max-rejected-fraction 5.0 must be between 0 and 1 (for example 0.05)."),
+        (["--drift-threshold", "-1"], "error: --drift-threshold -1.0 must be between 0 and 1 (for example 0.1)."),
+    ],
+)
+def test_a_bad_setting_is_one_line_that_names_the_flag(tmp_path, capsys, flags, said):
+    from pipeline import run_batch_predict
+
+    assert run_batch_predict.main(["--images", str(tmp_path), "--output-dir", str(tmp_path / "out"), *flags]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [said]

@@ -184,7 +184,7 @@ def test_examples_carry_fingerprints_that_match_the_schema(first_run):
 
     store = run_record.open_store(os.path.join(str(output_dir), "metadata.sqlite"))
     balance = run_record.collect(run_record.read_run(store, "image-classification")).balance
-    assert balance["anomalies"] == {"train": [], "eval": []}
+    assert balance.anomalies == {"train": [], "eval": []}
 
 
 @pytest.mark.e2e

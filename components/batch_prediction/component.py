@@ -104,4 +104,5 @@ def PredictionWriter(
         for r in account.rejected + account.dropped
     )
     artifacts.write_text(predictions.uri, artifacts.REJECTED_FILE, rejected)
-    record.write(batch_summary(counts, class_names, train_counts, account, version, settings.drift_threshold), predictions.uri)
+    summary = batch_summary(counts, class_names, train_counts, account, version, settings.drift_threshold)
+    record.write(summary, predictions.uri)

@@ -23,7 +23,7 @@ SEVERITY_TONES = {"none": html.GOOD, "moderate": html.WARNING, "severe": html.BA
 def image_summary(statistics: statistics_pb2.DatasetFeatureStatisticsList) -> ImageSummary:
     """Image formats (counts) and pixel sizes (min, mean, max) from TFDV's statistics of one split."""
     image_format = feature_statistics(statistics, features.IMAGE_FORMAT_KEY)
-    formats = {v.value: int(v.frequency) for v in image_format.string_stats.top_values} if image_format else {}
+    formats = {v.value: int(v.frequency) for v in image_format.string_stats.top_values} if image_format is not None else {}
 
     def size(key: str) -> Optional[SizeRange]:
         feature = feature_statistics(statistics, key)
