@@ -107,6 +107,8 @@ def add_option_flags(group, cls: type, only: Optional[Iterable[str]] = None) -> 
             kwargs["type"] = _value_type(cls, field)
             if meta["choices"]:
                 kwargs["choices"] = tuple(meta["choices"])
+            else:
+                kwargs["metavar"] = name[2:].replace("-", "_").upper()  # the flag's, not the field's
             shown = meta["default_help"] or "%(default)s"
             help_text = f"{help_text} (default: {shown})" if help_text else f"(default: {shown})"
         group.add_argument(name, dest=field.name, default=default, help=help_text, **kwargs)
