@@ -195,6 +195,16 @@ def test_a_renamed_or_missing_key_is_named_and_retired_keys_still_read():
     assert old == BalanceReport.from_json(values)
     hints = TrainingHints.from_json({"class_names": CLASSES, "class_weights": [1.0, 1.0, 1.0], "majority_fraction": 0.4})
     assert hints.train_counts is None  # hints of an older run: the Trainer turns the strategy off, and says so
+    # data_quality.json from before near copies were found: no near keys, exact groups without "match".
+    counts = {"exact_duplicates": 1, "duplicate_images": 1, "conflicting_labels": 0, "train_eval_leaks": 0,
+              "leaked_eval_images": 0, "near_constant": 0, "aspect_ratio": 0, "blurry": 0}  # fmt: skip
+    group = {"pixel_hash": "aa", "images": [{"path": "a.png", "split": "train", "class": "cat"}] * 2}
+    old_quality = QualityRecord.from_json(
+        {"exact_duplicates": [group], "conflicting_labels": [], "train_eval_leaks": [], "leaked_eval_images": [],
+         "outliers": [], "options": {}, "counts": counts, "findings": ["1 image is an exact copy of another (1 groups)."]}
+    )  # fmt: skip
+    assert old_quality.near_duplicates == [] and old_quality.counts.near_duplicates == 0
+    assert old_quality.exact_duplicates[0].match == "exact"
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,7 @@ class ErrorAnalysisRecord(Record):
     """error_analysis.json in the ErrorAnalysis artifact (its JPEGs under images/)."""
 
     FILE = ERROR_ANALYSIS_FILE
+    ADDED = {"leak_free": None}  # counted since eval images also in train are left out of the gate
 
     class_names: List[str]
     images: int  # eval images analysed
@@ -90,6 +91,7 @@ class DecisionRecord(Record):
     """decision.json in the ModelBlessing: whether the candidate is blessed, and every rule's reason."""
 
     FILE = DECISION_FILE
+    ADDED = {"leak_free": None}  # judged since eval images also in train are left out
 
     blessed: bool
     reasons: List[str]

@@ -19,6 +19,8 @@ class GroupImage(Record):
 class ImageGroup(Record):
     """Images with the same pixels (match "exact"), or a confirmed pair of near copies ("near")."""
 
+    ADDED = {"match": "exact"}  # groups from before near copies were found
+
     images: List[GroupImage]  # sorted by path
     match: str  # exact or near
     pixel_hash: Optional[str] = None  # exact groups
@@ -37,6 +39,8 @@ class Outlier(Record):
 
 @dataclasses.dataclass(frozen=True)
 class QualityCounts(Record):
+    ADDED = {"near_duplicates": 0, "near_duplicate_images": 0}  # counted since near copies are found
+
     exact_duplicates: int  # groups
     duplicate_images: int  # images beyond the first of each group
     near_duplicates: int  # pairs
@@ -55,6 +59,7 @@ class QualityRecord(Record):
     splits also in `train_eval_leaks`."""
 
     FILE = DATA_QUALITY_FILE
+    ADDED = {"near_duplicates": []}  # found since a later version
 
     exact_duplicates: List[ImageGroup]
     near_duplicates: List[ImageGroup]

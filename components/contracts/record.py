@@ -27,12 +27,14 @@ class Record:
     """Base of the records (subclasses are frozen dataclasses).
 
     FILE: the file name inside its artifact, for `read` and `write`.
-    RETIRED: keys that earlier versions wrote and this one no longer has; read and dropped, so
-    that an artifact from the cache or an older run still reads.
+    RETIRED: keys that earlier versions wrote and this one no longer has; read and dropped.
+    ADDED: keys later versions added to a field without a default, and what a file written
+    before them means. Both let an artifact from the cache or an older run still read.
     """
 
     FILE: ClassVar[Optional[str]] = None
     RETIRED: ClassVar[Tuple[str, ...]] = ()
+    ADDED: ClassVar[Dict[str, Any]] = {}
 
     def to_json(self) -> Dict[str, Any]:
         return {_key(field): _encode(getattr(self, field.name)) for field in dataclasses.fields(self)}
@@ -42,6 +44,7 @@ class Record:
         where = where or cls.__name__
         if not isinstance(values, Mapping):
             raise RecordError(f"{where}: expected an object, got {type(values).__name__}.")
+        values = {**cls.ADDED, **values}
         fields = {_key(field): field for field in dataclasses.fields(cls)}
         unknown = sorted(set(values) - set(fields) - set(cls.RETIRED))
         if unknown:

@@ -72,6 +72,7 @@ class Trial(Record):
     """One trial of the Tuner (a line of trials.json, a list)."""
 
     FILE = TRIALS_FILE
+    ADDED = {"seconds": None}  # timed since a later version
 
     trial_id: str
     status: str
