@@ -35,6 +35,7 @@ def setting(
     unit: str = "",
     example: Optional[Any] = None,
     note: Optional[str] = None,
+    auto: bool = False,
 ) -> Any:
     """A field of an options dataclass with its help text and its valid values, written once.
 
@@ -43,11 +44,12 @@ def setting(
     `at_least`, `at_most`, `below`: its range (`Options` checks it; None, for a setting that
     defaults to None, always passes); `unit`, `example`, `note`: words for the error message;
     `default_help`: what the help says of the default instead of its value; `spelled`: how an
-    error message names a setting without a flag.
+    error message names a setting without a flag; `auto`: the flag also takes the word `auto`,
+    None here, which leaves the value to the pipeline, decided from the data.
     """
     metadata = {
         "help": help, "flag": flag, "choices": choices, "default_help": default_help, "spelled": spelled,
-        "range": (at_least, at_most, below), "unit": unit, "example": example, "note": note,
+        "range": (at_least, at_most, below), "unit": unit, "example": example, "note": note, "auto": auto,
     }  # fmt: skip
     return dataclasses.field(default=default, metadata=metadata)
 

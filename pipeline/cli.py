@@ -10,7 +10,7 @@ import argparse
 import dataclasses
 import sys
 import typing
-from typing import Callable, Dict, Iterable, Optional, Sequence, Tuple, Type, TypeVar
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, Type, TypeVar
 
 from components.batch_prediction.options import PredictionOptions
 from components.data_quality.options import QualityOptions
@@ -82,11 +82,20 @@ def flag(setting: str) -> str:
     return _SPELLED.get(setting) or "--" + setting.replace("_", "-")
 
 
-def _value_type(cls: type, field: dataclasses.Field) -> Optional[type]:
-    """int, float or None (a string) for a field typed int, float, str or Optional of one."""
+def _value_type(cls: type, field: dataclasses.Field) -> Optional[Callable[[str], Any]]:
+    """int, float or None (a string) for a field typed int, float, str or Optional of one; a
+    setting that takes `auto` also parses that word, as None."""
     hint = typing.get_type_hints(cls)[field.name]
     kinds = [k for k in typing.get_args(hint) if k is not type(None)] or [hint]
-    return kinds[0] if kinds[0] in (int, float) else None
+    kind = kinds[0] if kinds[0] in (int, float) else None
+    if not field.metadata.get("auto") or kind is None:
+        return kind
+
+    def number_or_auto(text: str):
+        return None if text == "auto" else kind(text)
+
+    number_or_auto.__name__ = kind.__name__  # argparse names the type in its error line
+    return number_or_auto
 
 
 def add_option_flags(group, cls: type, only: Optional[Iterable[str]] = None) -> None:

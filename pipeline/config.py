@@ -21,7 +21,7 @@ from components.options import Options, require, setting
 from components.promotion_gate.options import GateThresholds
 from components.trainer.options import TrainingOptions
 from components.trainer.options import TuningOptions
-from components.transform.options import ImageOptions
+from components.transform.options import MAX_AUTO_SIZE, ImageOptions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA_DIR = REPO_ROOT / "data" / "sample"
@@ -128,7 +128,8 @@ class PipelineConfig:
 
     def __post_init__(self):
         # The one check across components: an image the Transform resizes must be one ExampleGen takes.
-        square = self.image.image_size * self.image.image_size
+        size = self.image.image_size or MAX_AUTO_SIZE
+        square = size * size
         require(
             self.ingestion.max_image_pixels >= square,
             "{max_image_pixels} {value} must be at least {image_size} squared ({square}).",

@@ -134,6 +134,8 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
                 f"{training['checkpoint_metric'].replace('_', ' ')}: {training['checkpoint_reason']}"
             )
         lines.append(line + ".")
+        if training.get("architecture"):
+            lines.append(model_line(training))
         if training.get("imbalance_strategy"):
             lines.append(f"Imbalance strategy: {training['imbalance_strategy']}.")
         tuned = training.get("tuning")
@@ -177,6 +179,16 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
         lines.append(f"Report: {summary['report_html']}")
     lines.append(f"Summary: {summary_path}")
     return lines
+
+
+def model_line(training: Dict) -> str:
+    """What was trained, at what size, and why (the summary's `training`; the report says it too)."""
+    why = training["architecture_reason"]
+    size_why = training["image_size_reason"]
+    if size_why and size_why not in why:
+        why += f"; image size: {size_why}"
+    phase_two = f"; fine-tuned from epoch {training['fine_tune_epoch']}" if training.get("fine_tune_epoch") else ""
+    return f"Model: {training['architecture']} at {training['image_size']} px ({why}){phase_two}."
 
 
 def _mistake_lines(evaluation: Dict) -> List[str]:

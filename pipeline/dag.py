@@ -10,7 +10,6 @@ from tfx.components.example_validator.component import ExampleValidator
 from tfx.components.pusher.component import Pusher
 from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
 from tfx.components.statistics_gen.component import StatisticsGen
-from tfx.components.transform.component import Transform
 from tfx.dsl.components.base import executor_spec
 from tfx.dsl.components.common.resolver import Resolver
 from tfx.dsl.input_resolution.strategies.latest_artifact_strategy import LatestArtifactStrategy
@@ -32,6 +31,7 @@ from components.promotion_gate.options import GateThresholds
 from components.serving_pusher import executor as serving_pusher
 from components.trainer.component import ImageTrainer
 from components.trainer.plan import TRAINING_KEY, TUNING_KEY
+from components.transform.component import ImageTransform
 from components.tuner.component import ImageTuner
 from components.tuner.resolver import LatestArtifactOrNothingStrategy
 from pipeline.config import PipelineConfig
@@ -105,16 +105,12 @@ def data_steps(config: PipelineConfig, data_root) -> DataSteps:
         anomalies=example_validator.outputs["anomalies"],
         options=config.balance.to_parameter(),
     ).with_id(LABEL_BALANCE)
-    transform = Transform(
+    transform = ImageTransform(
         examples=examples,
         schema=schema,
+        # --image-size auto is decided from what LabelBalance measured (components/transform/sizing.py).
+        training_hints=label_balance.outputs["training_hints"],
         preprocessing_fn=PREPROCESSING_FN,
-        # No transformed examples: the graph (decode, resize, 8-bit pixels) needs no statistics of
-        # the data, so TFX writes it without a pass over the data, and the Trainer applies it to
-        # the raw examples (components/trainer/inputs.py). Materialised, 224 px photos took 5x the
-        # raw examples' disk as float32. StatisticsGen already describes the raw data.
-        materialize=False,
-        disable_statistics=True,
         custom_config=config.image.to_custom_config(),
     ).with_id(TRANSFORM)
     return DataSteps(example_gen, schema_gen, statistics_gen, example_validator, data_quality, label_balance, transform)

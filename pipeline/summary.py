@@ -80,6 +80,13 @@ def _training_fields(training: Optional[TrainingRecord]) -> Optional[Dict]:
         "hyperparameters": training.hyperparameters,
         "tuning": training.tuning.to_json() if training.tuning else None,
         "findings": [{"code": f.code, "message": f.message} for f in training.findings],
+        # Added with --architecture and --image-size auto, and the Trainer's own imbalance decision.
+        "architecture": training.architecture,
+        "architecture_reason": training.architecture_reason,
+        "image_size": training.image_size,
+        "image_size_reason": training.image_size_reason,
+        "fine_tune_epoch": training.fine_tune_epoch,
+        "imbalance_reason": training.imbalance_reason,
     }
 
 

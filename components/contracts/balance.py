@@ -31,6 +31,7 @@ class SizeRange(Record):
     min: float
     mean: float
     max: float
+    median: Optional[float] = None  # measured since --image-size auto
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,3 +98,12 @@ class TrainingHints(Record):
     imbalanced: Optional[bool] = None  # LabelBalance's verdict on the train split
     train_counts: Optional[List[int]] = None  # train images per class, in label order
     recommended_strategy: Optional[str] = None  # LabelBalance's recommendation (an ImbalanceStrategy value)
+    # The train images' median width and height (TFDV): what --image-size and --architecture auto read.
+    median_width: Optional[float] = None
+    median_height: Optional[float] = None
+
+    @property
+    def short_side(self) -> Optional[float]:
+        """The train images' median short side, px (None in hints from before it was measured)."""
+        sides = [side for side in (self.median_width, self.median_height) if side]
+        return min(sides) if sides else None

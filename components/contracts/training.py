@@ -65,6 +65,11 @@ class TrainingRecord(Record):
     tuning: Optional[TuningRecord] = None
     imbalance_reason: Optional[str] = None  # why that strategy, and what it did, in a sentence
     class_weights: Optional[Dict[str, float]] = None  # by class, when training weighed the classes
+    architecture: Optional[str] = None  # the network trained (--architecture auto resolved)
+    architecture_reason: Optional[str] = None
+    image_size: Optional[int] = None  # the size the Transform graph resizes to (--image-size auto resolved)
+    image_size_reason: Optional[str] = None
+    fine_tune_epoch: Optional[int] = None  # 1-based: where a pretrained backbone's second phase began
 
 
 @dataclasses.dataclass(frozen=True)

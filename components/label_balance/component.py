@@ -123,6 +123,7 @@ def training_hints_of(report: BalanceReport) -> TrainingHints:
     """What the Trainer needs of the report: classes, train counts, the majority-class baseline
     (validation accuracy of always answering the largest class), the verdict, the recommendation."""
     train = report.splits.get(features.TRAIN_SPLIT)
+    sizes = report.images.get(features.TRAIN_SPLIT)
     return TrainingHints(
         class_names=report.class_names,
         majority_fraction=report.baseline_split().majority_fraction,
@@ -130,4 +131,6 @@ def training_hints_of(report: BalanceReport) -> TrainingHints:
         imbalanced=report.imbalanced,
         train_counts=[train.class_counts[name] for name in report.class_names] if train else None,
         recommended_strategy=report.recommended_strategy,
+        median_width=sizes.width.median if sizes and sizes.width else None,
+        median_height=sizes.height.median if sizes and sizes.height else None,
     )

@@ -29,7 +29,8 @@ def image_summary(statistics: statistics_pb2.DatasetFeatureStatisticsList) -> Im
         feature = feature_statistics(statistics, key)
         if feature is None or not feature.HasField("num_stats"):
             return None
-        return SizeRange(min=feature.num_stats.min, mean=feature.num_stats.mean, max=feature.num_stats.max)
+        stats = feature.num_stats
+        return SizeRange(min=stats.min, mean=stats.mean, max=stats.max, median=stats.median)
 
     return ImageSummary(formats=formats, width=size(features.IMAGE_WIDTH_KEY), height=size(features.IMAGE_HEIGHT_KEY))
 

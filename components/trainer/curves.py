@@ -32,8 +32,10 @@ def plot_training(
     out_dir: str,
     best_epoch: int,
     majority_fraction: Optional[float] = None,
+    fine_tune_epoch: Optional[int] = None,
 ) -> List[str]:
-    """Writes the plots into `out_dir` and returns their paths."""
+    """Writes the plots into `out_dir` and returns their paths; `fine_tune_epoch` marks where a
+    pretrained backbone's second phase (every layer trained) began."""
     epochs = list(range(1, len(history["loss"]) + 1))
     fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
     acc_ax.plot(epochs, history["accuracy"], label="train", color="#0969da")
@@ -45,6 +47,10 @@ def plot_training(
     if majority_fraction is not None:
         acc_ax.axhline(majority_fraction, color="#cf222e", linestyle="--", label=f"always the largest class ({majority_fraction:.1%})")
     acc_ax.axvline(best_epoch, color="#59636e", linestyle=":", label=f"best epoch ({best_epoch})")
+    if fine_tune_epoch:
+        for ax in (acc_ax, loss_ax):
+            ax.axvline(fine_tune_epoch - 0.5, color="#9a6700", linestyle="-", alpha=0.6)
+        acc_ax.plot([], [], color="#9a6700", label=f"fine-tuning from epoch {fine_tune_epoch}")
     acc_ax.set(title="Accuracy", xlabel="epoch", ylim=(0, 1.02))
     acc_ax.legend(loc="lower right", fontsize=8)
     loss_ax.plot(epochs, history["loss"], label="train", color="#0969da")

@@ -12,10 +12,14 @@ served graph stays one piece. Architectures:
 * resnet_small: a small residual network (three stages of two residual blocks, 32/64/128 filters,
   batch normalisation, global average pooling): the from-scratch choice for small real datasets,
   where skip connections and normalisation train reliably from the first epochs.
+* efficientnet_lite0: EfficientNet-Lite0 with Google's ImageNet weights, which a dependency of
+  this project installs (efficientnet_lite.py): a pretrained backbone with no download.
 * mobilenet_v2, efficientnet_b0: a Keras application backbone without its top under a new
   classification head; ImageNet weights with --pretrained-weights imagenet (components/trainer/
-  weights.py) or a file, else random. With weights, trained frozen first, then fine-tuned (see
-  `train`). `transfer` is mobilenet_v2 under its earlier name.
+  weights.py) or a file, else random. `transfer` is mobilenet_v2 under its earlier name.
+
+A pretrained backbone is trained frozen first, then fine-tuned (see `train`). `auto` is resolved
+before a model is built (choice.py).
 
 simple_cnn and deeper_cnn start with a strided stem above 64 px: stride-2 convolutions bring a
 224 px image to 56 px before the first block, so compute grows little with the image either.
@@ -37,9 +41,10 @@ from tensorflow.python.autograph.core import config as _autograph_config
 
 from components import features
 from components.paths import is_remote
-from components.trainer.options import ARCHITECTURES, FLIP_MODES, IMAGENET, TrainingOptions
+from components.trainer.options import AUTO, ARCHITECTURES, BUNDLED_BACKBONE, FLIP_MODES, IMAGENET, TrainingOptions
 
 BACKBONE_LAYER = "backbone"
+POOLED_LAYER = "pooled_features"  # a backbone's globally pooled features, what the new head reads
 STEM_TARGET = 64  # larger images go through stride-2 convolutions down to at most this many pixels
 HEAD_SIZE = 4  # simple_cnn's blocks go on until the feature map is at most this wide
 MIN_BLOCKS = 3
@@ -168,6 +173,12 @@ def _transfer(x, architecture: str, input_shape: Sequence[int], pretrained_weigh
     if input_shape[-1] == 1:
         x = tf.keras.layers.Concatenate()([x, x, x])  # ImageNet backbones expect RGB
     shape = (input_shape[0], input_shape[1], 3)
+    if architecture == BUNDLED_BACKBONE:
+        from components.trainer import efficientnet_lite
+
+        backbone = efficientnet_lite.backbone(shape, BACKBONE_LAYER)  # scales [0, 1] as it was trained
+        pooled = tf.keras.layers.GlobalAveragePooling2D(name=POOLED_LAYER)(backbone(x, training=False))
+        return tf.keras.layers.Dropout(dropout)(pooled)
     weights = _backbone_weights(architecture, input_shape[0], pretrained_weights)
     if architecture == "efficientnet_b0":
         # EfficientNet scales and normalises its input itself, from [0, 255].
@@ -180,7 +191,7 @@ def _transfer(x, architecture: str, input_shape: Sequence[int], pretrained_weigh
     # Pretrained: training=False keeps the backbone's batch-norm statistics, also while fine-tuning.
     # Random: the backbone has nothing to keep and trains like any other layer.
     x = backbone(x, training=False) if weights else backbone(x)
-    x = tf.keras.layers.GlobalAveragePooling2D()(x)
+    x = tf.keras.layers.GlobalAveragePooling2D(name=POOLED_LAYER)(x)
     return tf.keras.layers.Dropout(dropout)(x)
 
 
@@ -204,8 +215,8 @@ def build_model(
     """
     if num_classes < 2:
         raise ValueError(f"A classifier needs at least 2 classes, got {num_classes}.")
-    if architecture not in ARCHITECTURES:
-        raise ValueError(f"architecture {architecture!r} must be one of {', '.join(ARCHITECTURES)}.")
+    if architecture not in ARCHITECTURES or architecture == AUTO:
+        raise ValueError(f"architecture {architecture!r} must be one of {', '.join(ARCHITECTURES[1:])}.")
     inputs = tf.keras.Input(shape=tuple(input_shape), name=features.TRANSFORMED_IMAGE_KEY, dtype=tf.uint8)
     x = tf.keras.layers.Rescaling(1.0 / 255, name="to_unit_range")(inputs)
     x = augmentation(flip, augment_strength)(x) if augment else x

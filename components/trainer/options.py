@@ -9,11 +9,15 @@ from components.imbalance import STRATEGIES, ImbalanceStrategy
 from components.options import Options, from_json, require, setting, to_json
 from components.paths import is_remote
 
-# From scratch: simple_cnn, deeper_cnn, resnet_small. On an ImageNet backbone: mobilenet_v2,
-# efficientnet_b0, and transfer (the name mobilenet_v2 had before EfficientNet joined it).
-ARCHITECTURES = ("simple_cnn", "deeper_cnn", "resnet_small", "mobilenet_v2", "efficientnet_b0", "transfer")
-BACKBONE_ARCHITECTURES = ("mobilenet_v2", "efficientnet_b0", "transfer")
-IMAGENET = "imagenet"  # --pretrained-weights imagenet: Keras' own download of the official weights
+# auto: chosen from the images (trainer/choice.py). From scratch: simple_cnn, deeper_cnn,
+# resnet_small. On an ImageNet backbone: efficientnet_lite0 (its weights installed with this
+# project), mobilenet_v2, efficientnet_b0, and transfer (mobilenet_v2's earlier name).
+AUTO = "auto"
+FROM_SCRATCH = ("simple_cnn", "deeper_cnn", "resnet_small")
+BUNDLED_BACKBONE = "efficientnet_lite0"  # pretrained without a download (trainer/efficientnet_lite.py)
+BACKBONE_ARCHITECTURES = (BUNDLED_BACKBONE, "mobilenet_v2", "efficientnet_b0", "transfer")
+ARCHITECTURES = (AUTO, *FROM_SCRATCH, *BACKBONE_ARCHITECTURES)
+IMAGENET = "imagenet"  # --pretrained-weights imagenet: Keras' own download (the bundled file for efficientnet_lite0)
 CHECKPOINT_METRICS = ("balanced_accuracy", "accuracy")
 # --flip value -> Keras RandomFlip mode
 FLIP_MODES = {"none": None, "horizontal": "horizontal", "vertical": "vertical", "both": "horizontal_and_vertical"}
@@ -30,9 +34,11 @@ class TrainingOptions(Options):
         8, "stop after this many epochs without a better checkpoint metric", at_least=1, unit="epoch"
     )
     architecture: str = setting(
-        "simple_cnn",
-        "from scratch: simple_cnn, deeper_cnn, resnet_small; on a backbone: mobilenet_v2, efficientnet_b0 "
-        "(transfer = mobilenet_v2)",
+        AUTO,
+        "auto: efficientnet_lite0 on ImageNet weights for images of 64 px and more on the short side, "
+        "simple_cnn for smaller ones; from scratch: simple_cnn, deeper_cnn, resnet_small; on a backbone: "
+        "efficientnet_lite0 (ImageNet weights installed with the project), mobilenet_v2, efficientnet_b0 "
+        "(transfer = mobilenet_v2; ImageNet weights with --pretrained-weights imagenet)",
         choices=ARCHITECTURES,
     )
     augment: bool = setting(True, "random rotation, zoom and contrast (and --flip) while training")
@@ -74,6 +80,13 @@ class TrainingOptions(Options):
         unit="megabytes",
         note="0 always streams",
     )
+    fine_tune_learning_rate: Optional[float] = setting(
+        None,
+        "a pretrained backbone's second phase, all layers trained: the learning rate",
+        default_help="a tenth of --learning-rate",
+        at_least=0.0,
+        at_most=1.0,
+    )
     imbalance_strategy: str = setting(
         ImbalanceStrategy.CLASS_WEIGHTS.value,
         "how training counters imbalanced labels: class_weights weighs each class by n_images / "
@@ -85,6 +98,12 @@ class TrainingOptions(Options):
     def __post_init__(self):
         super().__post_init__()
         weights = self.pretrained_weights
+        require(
+            self.architecture != BUNDLED_BACKBONE or weights in (None, IMAGENET),
+            "{architecture} {value} loads the ImageNet weights installed with this project: leave out "
+            "{pretrained_weights} (or say imagenet).",
+            value=self.architecture,
+        )
         require(
             not weights or weights == IMAGENET or is_remote(weights) or os.path.isfile(weights),
             "{pretrained_weights} {value} is not a file: name a Keras weights file (.h5) for the backbone, "
@@ -98,6 +117,15 @@ class TrainingOptions(Options):
             choices=", ".join(BACKBONE_ARCHITECTURES),
             value=self.architecture,
         )
+
+    @property
+    def pretrained(self) -> bool:
+        """The model starts from pretrained weights: it trains in two phases (train.py)."""
+        return self.architecture == BUNDLED_BACKBONE or bool(self.pretrained_weights)
+
+    @property
+    def phase_two_learning_rate(self) -> float:
+        return self.learning_rate / 10 if self.fine_tune_learning_rate is None else self.fine_tune_learning_rate
 
     def to_custom_config(self) -> Dict[str, Any]:
         """The Trainer component's `custom_config`; `run_fn` reads it back with `from_custom_config`."""

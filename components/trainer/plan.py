@@ -10,7 +10,9 @@ from typing import Dict, List, Optional, Tuple
 import tensorflow_transform as tft
 
 from components import features
+from components.contracts import record
 from components.contracts.balance import TrainingHints
+from components.contracts.transform import SizeChoice
 from components.imbalance import ImbalanceStrategy, balanced_class_weights
 from components.trainer.inputs import (
     InputPlan,
@@ -38,6 +40,11 @@ class TrainingData:
     input_shape: Tuple[int, ...]
     sizes: Dict[str, int]  # images per split
     plan: InputPlan
+    size_choice: Optional[SizeChoice] = None  # why the graph resizes to input_shape (None: an older graph)
+
+    @property
+    def image_size(self) -> int:
+        return int(self.input_shape[0])
 
     @property
     def num_classes(self) -> int:
@@ -86,7 +93,8 @@ def training_data(fn_args, options: TrainingOptions) -> TrainingData:
     }
     budget = cache_budget_bytes(options.cache_budget_mb)
     plan = plan_input(sizes[features.TRAIN_SPLIT], sizes[features.EVAL_SPLIT], input_shape, budget)
-    return TrainingData(fn_args, hints, transform_output, input_shape, sizes, plan)
+    size_choice = record.read_if_present(SizeChoice, fn_args.transform_graph_path)
+    return TrainingData(fn_args, hints, transform_output, input_shape, sizes, plan, size_choice)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -37,7 +37,18 @@ def _choices(training: TrainingRecord) -> str:
     """Which epoch was kept and why, how imbalance was countered, where the hyperparameters came from."""
     if not training.checkpoint_metric:
         return ""  # a Trainer from before these were recorded
-    lines = [
+    lines = []
+    if training.architecture:
+        why = training.architecture_reason
+        if training.image_size_reason and training.image_size_reason not in why:
+            why += f"; image size: {training.image_size_reason}"
+        lines.append(f"Model: {training.architecture} at {training.image_size} px ({why}).")
+    if training.fine_tune_epoch:
+        lines.append(
+            f"Two phases: the new head on the frozen ImageNet backbone, then every layer fine-tuned from epoch "
+            f"{training.fine_tune_epoch} (the brown line in the curves)."
+        )
+    lines += [
         f"Kept epoch {training.best_epoch} by validation {training.checkpoint_metric.replace('_', ' ')} "
         f"(balanced accuracy {training.best_val_balanced_accuracy:.3f}): {training.checkpoint_reason}.",
         f"Imbalance strategy: {training.imbalance_strategy}."

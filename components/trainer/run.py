@@ -15,6 +15,7 @@ from components.trainer.export import export_serving_model
 from components.trainer.inputs import InputPlan
 from components.trainer.metrics import choose_checkpoint_metric
 from components.trainer.options import TrainingOptions, TuningOptions
+from components.trainer.choice import backbone_fits, choose_architecture
 from components.trainer.plan import TRAINING_KEY, TUNED_FROM_KEY, TUNING_KEY, decide_imbalance, training_data
 from components.trainer.train import TrainingResult, prediction_shares, train
 from components.trainer.tuning import DATA_FINGERPRINT, SPACE_FINGERPRINT, apply, search_space, space_fingerprint, tuned_values
@@ -37,21 +38,26 @@ def run_fn(fn_args: FnArgs) -> None:
     data = training_data(fn_args, options)
     tuning = TuningOptions.from_custom_config(config[TUNING_KEY])
     tuned_from = config.get(TUNED_FROM_KEY) or {}
+    space = search_space(options, backbone_fits(data.hints.short_side, data.image_size))
     tuned = tuned_values(
         fn_args.hyperparameters,
         found_on=tuned_from,
-        now={DATA_FINGERPRINT: tuned_from.get("current_data"), SPACE_FINGERPRINT: space_fingerprint(search_space(options))},
+        now={DATA_FINGERPRINT: tuned_from.get("current_data"), SPACE_FINGERPRINT: space_fingerprint(space)},
         tuned_in_this_run=tuning.tune,
         reuse=tuning.reuse_tuning,
         uri=tuned_from.get("uri"),
     )
     print(f"Hyperparameters: {tuned.reason}.", flush=True)
+    tuned_keys = set(tuned.values or {})
     if tuned.values:
         options = apply(options, tuned.values)
         print(f"Tuned: {', '.join(f'{k}={v}' for k, v in sorted(tuned.values.items()))}", flush=True)
-    imbalance = decide_imbalance(
-        options.imbalance_strategy, data.hints, tuned=bool(tuned.values and "imbalance_strategy" in tuned.values)
+    architecture, architecture_reason = choose_architecture(
+        options.architecture, data.hints.short_side, data.image_size, tuned="architecture" in tuned_keys
     )
+    options = dataclasses.replace(options, architecture=architecture)
+    print(f"Architecture: {architecture} ({architecture_reason}).", flush=True)
+    imbalance = decide_imbalance(options.imbalance_strategy, data.hints, tuned="imbalance_strategy" in tuned_keys)
     metric, metric_reason = choose_checkpoint_metric(options.checkpoint_metric, data.hints.imbalanced)
     options = dataclasses.replace(options, checkpoint_metric=metric)
     print(f"Trainer input: {data.plan.describe()}", flush=True)
@@ -81,6 +87,10 @@ def run_fn(fn_args: FnArgs) -> None:
         class_weights=imbalance.class_weights,
         hyperparameters=options.to_custom_config(),
         tuning=tuned,
+        architecture=architecture,
+        architecture_reason=architecture_reason,
+        image_size=data.image_size,
+        image_size_reason=data.size_choice.reason if data.size_choice else "set when the Transform graph was written",
     )
 
 
@@ -101,10 +111,11 @@ def explain_training(
         majority_fraction=majority_fraction,
         prediction_shares=shares,
         findings=findings,
-        plots=plot_training(result.history, model_run_dir, result.best_epoch, majority_fraction),
+        plots=plot_training(result.history, model_run_dir, result.best_epoch, majority_fraction, result.fine_tune_epoch),
         history_csv=os.path.join(model_run_dir, artifacts.HISTORY_CSV_FILE),
         tensorboard_logs=os.path.join(model_run_dir, "logs"),
         input=InputRecord.from_json(input_plan.to_json()),
+        fine_tune_epoch=result.fine_tune_epoch,
         **extra,
     )
     record.write(training, model_run_dir)

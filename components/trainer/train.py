@@ -10,9 +10,12 @@ import numpy as np
 import tensorflow as tf
 
 from components import artifacts
-from components.trainer.metrics import BalancedAccuracy, best_epoch, choose_checkpoint_metric
-from components.trainer.model import BACKBONE_LAYER, model_for
-from components.trainer.options import TrainingOptions
+from components.trainer.choice import choose_architecture
+from components.trainer.inputs import cache_budget_bytes
+from components.trainer.metrics import best_epoch, choose_checkpoint_metric
+from components.trainer.model import model_for
+from components.trainer.options import AUTO, TrainingOptions
+from components.trainer.phases import KeepBest, fit_phases
 
 class _LearningRateLogger(tf.keras.callbacks.Callback):
     """Puts the learning rate used in each epoch into the logs (history, CSV, TensorBoard)."""
@@ -31,6 +34,9 @@ class _EarlyStopping(tf.keras.callbacks.Callback):
         super().__init__()
         self.monitor, self.patience = monitor, patience
         self.best_metric, self.best_loss, self.waited = -np.inf, np.inf, 0
+
+    def on_train_begin(self, logs=None):
+        self.waited = 0  # a new phase gets its full patience; the bests carry over
 
     def on_epoch_end(self, epoch, logs=None):
         metric, loss = logs.get(self.monitor), logs.get("val_loss")
@@ -51,6 +57,7 @@ class TrainingResult:
     best_epoch: int  # 1-based
     stopped_early: bool
     checkpoint_metric: str  # the validation metric that chose best_epoch
+    fine_tune_epoch: Optional[int] = None  # 1-based: where a pretrained backbone's second phase began
 
 
 def train(
@@ -70,13 +77,15 @@ def train(
     Every epoch logs accuracy and balanced accuracy (train and validation); early stopping
     follows the checkpoint metric too.
 
-    `transfer` with pretrained weights trains in two phases: the backbone frozen for the first
-    half of the epochs, then all layers at a tenth of the learning rate; the best epoch is kept
-    across both. A random backbone has nothing to preserve and trains in one phase.
+    A pretrained backbone trains in two phases (`phases.py`): the head on the frozen backbone for
+    the first half of the epochs, then all layers at the fine-tuning learning rate; the best epoch
+    is kept across both. A random backbone has nothing to preserve and trains in one phase.
     Writes `best_model.keras`, `history.json`, `history.csv` and TensorBoard logs into `model_dir`.
     `callbacks` are added to the Trainer's own (a time limit, say).
     On a GPU it trains in mixed precision (`precision_policy`); the returned model is float32.
     """
+    if options.architecture == AUTO:  # called without the Trainer's choice (run.py): decided by the input size
+        options = dataclasses.replace(options, architecture=choose_architecture(AUTO, input_shape[0], input_shape[0])[0])
     policy = precision_policy(len(tf.config.list_physical_devices("GPU")))
     tf.keras.mixed_precision.set_global_policy(policy)
     try:
@@ -103,59 +112,34 @@ def precision_policy(gpus: int) -> str:
 def _train(train_dataset, eval_dataset, input_shape, num_classes, model_dir, options, class_weight, seed, extra_callbacks):
     tf.keras.utils.set_random_seed(seed)
     tf.io.gfile.makedirs(model_dir)
-    epochs, learning_rate, patience = options.epochs, options.learning_rate, options.early_stopping_patience
+    patience = options.early_stopping_patience
     model = model_for(options, input_shape, num_classes)
     monitor, _ = choose_checkpoint_metric(options.checkpoint_metric, imbalanced=False)
-    if options.pretrained_weights:
-        frozen_epochs = max(1, epochs // 2)
-        phases = [(frozen_epochs, learning_rate, False), (epochs, learning_rate / 10, True)]
-    else:
-        phases = [(epochs, learning_rate, None)]
     best_model_path = os.path.join(model_dir, artifacts.BEST_MODEL_FILE)
     callbacks = [
         _LearningRateLogger(),
-        tf.keras.callbacks.ModelCheckpoint(
-            best_model_path, monitor="val_" + monitor, mode="max", save_best_only=True, verbose=0
-        ),
+        KeepBest(model, best_model_path, "val_" + monitor),
         _EarlyStopping("val_" + monitor, patience),
         # Halve the step when validation loss stalls, well before early stopping gives up.
         tf.keras.callbacks.ReduceLROnPlateau(
             monitor="val_loss", factor=0.5, patience=max(1, patience // 3), min_lr=1e-6
         ),
-        tf.keras.callbacks.CSVLogger(os.path.join(model_dir, artifacts.HISTORY_CSV_FILE)),
+        # Appended to by each phase of a pretrained backbone (the folder is new for every training).
+        tf.keras.callbacks.CSVLogger(os.path.join(model_dir, artifacts.HISTORY_CSV_FILE), append=True),
         tf.keras.callbacks.TensorBoard(log_dir=os.path.join(model_dir, "logs"), histogram_freq=0),
         *extra_callbacks,
     ]
-    history: Dict[str, List[float]] = {}
-    done = 0
-    for end_epoch, phase_learning_rate, backbone_trainable in phases:
-        if backbone_trainable is not None:
-            model.get_layer(BACKBONE_LAYER).trainable = backbone_trainable
-        model.compile(
-            optimizer=tf.keras.optimizers.Adam(learning_rate=phase_learning_rate),
-            loss=tf.keras.losses.SparseCategoricalCrossentropy(),
-            # Explicit: TFMA reads the string "accuracy" of a saved model as exact-match Accuracy
-            # on the probability vector, which reports nonsense for a softmax classifier.
-            metrics=[tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy"), BalancedAccuracy(num_classes)],
-        )
-        fit = model.fit(
-            train_dataset,
-            validation_data=eval_dataset,
-            initial_epoch=done,
-            epochs=end_epoch,
-            callbacks=callbacks,
-            class_weight=class_weight,
-            verbose=2,
-        )
-        for name, values in fit.history.items():
-            if name != "lr":
-                history.setdefault(name, []).extend(float(v) for v in values)
-        # When early stopping ends the frozen phase, the head has converged: fine-tuning goes on.
-        done += len(fit.history["loss"])
+    history, fine_tune_epoch = fit_phases(
+        model, train_dataset, eval_dataset, options, num_classes, callbacks, class_weight,
+        feature_budget=cache_budget_bytes(options.cache_budget_mb),
+    )  # fmt: skip
     epochs_run = len(history["val_" + monitor])
     kept = best_epoch(history, monitor)
     with tf.io.gfile.GFile(os.path.join(model_dir, artifacts.HISTORY_FILE), "w") as f:
-        record = {"epochs_run": epochs_run, "best_epoch": kept, "checkpoint_metric": monitor, "history": history}
+        record = {
+            "epochs_run": epochs_run, "best_epoch": kept, "checkpoint_metric": monitor, "fine_tune_epoch": fine_tune_epoch,
+            "history": history,
+        }  # fmt: skip
         json.dump(record, f, indent=2)
     # Compiled with Keras' own loss and accuracy only: the served model carries no optimizer state
     # and no metric of ours, so tf.keras.models.load_model works without this project installed.
@@ -168,8 +152,9 @@ def _train(train_dataset, eval_dataset, input_shape, num_classes, model_dir, opt
         model=best_model,
         history=history,
         best_epoch=kept,
-        stopped_early=epochs_run < epochs,
+        stopped_early=epochs_run < options.epochs,
         checkpoint_metric=monitor,
+        fine_tune_epoch=fine_tune_epoch,
     )
 
 

@@ -4,7 +4,9 @@ uses this module; the Trainer never imports the Tuner. Importable without Tensor
 
 The space (one list of values per hyperparameter, sampled at random by KerasTuner):
 
-* architecture: the from-scratch networks; a run on a pretrained backbone keeps its backbone;
+* architecture: the from-scratch networks, and the bundled backbone when --architecture auto finds
+  the images large enough for it; a run on a named pretrained backbone keeps its backbone;
+* fine_tune_learning_rate, when a pretrained backbone is in the space;
 * learning_rate, dropout, batch_size;
 * augment_strength (when augmentation is on);
 * imbalance_strategy: class weights, oversampling or nothing.
@@ -23,19 +25,26 @@ from typing import Any, List, Mapping, Optional, Tuple
 
 from components.contracts.training import TuningRecord
 from components.imbalance import STRATEGIES
-from components.trainer.options import TrainingOptions
+from components.trainer.options import AUTO, BACKBONE_ARCHITECTURES, BUNDLED_BACKBONE, TrainingOptions
 
 OBJECTIVE = "val_balanced_accuracy"
+# The from-scratch networks, in the order earlier tunings' space fingerprints have them.
 FROM_SCRATCH = ("simple_cnn", "resnet_small", "deeper_cnn")
 # What the Tuner's best_hyperparameters artifact records about the tuning (ML Metadata properties).
 DATA_FINGERPRINT = "data_fingerprint"
 SPACE_FINGERPRINT = "search_space_fingerprint"
 
 
-def search_space(options: TrainingOptions) -> List[Tuple[str, List[Any]]]:
-    """(name, values) per hyperparameter, for the Trainer's `options` (the flags of the run)."""
-    if options.pretrained_weights:
-        architectures = [options.architecture]  # tuning must not trade the backbone away
+def search_space(options: TrainingOptions, backbone_fits: bool = False) -> List[Tuple[str, List[Any]]]:
+    """(name, values) per hyperparameter, for the Trainer's `options` (the flags of the run).
+
+    `backbone_fits`: with --architecture auto, the images are large enough for the bundled
+    backbone (choice.py), which then competes with the from-scratch networks; a backbone named
+    with its weights stays (tuning must not trade it away)."""
+    if options.architecture in BACKBONE_ARCHITECTURES and options.pretrained:
+        architectures = [options.architecture]
+    elif options.architecture == AUTO and backbone_fits:
+        architectures = [BUNDLED_BACKBONE, *FROM_SCRATCH]
     else:
         architectures = list(FROM_SCRATCH)
     space = [
@@ -47,6 +56,8 @@ def search_space(options: TrainingOptions) -> List[Tuple[str, List[Any]]]:
     ]
     if options.augment:
         space.append(("augment_strength", [0.5, 1.0, 1.5]))
+    if set(architectures) & set(BACKBONE_ARCHITECTURES):
+        space.append(("fine_tune_learning_rate", [3e-5, 1e-4, 3e-4]))
     return space
 
 

@@ -17,6 +17,7 @@ from tfx.components.tuner.component import TunerFnResult
 from tfx.components.trainer.fn_args_utils import FnArgs
 
 from components.contracts.training import Trial
+from components.trainer.choice import backbone_fits
 from components.trainer.options import TrainingOptions, TuningOptions
 from components.trainer.plan import TRAINING_KEY, TUNING_KEY, TrainingData, training_data
 from components.trainer.train import train
@@ -28,7 +29,7 @@ class TrainingTuner(keras_tuner.RandomSearch):
 
     def __init__(self, data: TrainingData, options: TrainingOptions, tuning: TuningOptions, directory: str):
         self.data, self.options, self.tuning = data, options, tuning
-        self.space = search_space(options)
+        self.space = search_space(options, backbone_fits(data.hints.short_side, data.image_size))
         self.space_fingerprint = space_fingerprint(self.space)
         self.seconds: Dict[str, float] = {}
         self.epochs: Dict[str, Dict[str, int]] = {}
