@@ -48,6 +48,19 @@ def test_nonsense_settings_name_the_flag(argv, flag):
         parse(*argv)
 
 
+def test_image_size_and_architecture_are_auto_unless_given():
+    defaults = parse()
+    assert defaults.image.image_size is None and defaults.training.architecture == "auto"
+    assert parse("--image-size", "auto").image.image_size is None
+    given = parse("--image-size", "160", "--architecture", "efficientnet_lite0", "--fine-tune-learning-rate", "3e-5")
+    assert (given.image.image_size, given.training.architecture, given.training.phase_two_learning_rate) == (160, "efficientnet_lite0", 3e-5)
+    assert given.training.pretrained and parse("--learning-rate", "0.002").training.phase_two_learning_rate == pytest.approx(2e-4)
+    with pytest.raises(SystemExit):  # argparse: "invalid int value: 'big'"
+        parse("--image-size", "big")
+    with pytest.raises(cli.ConfigError, match="efficientnet_lite0 loads the ImageNet weights installed with this project"):
+        parse("--architecture", "efficientnet_lite0", "--pretrained-weights", __file__)
+
+
 def test_the_new_training_flags_reach_the_config():
     cfg = parse(
         "--imbalance-strategy", "oversample", "--checkpoint-metric", "accuracy", "--architecture", "efficientnet_b0",

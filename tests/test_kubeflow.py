@@ -184,6 +184,16 @@ def test_the_trainer_reuses_the_latest_tuning_which_the_resolver_cannot_confuse_
     assert hints.artifact_type.instance_schema.startswith("title: image_pipeline.TrainingHints\n")
 
 
+def test_the_transform_decides_the_image_size_on_the_cluster_from_the_hints(compiled):
+    """--image-size auto is decided when the Transform runs, as locally: our executor, fed the hints."""
+    _, _, spec = compiled
+    transform = spec.root.dag.tasks["Transform"]
+    assert transform.inputs.artifacts["training_hints"].task_output_artifact.producer_task == "LabelBalance"
+    args = " ".join(spec.deployment_spec["executors"]["Transform_executor"]["container"]["args"])
+    assert "components.transform.component.Executor" in args
+    assert json.loads(_constant(transform, "custom_config"))["image_size"] is None  # auto, until it runs
+
+
 def test_local_only_flags_are_refused_with_one_line():
     for flag, instead in (("--data-dir", "--data-root"), ("--schema-file", "--image-schema-file")):
         result = run_command("--output-file", "x.json", *BASE_FLAGS, flag, "/here")

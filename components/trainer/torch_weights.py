@@ -91,7 +91,7 @@ def _arrays(state: Any, data: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
         view = np.lib.stride_tricks.as_strided(
             flat[tensor.offset :], shape=tensor.size, strides=[s * itemsize for s in tensor.stride]
         )
-        arrays[name] = np.array(view)  # a copy: C order, owning its memory
+        arrays[name] = np.array(view, order="C")  # a copy, in C order, owning its memory
     return arrays
 
 
@@ -156,4 +156,5 @@ def read_state_dict(path: str) -> Dict[str, np.ndarray]:
     except WeightsFileError as error:
         raise WeightsFileError(f"{path}: {error}") from None
     except (OSError, EOFError, pickle.UnpicklingError, struct.error, zipfile.BadZipFile, LookupError, ValueError, TypeError) as error:
-        raise WeightsFileError(f"{path}: not a PyTorch state dict ({type(error).__name__}: {error})") from None
+        detail = " ".join(str(error).split())  # one line, whatever the library wrote
+        raise WeightsFileError(f"{path}: not a PyTorch state dict ({type(error).__name__}: {detail})") from None

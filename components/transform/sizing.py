@@ -45,7 +45,7 @@ def choose_image_size(requested: Optional[int], short_side: Optional[float], tra
     native = max(MIN_BACKBONE_SIZE, min(MAX_AUTO_SIZE, int(short_side) // SIZE_STEP * SIZE_STEP))
     affordable = MAX_AUTO_SIZE
     if train_images:
-        affordable = int(math.sqrt(PIXEL_BUDGET / train_images)) // SIZE_STEP * SIZE_STEP
+        affordable = round(math.sqrt(PIXEL_BUDGET / train_images) / SIZE_STEP) * SIZE_STEP
     size = max(MIN_BACKBONE_SIZE, min(native, affordable))
     reason = f"auto: the images are {short_side:g} px on the short side"
     if size < native:
