@@ -159,7 +159,8 @@ def test_a_damaged_weights_file_is_one_line_saying_how_to_reinstall(tmp_path, da
         (28, 54_000, 32),  # Fashion-MNIST
         (300, 1_300, 224),  # photos: as large as the backbone takes
         (96, 6_000, 96),  # Fashion-MNIST upscaled to 96 px
-        (300, 6_000, 160),  # more photos: smaller, to keep an epoch within the CPU budget
+        (300, 3_000, 160),  # more photos: smaller, to keep an epoch within the CPU budget
+        (300, 6_000, 128),
         (1000, 200_000, 96),  # many photos: never below the backbone's 96 px
         (70, 500, 96),  # a little over 64 px: up to 96
     ],

@@ -10,8 +10,9 @@ whose data root is a runtime parameter, decides as a local one does.
 * Larger images go to the backbone's sizes: the short side rounded down to a multiple of 32,
   between MIN_BACKBONE_SIZE (96) and MAX_AUTO_SIZE (224), and no more than fits the CPU budget:
   PIXEL_BUDGET pixels of training images an epoch, about a minute of fine-tuning EfficientNet-Lite0
-  on two cores (20 ms an image at 224 px, 5 ms at 96; benchmarks/backbone.py). A folder of 3,000
-  photos trains at 224 px, 6,000 at 160, 20,000 at 96.
+  with augmentation on two cores (40 ms an image at 224 px, 20 at 160, 5 at 96:
+  `benchmarks/backbone.py --speed`). 1,500 photos train at 224 px, 3,000 at 160, 6,000 at 128,
+  12,000 and more at 96.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ LARGE_IMAGE = 64  # short side (px) from which images carry detail an ImageNet b
 SMALL_SIZE = 32
 MIN_BACKBONE_SIZE = 96
 SIZE_STEP = 32
-PIXEL_BUDGET = 3000 * 224 * 224  # training pixels an epoch: about a minute of fine-tuning on 2 cores
+PIXEL_BUDGET = 1500 * 224 * 224  # training pixels an epoch: about a minute of fine-tuning on 2 cores
 
 
 def large(short_side: Optional[float]) -> bool:

@@ -1,0 +1,169 @@
+"""The bundled backbone: its cost per image, and what it buys against training from scratch.
+
+    .venv/bin/python benchmarks/backbone.py --speed                 # 96, 160, 224 px, each in its own process
+    .venv/bin/python benchmarks/backbone.py --quality               # Fashion-MNIST at 96 px, 6,000 images
+    .venv/bin/python benchmarks/backbone.py --quality --budget-minutes 8
+
+--speed: EfficientNet-Lite0 as the Trainer builds it (`build_model`, a 10-class head), at each size
+in a fresh process: phase 1's cost, one pass of the frozen backbone computing the pooled features
+(`phases.pooled_features`), and phase 2's, an epoch of every layer trained with augmentation;
+milliseconds per image over 512 images in batches of 32 after a warm-up batch, and peak memory.
+
+--quality: Fashion-MNIST upscaled to 96 px RGB (bicubic): 6,000 training images (600 a class), the
+next 1,000 for validation, the 10,000 test images scored. The Trainer's `train()` with its defaults
+(`--architecture auto`, which takes the bundled backbone at 96 px, in two phases) against
+simple_cnn, deeper_cnn and resnet_small, each within the same time budget (--budget-minutes of
+training; the epoch that would not finish in it is not started) and the pipeline's 30 epochs.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from common import REPO_ROOT, emit, load_fashion_mnist, peak_rss_mib
+
+SIZES = (96, 160, 224)
+
+
+def speed(size: int, images: int = 512, batch: int = 32) -> dict:
+    from pipeline import console
+
+    console.quiet_libraries(verbose=False)
+    import tensorflow as tf
+
+    from components.trainer.model import POOLED_LAYER, build_model
+    from components.trainer.phases import compile_for, pooled_features
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (images + batch, size, size, 3), dtype=np.uint8)
+    labels = rng.integers(0, 10, images + batch)
+    model = build_model("efficientnet_lite0", (size, size, 3), 10, augment=True)
+    features = tf.keras.Model(model.inputs, model.get_layer(POOLED_LAYER).output)
+    warm = tf.data.Dataset.from_tensor_slices((pixels[:batch], labels[:batch])).batch(batch)
+    data = tf.data.Dataset.from_tensor_slices((pixels[batch:], labels[batch:])).batch(batch)
+    pooled_features(warm, features, 1 << 32)
+    started = time.perf_counter()
+    pooled_features(data, features, 1 << 32)
+    phase_1 = (time.perf_counter() - started) / images
+    compile_for(model, 1e-4, 10)
+    model.fit(warm, epochs=1, verbose=0)
+    started = time.perf_counter()
+    model.fit(data, epochs=1, verbose=0)
+    phase_2 = (time.perf_counter() - started) / images
+    return {
+        "image_size": size,
+        "phase_1_ms_per_image": round(1000 * phase_1, 2),
+        "phase_2_ms_per_image": round(1000 * phase_2, 2),
+        "peak_rss_mib": round(peak_rss_mib()),
+    }
+
+
+def upscaled(images: np.ndarray, size: int) -> np.ndarray:
+    """Grayscale 28 px -> RGB `size` px (bicubic), uint8."""
+    from PIL import Image
+
+    out = np.empty((len(images), size, size, 3), np.uint8)
+    for i, image in enumerate(images):
+        out[i] = np.asarray(Image.fromarray(image).resize((size, size), Image.BICUBIC).convert("RGB"))
+    return out
+
+
+def quality(budget_minutes: float, size: int, per_class: int, architectures) -> dict:
+    from pipeline import console
+
+    console.quiet_libraries(verbose=False)
+    import tensorflow as tf
+
+    from components.metrics import balanced_accuracy
+    from components.trainer.options import TrainingOptions
+    from components.trainer.train import train
+
+    x, y = load_fashion_mnist("train")
+    chosen = np.concatenate([np.flatnonzero(y == c)[: per_class + per_class // 6] for c in range(10)])
+    rng = np.random.default_rng(0)
+    chosen = rng.permutation(chosen)
+    fit_idx = np.concatenate([chosen[y[chosen] == c][:per_class] for c in range(10)])
+    val_idx = np.setdiff1d(chosen, fit_idx)[: 100 * 10]
+    x_fit, y_fit, x_val, y_val = upscaled(x[fit_idx], size), y[fit_idx], upscaled(x[val_idx], size), y[val_idx]
+    test_x, test_y = load_fashion_mnist("test")
+    test_x = upscaled(test_x, size)
+
+    class TimeBudget(tf.keras.callbacks.Callback):
+        """Stops before an epoch that would not finish within the budget (head epochs on features count too)."""
+
+        def __init__(self, seconds):
+            super().__init__()
+            self.seconds, self.started, self.longest = seconds, time.perf_counter(), 0.0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.longest = max(self.longest, time.perf_counter() - self.epoch_started)
+            if time.perf_counter() - self.started + self.longest > self.seconds:
+                self.model.stop_training = True
+
+    results = {}
+    for architecture in architectures:
+        train_ds = tf.data.Dataset.from_tensor_slices((x_fit, y_fit.astype("int64"))).shuffle(len(y_fit), seed=0).batch(32)
+        val_ds = tf.data.Dataset.from_tensor_slices((x_val, y_val.astype("int64"))).batch(64)
+        options = dataclasses.replace(TrainingOptions(), architecture=architecture, checkpoint_metric="accuracy")
+        budget = TimeBudget(60 * budget_minutes)
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(sys.stderr):
+            result = train(
+                train_ds, val_ds, (size, size, 3), 10, tempfile.mkdtemp(prefix="backbone-"), options, callbacks=[budget]
+            )
+        seconds = time.perf_counter() - started
+        predicted = np.argmax(result.model.predict(test_x, batch_size=128, verbose=0), axis=1)
+        results[architecture] = {
+            "test_accuracy": round(float((predicted == test_y).mean()), 4),
+            "test_balanced_accuracy": round(balanced_accuracy(test_y, predicted), 4),
+            "epochs_run": len(result.history["loss"]),
+            "best_epoch": result.best_epoch,
+            "fine_tune_epoch": result.fine_tune_epoch,
+            "train_seconds": round(seconds, 1),
+        }
+        print(architecture, json.dumps(results[architecture]), file=sys.stderr, flush=True)
+    return {"image_size": size, "train_images": int(len(y_fit)), "validation_images": int(len(y_val)),
+            "budget_minutes": budget_minutes, "results": results}  # fmt: skip
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--speed", action="store_true")
+    parser.add_argument("--quality", action="store_true")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # --speed at one size, in this process
+    parser.add_argument("--budget-minutes", type=float, default=10.0)
+    parser.add_argument("--size", type=int, default=96)
+    parser.add_argument("--per-class", type=int, default=600)
+    parser.add_argument("--architectures", nargs="+", default=["auto", "simple_cnn", "deeper_cnn", "resnet_small"])
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(speed(args.one)))
+        return
+    figures = {}
+    if args.speed:
+        runs = []
+        for size in SIZES:
+            done = subprocess.run([sys.executable, __file__, "--one", str(size)], capture_output=True, text=True, cwd=REPO_ROOT)
+            if done.returncode:
+                sys.exit(f"{size} px failed:\n{done.stderr[-3000:]}")
+            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
+        figures["speed"] = runs
+    if args.quality:
+        figures["quality"] = quality(args.budget_minutes, args.size, args.per_class, args.architectures)
+    emit(figures, "the Trainer's own model builder and train() in one process per figure, on the CPU", sys.argv)
+
+
+if __name__ == "__main__":
+    main()
