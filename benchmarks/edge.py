@@ -3,9 +3,10 @@ architectures, and latency per image on this CPU.
 
     .venv/bin/python benchmarks/edge.py                       # about 15 minutes on 2 cores
     .venv/bin/python benchmarks/edge.py --architectures simple_cnn --images 3000 --epochs 3
+    .venv/bin/python benchmarks/edge.py --architectures efficientnet_lite0 --images 3000 --image-size 96 --epochs 6
 
-For each architecture, the pipeline runs on --images Fashion-MNIST images (class folders, 32 px)
-to a push; its EdgeExport step writes the float and int8 models and checks them on the eval split
+For each architecture, the pipeline runs on --images Fashion-MNIST images (class folders, at
+--image-size: 32 px, or upscaled, bicubic) to a push; its EdgeExport step writes the float and int8 models and checks them on the eval split
 (run_summary.json's `edge`). Latency is one image at a time, the median over --latency-images
 images (taken across the class folders): the SavedModel through its serving_images signature (encoded PNG in: the decode and
 resize are inside it), and each TF Lite model on the decoded pixels with one interpreter thread,
@@ -68,16 +69,18 @@ def main(argv=None) -> None:
     parser.add_argument("--images", type=int, default=6000)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--latency-images", type=int, default=200)
+    parser.add_argument("--image-size", type=int, default=32, help="the folder's images, and the model's")
     args = parser.parse_args(argv)
     images, labels = fashion_images(args.images)
-    data_dir = CACHE / f"fashion-{args.images}"
-    write_image_folders(data_dir, images, labels)
+    upscaled = args.image_size > 32
+    data_dir = CACHE / (f"fashion-{args.images}-{args.image_size}px" if upscaled else f"fashion-{args.images}")
+    write_image_folders(data_dir, images, labels, size=args.image_size if upscaled else None)
     results = {}
     for architecture in args.architectures:
-        out = CACHE / f"edge-{architecture}-{args.images}"
+        out = CACHE / f"edge-{architecture}-{args.images}-{args.image_size}px"
         command = [sys.executable, str(REPO_ROOT / "pipeline" / "run_local.py"), "--data-dir", str(data_dir),
                    "--output-dir", str(out), "--architecture", architecture, "--epochs", str(args.epochs),
-                   "--image-size", "32"]  # fmt: skip
+                   "--image-size", str(args.image_size), "--no-cache"]  # fmt: skip
         run = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
         if run.returncode:
             sys.exit(f"{' '.join(command)} failed:\n{run.stderr[-3000:]}")
@@ -95,7 +98,7 @@ def main(argv=None) -> None:
         }
         print(f"{architecture}: {json.dumps(results[architecture])}", file=sys.stderr)
     emit(
-        {"images": args.images, "epochs": args.epochs, "architectures": results},
+        {"images": args.images, "image_size": args.image_size, "epochs": args.epochs, "architectures": results},
         "the pipeline's own EdgeExport figures; latency: median of one image at a time on this CPU",
         sys.argv,
     )

