@@ -38,4 +38,4 @@ def choose_architecture(requested: str, short_side: Optional[float], image_size:
             f"auto: the images are {short_side:g} px on the short side, but seen at {image_size} px "
             f"(--image-size), under the {MIN_BACKBONE_SIZE} px a backbone needs"
         )
-    return SMALL_IMAGES, f"auto: the images are small ({short_side:g} px on the short side, under {LARGE_IMAGE})"
+    return SMALL_IMAGES, f"auto: the images are {short_side:g} px on the short side, under {LARGE_IMAGE}"

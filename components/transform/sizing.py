@@ -41,7 +41,7 @@ def choose_image_size(requested: Optional[int], short_side: Optional[float], tra
     if short_side is None:
         return SizeChoice(SMALL_SIZE, None, "auto: the image sizes are not known (an older LabelBalance result)", None)
     if not large(short_side):
-        reason = f"auto: the images are small ({short_side:g} px on the short side, under {LARGE_IMAGE})"
+        reason = f"auto: the images are {short_side:g} px on the short side, under {LARGE_IMAGE}"
         return SizeChoice(SMALL_SIZE, None, reason, short_side)
     native = max(MIN_BACKBONE_SIZE, min(MAX_AUTO_SIZE, int(short_side) // SIZE_STEP * SIZE_STEP))
     affordable = MAX_AUTO_SIZE
