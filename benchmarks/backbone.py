@@ -32,7 +32,7 @@ import time
 
 import numpy as np
 
-from common import REPO_ROOT, emit, load_fashion_mnist, peak_rss_mib
+from common import REPO_ROOT, emit, load_fashion_mnist, peak_rss_mib, time_budget
 
 SIZES = (96, 160, 224)
 
@@ -100,21 +100,6 @@ def quality(budget_minutes: float, size: int, per_class: int, architectures, scr
     test_x, test_y = load_fashion_mnist("test")
     test_x = upscaled(test_x, size)
 
-    class TimeBudget(tf.keras.callbacks.Callback):
-        """Stops before an epoch that would not finish within the budget (head epochs on features count too)."""
-
-        def __init__(self, seconds):
-            super().__init__()
-            self.seconds, self.started, self.longest = seconds, time.perf_counter(), 0.0
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch_started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.longest = max(self.longest, time.perf_counter() - self.epoch_started)
-            if time.perf_counter() - self.started + self.longest > self.seconds:
-                self.model.stop_training = True
-
     results = {}
     for architecture in architectures:
         train_ds = tf.data.Dataset.from_tensor_slices((x_fit, y_fit.astype("int64"))).shuffle(len(y_fit), seed=0).batch(32)
@@ -122,7 +107,7 @@ def quality(budget_minutes: float, size: int, per_class: int, architectures, scr
         options = dataclasses.replace(TrainingOptions(), architecture=architecture, checkpoint_metric="accuracy")
         if not options.pretrained and architecture != "auto":
             options = dataclasses.replace(options, epochs=scratch_epochs)
-        budget = TimeBudget(60 * budget_minutes)
+        budget = time_budget(60 * budget_minutes)
         started = time.perf_counter()
         with contextlib.redirect_stdout(sys.stderr):
             result = train(

@@ -152,6 +152,27 @@ class Timer:
         self.seconds = time.perf_counter() - self.start
 
 
+def time_budget(seconds: float):
+    """A Keras callback that stops training before an epoch that would not finish within `seconds`
+    of its creation (judged by the longest epoch so far)."""
+    import tensorflow as tf
+
+    class TimeBudget(tf.keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.started, self.longest = time.perf_counter(), 0.0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.longest = max(self.longest, time.perf_counter() - self.epoch_started)
+            if time.perf_counter() - self.started + self.longest > seconds:
+                self.model.stop_training = True
+
+    return TimeBudget()
+
+
 def peak_rss_mib(children: bool = False) -> float:
     """Peak resident memory of this process (or of its finished children), in MiB."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF)

@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from common import FASHION_CLASSES, emit, load_fashion_mnist
+from common import FASHION_CLASSES, emit, load_fashion_mnist, time_budget
 
 
 def main(argv=None) -> None:
@@ -83,19 +83,6 @@ def main(argv=None) -> None:
                 weights = dict(enumerate(balanced_class_weights(self.counts)))
             return ds.batch(batch_size).prefetch(2), self.val, weights
 
-    class TimeBudget(tf.keras.callbacks.Callback):
-        def __init__(self, seconds):
-            super().__init__()
-            self.seconds, self.started, self.longest = seconds, time.perf_counter(), 0.0
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch_started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.longest = max(self.longest, time.perf_counter() - self.epoch_started)
-            if time.perf_counter() - self.started + self.longest > self.seconds:
-                self.model.stop_training = True  # the next epoch would not finish within the budget
-
     def scores(model) -> dict:
         predicted = np.argmax(model.predict(x_test, batch_size=512, verbose=0), axis=1)
         return {
@@ -126,7 +113,7 @@ def main(argv=None) -> None:
         )
         figures["balanced_training"] = {
             "setting": {"architecture": args.scratch_architecture, "flip": "horizontal", "budget_minutes": args.budget_minutes},
-            **run(Data(x_fit, y_fit, x_val, y_val), options, "none", [TimeBudget(60 * args.budget_minutes)]),
+            **run(Data(x_fit, y_fit, x_val, y_val), options, "none", [time_budget(60 * args.budget_minutes)]),
         }
     if {2, 3} & set(args.figures):
         rng = np.random.RandomState(0)
