@@ -197,7 +197,7 @@ def test_auto_sizes_small_images_for_scratch_and_large_ones_for_the_backbone(sho
 def test_flags_win_over_auto_and_unknown_sizes_stay_small():
     assert choose_image_size(64, 300, 1_000).image_size == 64
     assert choose_architecture("auto", 300, 64) == (
-        "simple_cnn", "auto: the images are 300 px on the short side, but seen at 64 px (--image-size), under the 96 px a backbone needs"
+        "simple_cnn", "auto: the images are 300 px on the short side, but --image-size 64 is under the 96 px a backbone needs"
     )  # fmt: skip
     assert choose_architecture("resnet_small", 300, 224) == ("resnet_small", "--architecture resnet_small")
     assert choose_architecture("simple_cnn", 300, 224, tuned=True)[1] == "the Tuner's best trial"
@@ -266,7 +266,7 @@ def test_auto_trains_the_bundled_backbone_on_photos_and_everything_downstream_wo
     training = summary["training"]
     assert (training["architecture"], training["image_size"], training["fine_tune_epoch"]) == ("efficientnet_lite0", 128, 2)
     assert training["image_size_reason"] == "auto: the images are 128 px on the short side"
-    assert "Model: efficientnet_lite0 at 128 px (auto: the images are 128 px on the short side, large enough" in stdout
+    assert "Model: efficientnet_lite0 at 128 px (auto: the images are 128 px on the short side, at least the 64 px" in stdout
     assert "fine-tuned from epoch 2" in stdout
     assert summary["blessed"] and summary["evaluation"]["balanced_accuracy"] > 0.9
     # Grad-CAM through the backbone: the top losses have heatmaps.
@@ -277,3 +277,4 @@ def test_auto_trains_the_bundled_backbone_on_photos_and_everything_downstream_wo
     with open(summary["report_html"], encoding="utf-8") as f:
         page = f.read()
     assert "every layer fine-tuned from epoch 2" in page
+    assert "fine_tune_learning_rate a tenth of learning_rate" in page

@@ -30,12 +30,12 @@ def choose_architecture(requested: str, short_side: Optional[float], image_size:
         return SMALL_IMAGES, "auto: the image sizes are not known (an older LabelBalance result)"
     if backbone_fits(short_side, image_size):
         return BUNDLED_BACKBONE, (
-            f"auto: the images are {short_side:g} px on the short side, large enough for ImageNet features "
-            f"(from {LARGE_IMAGE} px), seen at {image_size} px"
+            f"auto: the images are {short_side:g} px on the short side, at least the {LARGE_IMAGE} px that "
+            f"ImageNet features need, seen at {image_size} px"
         )
     if large(short_side):
         return SMALL_IMAGES, (
-            f"auto: the images are {short_side:g} px on the short side, but seen at {image_size} px "
-            f"(--image-size), under the {MIN_BACKBONE_SIZE} px a backbone needs"
+            f"auto: the images are {short_side:g} px on the short side, but --image-size {image_size} is "
+            f"under the {MIN_BACKBONE_SIZE} px a backbone needs"
         )
     return SMALL_IMAGES, f"auto: the images are {short_side:g} px on the short side, under {LARGE_IMAGE}"

@@ -59,5 +59,7 @@ def _choices(training: TrainingRecord) -> str:
     values = training.hyperparameters or {}
     shown = ("architecture", "learning_rate", "batch_size", "dropout", "augment_strength", "epochs")
     described = {k: "the architecture's" if values.get(k) is None else values[k] for k in shown if k in values}
+    if training.fine_tune_epoch and "fine_tune_learning_rate" in values:
+        described["fine_tune_learning_rate"] = values["fine_tune_learning_rate"] or "a tenth of learning_rate"
     lines.append("Trained with " + ", ".join(f"{k} {v}" for k, v in described.items()) + ".")
     return "".join(f"<p>{html.escape(line)}</p>" for line in lines)
