@@ -205,7 +205,9 @@ def test_flags_win_over_auto_and_unknown_sizes_stay_small():
     assert choose_architecture("auto", None, 32)[0] == "simple_cnn"
 
 
-def test_a_pretrained_backbone_trains_its_head_first_then_every_layer_keeping_its_batch_norm_statistics(tmp_path):
+@pytest.mark.parametrize("feature_budget", [1 << 30, 0], ids=["features-cached", "features-over-budget"])
+def test_a_pretrained_backbone_trains_its_head_first_then_every_layer_keeping_its_batch_norm_statistics(feature_budget):
+    """Over the budget (a large streamed dataset), phase 1 runs through the frozen backbone instead."""
     from components.trainer.model import BACKBONE_LAYER, build_model
     from components.trainer.options import TrainingOptions
     from components.trainer.phases import fit_phases
@@ -226,7 +228,7 @@ def test_a_pretrained_backbone_trains_its_head_first_then_every_layer_keeping_it
             changed.append(any(not np.array_equal(a, b) for a, b in zip(start, backbone.get_weights())))
 
     options = TrainingOptions(architecture="efficientnet_lite0", epochs=4, augment=False)
-    history, fine_tune_epoch = fit_phases(model, data, data, options, 2, [Watch()])
+    history, fine_tune_epoch = fit_phases(model, data, data, options, 2, [Watch()], feature_budget=feature_budget)
     assert fine_tune_epoch == 3 and len(history["val_accuracy"]) == 4  # two head epochs, then two of every layer
     assert changed == [False, False, True, True]
     np.testing.assert_array_equal(bn.moving_mean.numpy(), moving[0])  # inference-mode batch norm: ImageNet's statistics
