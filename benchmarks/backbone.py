@@ -4,6 +4,8 @@
     .venv/bin/python benchmarks/backbone.py --quality               # Fashion-MNIST at 96 px, 6,000 images
     .venv/bin/python benchmarks/backbone.py --quality --budget-minutes 8
     .venv/bin/python benchmarks/backbone.py --quality --architectures simple_cnn --scratch-epochs 100
+    .venv/bin/python benchmarks/backbone.py --whole-run             # the pipeline with no flags, 300 px
+    .venv/bin/python benchmarks/backbone.py --whole-run --run-flags "--architecture simple_cnn --image-size 96"
 
 --speed: EfficientNet-Lite0 as the Trainer builds it (`build_model`, a 10-class head), at each size
 in a fresh process: phase 1's cost, one pass of the frozen backbone computing the pooled features
@@ -18,6 +20,10 @@ training; the epoch that would not finish in it is not started) and the pipeline
 (--scratch-epochs gives the from-scratch networks more, to fill the budget; early stopping still
 applies). Each also reports its test accuracy with flip test-time augmentation (the mean of the
 scores of an image and its mirror image: twice the prediction time).
+
+--whole-run: `run_local.py` with no flags (or --run-flags) on a folder of photo-sized grayscale
+images: 1,900 Fashion-MNIST 'tshirt' and 'shirt' images (the pair most alike, 69% 'tshirt'),
+upscaled to 300 px; wall time, each step's seconds, what auto chose, and the eval figures.
 """
 from __future__ import annotations
 
@@ -25,10 +31,12 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -136,10 +144,46 @@ def quality(budget_minutes: float, size: int, per_class: int, architectures, scr
             "budget_minutes": budget_minutes, "scratch_epochs": scratch_epochs, "results": results}  # fmt: skip
 
 
+def whole_run(images: int, majority_share: float, size: int, flags) -> dict:
+    """`run_local.py` with no flags but the folders (and `flags`), timed, on two look-alike classes."""
+    from common import CACHE, write_image_folders
+
+    x, y = load_fashion_mnist("train")
+    minority = int(images * (1 - majority_share))
+    chosen = np.concatenate([np.flatnonzero(y == 0)[: images - minority], np.flatnonzero(y == 6)[: minority + 1]])
+    data_dir = CACHE / f"tshirt-shirt-{images}-{size}px"
+    counts = write_image_folders(data_dir, x[chosen], y[chosen], majority_share=majority_share, size=size)
+    out = Path(tempfile.mkdtemp(prefix="backbone-run-"))
+    command = [sys.executable, str(REPO_ROOT / "pipeline" / "run_local.py"), "--data-dir", str(data_dir), "--output-dir", str(out), *flags]
+    started = time.perf_counter()
+    run = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
+    seconds = time.perf_counter() - started
+    if run.returncode:
+        sys.exit(f"{' '.join(command)} failed:\n{run.stderr[-3000:]}")
+    with open(out / "run_summary.json") as f:
+        summary = json.load(f)
+    training, evaluation = summary["training"], summary["evaluation"]
+    return {
+        "images": {name: n for name, n in counts.items() if n}, "size": size, "grayscale": True, "flags": list(flags),
+        "wall_seconds": round(seconds, 1),
+        "step_seconds": {name: float(t) for name, t in re.findall(r"^\[(\w+)\] done in ([\d.]+)s", run.stdout, re.M)},
+        "architecture": training["architecture"], "image_size": training["image_size"],
+        "epochs_run": training.get("epochs_run"), "best_epoch": training.get("best_epoch"),
+        "fine_tune_epoch": training["fine_tune_epoch"],
+        "eval_accuracy": evaluation["accuracy"], "eval_balanced_accuracy": evaluation["balanced_accuracy"],
+        "eval_majority_share": evaluation["majority_fraction"], "blessed": summary["blessed"],
+        "output_dir": str(out),
+    }  # fmt: skip
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--speed", action="store_true")
     parser.add_argument("--quality", action="store_true")
+    parser.add_argument("--whole-run", action="store_true", help="run_local.py with no flags on 300 px grayscale 'tshirt' against 'shirt'")
+    parser.add_argument("--run-images", type=int, default=1900)
+    parser.add_argument("--run-majority", type=float, default=0.69)
+    parser.add_argument("--run-flags", default="", help="more run_local.py flags for --whole-run, in one string")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # --speed at one size, in this process
     parser.add_argument("--budget-minutes", type=float, default=10.0)
     parser.add_argument("--size", type=int, default=96)
@@ -162,7 +206,10 @@ def main(argv=None) -> None:
         figures["speed"] = runs
     if args.quality:
         figures["quality"] = quality(args.budget_minutes, args.size, args.per_class, args.architectures, args.scratch_epochs)
-    emit(figures, "the Trainer's own model builder and train() in one process per figure, on the CPU", sys.argv)
+    if args.whole_run:
+        figures["whole_run"] = whole_run(args.run_images, args.run_majority, 300, args.run_flags.split())
+    how = "speed, quality: the Trainer's own model builder and train(), on the CPU; whole_run: run_local.py timed as a whole"
+    emit(figures, how, sys.argv)
 
 
 if __name__ == "__main__":
