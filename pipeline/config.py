@@ -13,6 +13,7 @@ from typing import Optional, Tuple
 
 from components.batch_prediction.options import PredictionOptions
 from components.data_quality.options import QualityOptions
+from components.embeddings.options import EmbeddingOptions
 from components.edge_export.options import EdgeOptions
 from components.error_analysis.options import AnalysisOptions
 from components.image_example_gen.options import IngestionLimits
@@ -121,6 +122,7 @@ class PipelineConfig:
     balance: BalanceOptions = dataclasses.field(default_factory=BalanceOptions)
     gate: GateThresholds = dataclasses.field(default_factory=GateThresholds)
     analysis: AnalysisOptions = dataclasses.field(default_factory=AnalysisOptions)
+    embeddings: EmbeddingOptions = dataclasses.field(default_factory=EmbeddingOptions)
     quality: QualityOptions = dataclasses.field(default_factory=QualityOptions)
     edge: EdgeOptions = dataclasses.field(default_factory=EdgeOptions)
     prediction: PredictionOptions = dataclasses.field(default_factory=PredictionOptions)

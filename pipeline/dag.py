@@ -21,6 +21,7 @@ from tfx.types import Channel, standard_artifacts
 
 from components.data_quality.component import DataQuality
 from components.edge_export.component import EdgeExport
+from components.embeddings.component import Embeddings
 from components.error_analysis.component import ErrorAnalysis
 from components.image_example_gen.component import image_example_gen
 from components.label_balance.component import LabelBalance
@@ -45,6 +46,7 @@ EXAMPLE_GEN = "ImageExampleGen"
 SCHEMA_GEN = "ImportSchemaGen"
 STATISTICS_GEN = "StatisticsGen"
 EXAMPLE_VALIDATOR = "ExampleValidator"
+EMBEDDINGS = "Embeddings"
 DATA_QUALITY = "DataQuality"
 LABEL_BALANCE = "LabelBalance"
 TRANSFORM = "Transform"
@@ -77,6 +79,7 @@ class DataSteps:
     schema_gen: Any
     statistics_gen: Any
     example_validator: Any
+    embeddings: Any
     data_quality: Any
     label_balance: Any
     transform: Any
@@ -87,7 +90,7 @@ class DataSteps:
 
 def data_steps(config: PipelineConfig, data_root) -> DataSteps:
     """ExampleGen over `data_root` (a path, or a runtime parameter), then statistics, schema,
-    validation, data quality, label balance and the Transform graph."""
+    validation, embeddings, data quality, label balance and the Transform graph."""
     example_gen = image_example_gen(data_root, config.data.hash_buckets, config.ingestion).with_id(EXAMPLE_GEN)
     examples = example_gen.outputs["examples"]
     schema_gen = ImportSchemaGen(schema_file=config.data.schema_file).with_id(SCHEMA_GEN)
@@ -96,7 +99,10 @@ def data_steps(config: PipelineConfig, data_root) -> DataSteps:
     example_validator = ExampleValidator(statistics=statistics_gen.outputs["statistics"], schema=schema).with_id(
         EXAMPLE_VALIDATOR
     )
-    data_quality = DataQuality(examples=examples, options=config.quality.to_parameter()).with_id(DATA_QUALITY)
+    embeddings = Embeddings(examples=examples, options=config.embeddings.to_parameter()).with_id(EMBEDDINGS)
+    data_quality = DataQuality(
+        examples=examples, embeddings=embeddings.outputs["embeddings"], options=config.quality.to_parameter()
+    ).with_id(DATA_QUALITY)
     label_balance = LabelBalance(
         examples=examples,
         quality=data_quality.outputs["quality"],
@@ -113,7 +119,9 @@ def data_steps(config: PipelineConfig, data_root) -> DataSteps:
         preprocessing_fn=PREPROCESSING_FN,
         custom_config=config.image.to_custom_config(),
     ).with_id(TRANSFORM)
-    return DataSteps(example_gen, schema_gen, statistics_gen, example_validator, data_quality, label_balance, transform)
+    return DataSteps(
+        example_gen, schema_gen, statistics_gen, example_validator, embeddings, data_quality, label_balance, transform
+    )
 
 
 def training_steps(config: PipelineConfig, data: DataSteps, compiled_resolvers: bool) -> List[Any]:

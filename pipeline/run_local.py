@@ -78,7 +78,7 @@ def pretrained_weights_problem(config: PipelineConfig) -> Optional[str]:
     from components.trainer.options import AUTO, BUNDLED_BACKBONE
 
     if config.training.architecture in (AUTO, BUNDLED_BACKBONE):
-        from components.trainer.efficientnet_lite import BackboneUnavailableError, weights_path
+        from components.backbone.efficientnet_lite import BackboneUnavailableError, weights_path
 
         try:
             path = weights_path()

@@ -19,7 +19,8 @@ PIPELINE_NODES = {
     "ImportSchemaGen",
     "StatisticsGen",
     "ExampleValidator",
-    "DataQuality",  # exact duplicates, conflicting labels, train/eval leaks, odd images
+    "Embeddings",  # the bundled backbone's features of every image
+    "DataQuality",  # duplicates, conflicting labels, train/eval leaks, odd images, label issues
     "LabelBalance",
     "Transform",
     "LatestTuningResolver",  # the latest earlier tuning, for the Trainer to reuse (or nothing, before any)

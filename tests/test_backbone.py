@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.trainer import efficientnet_lite
+from components.backbone import efficientnet_lite
 from components.trainer.choice import choose_architecture
-from components.trainer.torch_weights import LEGACY_MAGIC, LEGACY_PROTOCOL, WeightsFileError, read_state_dict
+from components.backbone.torch_weights import LEGACY_MAGIC, LEGACY_PROTOCOL, WeightsFileError, read_state_dict
 from components.transform.sizing import choose_image_size
 
 

@@ -66,21 +66,51 @@ def test_the_balance_report_and_the_training_hints_read_back_equal(tmp_path):
 
 
 def test_the_data_quality_record_reads_back_equal(tmp_path):
+    from components.contracts.quality import LabelCheck, LabelIssue, Outlier
     from components.data_quality import find
+    from components.data_quality.embedded import EmbeddingFindings
     from components.data_quality.options import QualityOptions
 
     image = {"split": "train", "label": 0, "pixel_hash": "aa", "contrast": 0.2, "sharpness": 50.0, "width": 8, "height": 8}
     (tmp_path / f"{find.GROUPS}-0.jsonl").write_text(
         json.dumps([{**image, "path": "train/cat/1.png"}, {**image, "path": "eval/cat/1.png", "split": "eval"}]) + "\n"
     )
-    near = {"images": [["train/dog/2.png", "train", 1], ["train/dog/3.png", "train", 1]], "bits": 3, "difference": 0.05}
-    (tmp_path / f"{find.NEAR}-0.jsonl").write_text(json.dumps(near) + "\n")
+    near = {"images": [["train/dog/2.png", "train", 1], ["train/dog/3.png", "train", 1]], "similarity": 0.93, "difference": 0.05}
     odd = {**image, "path": "train/owl/blank.png", "label": 2, "kind": "near_constant", "value": 0.001}
     (tmp_path / f"{find.OUTLIERS}-0.jsonl").write_text(json.dumps(odd) + "\n")
-    quality = find.quality_record(str(tmp_path), CLASSES, QualityOptions())
+    check = LabelCheck(True, "5-fold logistic regression", 40, 5, 0.9, 0.88, 2)
+    embedded = EmbeddingFindings(
+        near_pairs=[near],
+        far=[Outlier("train/cat/odd.png", "train", "cat", "far_from_class", 0.31)],
+        label_issues=[LabelIssue("train/dog/9.png", "train", "dog", "cat", 0.02)],
+        label_check=check,
+        seconds={"neighbours": 0.1},
+    )
+    quality = find.quality_record(str(tmp_path), CLASSES, QualityOptions(), embedded)
     assert quality.leaked_eval_images == ["eval/cat/1.png"] and quality.counts.near_duplicates == 1
-    assert quality.outliers[0].class_name == "owl" and quality.findings
+    assert quality.near_duplicates[0].similarity == 0.93 and quality.counts.far_from_class == 1
+    assert quality.counts.label_issues == 1 and quality.label_check == check
+    assert [o.class_name for o in quality.outliers] == ["cat", "owl"] and quality.findings
     assert read_back(quality, tmp_path) == quality
+
+
+def test_the_embeddings_index_and_a_shard_read_back_equal(tmp_path):
+    from components.contracts import embeddings
+
+    shard = embeddings.Shard(
+        paths=["train/cat/1.png", "eval/dög/2.png"],
+        splits=["train", "eval"],
+        labels=np.array([0, 1], np.int32),
+        vectors=np.array([[0.5, -1.25], [3.0, 0.0]], np.float16),
+        thumbnails=[bytes(range(16)), bytes(4)],
+    )
+    name = embeddings.write_shard(str(tmp_path), shard)
+    back = embeddings.read_shard(str(tmp_path), name)
+    assert back.paths == shard.paths and back.splits == shard.splits and back.thumbnails == shard.thumbnails
+    assert (back.vectors == shard.vectors).all() and back.vectors.dtype == np.float16 and list(back.labels) == [0, 1]
+    assert embeddings.shard_names(str(tmp_path)) == [name] and embeddings.split_counts(str(tmp_path), [name]) == {"eval": 1, "train": 1}
+    index = embeddings.EmbeddingIndex("lite0", 96, 2, "float16", {"eval": 1, "train": 1}, [name], 1.5)
+    assert read_back(index, tmp_path) == index
 
 
 def png(colour):

@@ -17,7 +17,7 @@ def test_the_dag_is_built_without_reading_the_data_and_can_stop_after_a_node(tmp
     assert [c.id for c in dag.create_pipeline(config).components][0] == dag.EXAMPLE_GEN
     data_steps = dag.create_pipeline(config, last_component=dag.TRANSFORM).components
     assert {c.id for c in data_steps} == {
-        "ImageExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator", "DataQuality", "LabelBalance",
+        "ImageExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator", "Embeddings", "DataQuality", "LabelBalance",
         "Transform",
     }  # fmt: skip
     with pytest.raises(ValueError, match="No component 'Nope'"):
@@ -35,7 +35,7 @@ def imported_modules(path: Path):
 
 # Packages under components/ that are not pipeline steps: what every step may share. They sit
 # below the steps, so they import none of them.
-NEUTRAL_PACKAGES = {"contracts", "reporting"}
+NEUTRAL_PACKAGES = {"backbone", "contracts", "reporting"}
 
 
 def package_imports():
@@ -97,6 +97,7 @@ def test_every_component_gets_back_the_options_the_config_gave_it(tmp_path):
     from components.data_quality.options import QualityOptions
     from components.edge_export.options import EdgeOptions
     from components.error_analysis.options import AnalysisOptions
+    from components.embeddings.options import EmbeddingOptions
     from components.image_example_gen.executor import limits_from
     from components.image_example_gen.options import IngestionLimits
     from components.label_balance.options import BalanceOptions
@@ -118,7 +119,8 @@ def test_every_component_gets_back_the_options_the_config_gave_it(tmp_path):
         balance=BalanceOptions(imbalance_ratio=3.0, severe_ratio=4.0, fail_on_imbalance=True),
         gate=GateThresholds(majority_margin=0.1, chance_margin=0.2, max_regression=0.3),
         analysis=AnalysisOptions(top_losses=5, confused_pairs=4, images_per_pair=2),
-        quality=QualityOptions(near_constant_contrast=0.05, max_aspect_ratio=3.0, blur_fraction=0.1),
+        quality=QualityOptions(near_constant_contrast=0.05, max_aspect_ratio=3.0, blur_fraction=0.1, label_issues=False),
+        embeddings=EmbeddingOptions(embedding_image_size=64, embedding_batch_size=8, shard_images=100),
         edge=EdgeOptions(edge_export=False, min_int8_agreement=0.9, parity_images=50, representative_images=10),
         runtime=RuntimeConfig(output_dir=str(tmp_path)),
     )
@@ -134,11 +136,13 @@ def test_every_component_gets_back_the_options_the_config_gave_it(tmp_path):
     assert BalanceOptions.from_parameter(nodes[dag.LABEL_BALANCE]["options"]) == config.balance
     assert AnalysisOptions.from_parameter(nodes[dag.ERROR_ANALYSIS]["options"]) == config.analysis
     assert QualityOptions.from_parameter(nodes[dag.DATA_QUALITY]["options"]) == config.quality
+    assert EmbeddingOptions.from_parameter(nodes[dag.EMBEDDINGS]["options"]) == config.embeddings
     assert EdgeOptions.from_parameter(nodes[dag.EDGE_EXPORT]["options"]) == config.edge
     # The gate's thresholds are runtime parameters on Kubeflow, so one parameter each, by name.
     assert GateThresholds(**{k: nodes[dag.PROMOTION_GATE][k] for k in config.gate.parameters()}) == config.gate
     assert set(nodes) == {
-        dag.EXAMPLE_GEN, dag.SCHEMA_GEN, dag.STATISTICS_GEN, dag.EXAMPLE_VALIDATOR, dag.DATA_QUALITY, dag.LABEL_BALANCE,
+        dag.EXAMPLE_GEN, dag.SCHEMA_GEN, dag.STATISTICS_GEN, dag.EXAMPLE_VALIDATOR, dag.EMBEDDINGS, dag.DATA_QUALITY,
+        dag.LABEL_BALANCE,
         dag.TRANSFORM, dag.TUNER, dag.TRAINER, dag.MODEL_RESOLVER, dag.EVALUATOR, dag.ERROR_ANALYSIS,
         dag.PROMOTION_GATE, dag.PUSHER, dag.EDGE_EXPORT,
     }  # fmt: skip - every component of a tuned run is checked above, or has no options of ours

@@ -5,7 +5,11 @@ import shutil
 import subprocess
 import sys
 
+import dataclasses
+import functools
+
 import apache_beam as beam
+import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image, ImageDraw, ImageFilter
@@ -18,21 +22,48 @@ from components.contracts.quality import QualityCounts, QualityRecord
 from components.data_quality.checks import findings, group_kinds, is_blurry, outlier
 from components.data_quality.options import QualityOptions
 from components.data_quality.find import find_problems, quality_record, shown_paths, write_thumbnails
+from components.data_quality.embedded import embedding_checks
 from components.data_quality.report import quality_section
+from components.contracts.embeddings import EmbeddingIndex, split_counts
+from components.embeddings.component import _committed, embed_examples
+from components.embeddings.embed import BACKBONE, DIMENSIONS
+from components.embeddings.options import EmbeddingOptions
 from components.image_example_gen.ingestion import inspect
 from helpers import NO_EDGE, RUN_LOCAL, run_pipeline
 
 CLASSES = ["cat", "dog", "owl"]
 
 
+@functools.lru_cache(maxsize=None)
+def _photos():
+    from sklearn.datasets import load_sample_image
+
+    return [Image.fromarray(load_sample_image(name)) for name in ("china.jpg", "flower.jpg")]
+
+
 def picture(seed: int, size=(48, 40)) -> Image.Image:
-    """A distinct picture per seed: shapes on a gradient."""
-    image = Image.new("RGB", size, (30 + seed % 50, 60, 90))
-    draw = ImageDraw.Draw(image)
-    for k in range(3):
-        x, y = (seed * 7 + k * 13) % (size[0] - 12), (seed * 5 + k * 11) % (size[1] - 12)
-        draw.ellipse([x, y, x + 12, y + 10], fill=((seed * 37 + k * 80) % 256, (seed * 91) % 256, (k * 120) % 256))
-    return image
+    """A distinct picture per seed: a tile of one of scikit-learn's two photos, from a grid that
+    leaves out flat tiles (sky), so that no two seeds share pixels."""
+    return _tiles(size)[(seed * 7919) % len(_tiles(size))].copy()
+
+
+@functools.lru_cache(maxsize=None)
+def _tiles(size):
+    """The photos' tiles of this size with contrast, and of middling sharpness (so that only a
+    blurred copy is blurry for its class)."""
+    width, height = size
+    tiles, sharpness = [], []
+    for photo in _photos():
+        for top in range(0, photo.height - height + 1, height):
+            for left in range(0, photo.width - width + 1, width):
+                tile = photo.crop((left, top, left + width, top + height))
+                gray = np.asarray(tile.convert("L"), np.float32)
+                if gray.std() >= 25:
+                    laplacian = gray[1:-1, 1:-1] * 4 - gray[:-2, 1:-1] - gray[2:, 1:-1] - gray[1:-1, :-2] - gray[1:-1, 2:]
+                    tiles.append(tile)
+                    sharpness.append(laplacian.var())
+    low, high = np.percentile(sharpness, [30, 70])
+    return [tile for tile, value in zip(tiles, sharpness) if low <= value <= high]
 
 
 def png(image: Image.Image) -> bytes:
@@ -60,7 +91,7 @@ def planted_folder(root, near: bool = False):
     if near:
         picture(4).save(root / "train/cat/resaved.jpg", quality=75)  # train/cat/4.png, JPEG q75
         picture(20).resize((43, 36), Image.Resampling.LANCZOS).save(root / "train/dog/smaller.png")  # eval/dog/0.png at 90%
-        picture(16).crop((2, 0, 48, 38)).save(root / "train/cat/cropped.png")  # train/owl/4.png, 5% cropped, as a cat
+        picture(16).crop((2, 0, 48, 40)).save(root / "train/cat/cropped.png")  # train/owl/4.png, 4% off the left, as a cat
     return root
 
 
@@ -119,14 +150,29 @@ def write_examples(root, out):
     return patterns
 
 
+def run_checks(patterns, out, class_names=CLASSES, options=QualityOptions()):
+    """The Embeddings step's Beam job, then DataQuality's and its embedding checks, as the steps run
+    them (without TFX): the record, and the embeddings' index."""
+    embedded = out.parent / "embeddings"
+    embedded.mkdir()
+    out.mkdir()
+    with beam.Pipeline() as pipeline:
+        embed_examples(pipeline, patterns, EmbeddingOptions(), str(embedded))
+    index = EmbeddingIndex(BACKBONE, 96, DIMENSIONS, "float16", {}, [], 0.0)
+    names = _committed(str(embedded))
+    index = dataclasses.replace(index, shards=names, images=split_counts(str(embedded), names))
+    with beam.Pipeline() as pipeline:
+        find_problems(pipeline, patterns, options, str(out))
+    found = embedding_checks(str(embedded), index, class_names, options)
+    return quality_record(str(out), class_names, options, found), index
+
+
 def test_the_beam_job_finds_each_planted_problem_and_nothing_else(tmp_path):
     root = planted_folder(tmp_path / "images", near=True)
     patterns = write_examples(root, tmp_path / "examples")
     out = tmp_path / "quality"
-    out.mkdir()
-    with beam.Pipeline() as pipeline:
-        find_problems(pipeline, patterns, QualityOptions(), str(out))
-    quality = quality_record(str(out), CLASSES, QualityOptions())
+    quality, index = run_checks(patterns, out)
+    assert sum(index.images.values()) == len(list(root.rglob("*.*")))
     expected = {**EXPECTED, **NEAR}
     for kind in ("exact_duplicates", "near_duplicates", "conflicting_labels", "train_eval_leaks"):
         assert [[i.path for i in g.images] for g in getattr(quality, kind)] == expected[kind], kind
@@ -266,16 +312,111 @@ def test_near_duplicates_are_confirmed_on_pixels_not_hashes_alone():
     assert all(near.difference(thumb(original), thumb(picture(seed, size=(96, 80)))) > limit for seed in range(6, 16))
 
 
-def test_candidate_pairs_need_an_own_hash_and_keep_the_closest_per_image():
-    crops = [-1] * 9  # all bits set: far from every pHash below
-    members = [("a", True, 0b0000, crops), ("b", True, 0b0011, crops), ("c", False, 0b1111_1111_0000, crops)]
-    assert near.candidate_pairs(members, max_bits=4) == [("a", "b", 2)]  # c is 8 bits from a and 6 from b
-    # c met only by a crop hash, and d too: the two say nothing to each other
-    members = [("c", False, 1, [0] * 9), ("d", False, 2, [0] * 9)]
-    assert near.candidate_pairs(members, max_bits=4) == []
-    crowd = [(f"p{i:02d}", True, (1 << i) - 1, crops) for i in range(12)]  # p00 is i bits from p0i
-    pairs = near.candidate_pairs(crowd, max_bits=64, per_image=2)
-    assert ("p00", "p01", 1) in pairs and ("p10", "p11", 1) in pairs
-    assert ("p00", "p11", 11) not in pairs  # neither is among the other's two closest
-    with pytest.raises(ValueError, match="near_duplicate_bits 30"):
-        QualityOptions(near_duplicate_bits=30)
+def test_neighbours_in_cells_find_planted_near_copies_and_bound_the_work():
+    from components.data_quality import neighbours
+
+    rng = np.random.RandomState(0)
+    n, planted = 6000, 50
+    vectors = rng.normal(size=(n, 32)).astype(np.float32)
+    vectors[n - planted :] = vectors[:planted] + 0.15 * rng.normal(size=(planted, 32))  # near copies of the first 50
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = (np.arange(n) % 3).astype(np.int32)
+    space = neighbours.Space([f"{i}.png" for i in range(n)], ["train"] * n, labels, vectors, np.zeros(n, np.int32), np.arange(n))
+    found = neighbours.neighbours(space, near_k=4, near_floor=0.8, class_k=5)
+    pairs = {(a, b) for a, b, _ in neighbours.candidate_pairs(found)}
+    assert {(i, n - planted + i) for i in range(planted)} <= pairs  # through the cells, all found
+    assert len(pairs) < 2 * planted  # random directions in 32 dimensions are not above the floor
+    home, members = neighbours.cells(vectors)
+    assert len(members) == n // neighbours.CELL_IMAGES and sum(len(m) for m in members) == n * neighbours.PROBES
+    assert np.isfinite(found.class_similarity).all()
+    # the search never pairs an image with itself, and keeps each pair once
+    assert all(a < b for a, b in pairs)
+
+
+def test_confident_learning_flags_the_confidently_other_and_never_the_agreeing():
+    from components.data_quality import label_issues
+
+    rng = np.random.RandomState(1)
+    labels = np.repeat(np.arange(3), 100)
+    probabilities = np.full((300, 3), 0.05, np.float32)
+    probabilities[np.arange(300), labels] = 0.9
+    probabilities += rng.uniform(0, 0.05, probabilities.shape).astype(np.float32)
+    flipped = [3, 150, 299]
+    for i, true in zip(flipped, [1, 2, 0]):
+        probabilities[i] = 0.03
+        probabilities[i, true] = 0.94
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    found = label_issues.confident_learning(probabilities, labels)
+    assert sorted(found.flagged) == flipped
+    assert 3 <= found.estimated_errors <= 6  # the calibrated joint rounds up: its rows count only confident images
+    assert list(found.suggested[flipped]) == [1, 2, 0]
+    assert found.accuracy == pytest.approx(297 / 300, abs=1e-3)
+    # out-of-sample probabilities need a class in every fold: one image of a class gets no judgement
+    vectors = rng.normal(size=(12, 4)).astype(np.float32)
+    lonely = label_issues.out_of_sample(vectors, np.array([0] * 11 + [1]), classes=2)
+    assert lonely.shape == (12, 2) and np.isfinite(lonely).all()
+    with pytest.raises(ValueError, match="near_duplicate_candidates 0"):
+        QualityOptions(near_duplicate_candidates=0)
+
+
+def _shapes(seed: int, size=(48, 40)) -> Image.Image:
+    """Flat ellipses on a gradient: a kind of picture unlike either photo."""
+    image = Image.new("RGB", size, (30 + seed % 50, 60, 90))
+    draw = ImageDraw.Draw(image)
+    for k in range(3):
+        x, y = (seed * 7 + k * 13) % (size[0] - 12), (seed * 5 + k * 11) % (size[1] - 12)
+        draw.ellipse([x, y, x + 12, y + 10], fill=((seed * 37 + k * 80) % 256, (seed * 91) % 256, (k * 120) % 256))
+    return image
+
+
+def labelled_folder(root):
+    """Three classes that look unlike each other (tiles of each photo, drawn shapes), 30 train
+    and 8 eval images each; two china tiles filed under flower and one shapes picture under china
+    (label flips), and a noise picture among the shapes (far from its class)."""
+    china, flower = _photos()
+    tiles = {"china": [], "flower": []}
+    for name, photo in (("china", china), ("flower", flower)):
+        for top in range(0, photo.height - 40 + 1, 40):
+            for left in range(0, photo.width - 48 + 1, 48):
+                tile = photo.crop((left, top, left + 48, top + 40))
+                if np.asarray(tile.convert("L"), np.float32).std() >= 25:
+                    tiles[name].append(tile)
+    pictures = {"china": tiles["china"][:38], "flower": tiles["flower"][:38], "shapes": [_shapes(s) for s in range(38)]}
+    flips = {"train/flower/flip_0.png": tiles["china"][40], "train/flower/flip_1.png": tiles["china"][42],
+             "train/china/flip_2.png": _shapes(50)}  # fmt: skip
+    for name, images in pictures.items():
+        for i, image in enumerate(images):
+            split = "train" if i < 30 else "eval"
+            (root / split / name).mkdir(parents=True, exist_ok=True)
+            image.save(root / split / name / f"{i:02d}.png")
+    for relative, image in flips.items():
+        image.save(root / relative)
+    noise = np.random.RandomState(0).randint(0, 256, (40, 48, 3), np.uint8)
+    Image.fromarray(noise).save(root / "train/shapes/noise.png")
+    return root, sorted(flips)
+
+
+def test_label_flips_and_an_image_far_from_its_class_are_found_from_embeddings(tmp_path):
+    root, flips = labelled_folder(tmp_path / "images")
+    global CLASSES
+    classes = ["china", "flower", "shapes"]
+    saved, CLASSES = CLASSES, classes  # write_examples labels by this list
+    try:
+        patterns = write_examples(root, tmp_path / "examples")
+    finally:
+        CLASSES = saved
+    quality, _ = run_checks(patterns, tmp_path / "quality", class_names=classes)
+    check = quality.label_check
+    assert check.judged and check.folds == 5 and check.classifier_balanced_accuracy > 0.9, check
+    flagged = [issue.path for issue in quality.label_issues]
+    assert set(flips) <= set(flagged[: len(flips) + 1]), flagged  # the flips lead the list
+    assert len(flagged) <= len(flips) + 2, flagged
+    by_path = {issue.path: issue for issue in quality.label_issues}
+    assert by_path["train/flower/flip_0.png"].suggested == "china" and by_path["train/china/flip_2.png"].suggested == "shapes"
+    assert [i.score for i in quality.label_issues] == sorted(i.score for i in quality.label_issues)
+    far = [o.path for o in quality.outliers if o.kind == "far_from_class"]
+    assert "train/shapes/noise.png" in far and len(far) <= 2, far
+    assert quality.counts.label_issues == len(flagged)
+    assert any("may be filed under the wrong class" in line for line in quality.findings)
+    section = quality_section(quality, lambda relative: None)
+    assert "Possibly mislabelled" in section and "flip_0.png" in section

@@ -23,7 +23,7 @@ RESOLVER_TASKS = {
 }  # fmt: skip
 TASKS = PIPELINE_NODES - {"LatestBlessedModelResolver"} | RESOLVER_TASKS
 # The steps that run Beam jobs (TFX's own, and ours).
-BEAM_COMPONENTS = ("ImageExampleGen", "StatisticsGen", "DataQuality", "Transform", "Evaluator")
+BEAM_COMPONENTS = ("ImageExampleGen", "StatisticsGen", "Embeddings", "DataQuality", "Transform", "Evaluator")
 
 
 def compile_to(path, *flags):

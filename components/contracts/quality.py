@@ -25,7 +25,8 @@ class ImageGroup(Record):
     match: str  # exact or near
     pixel_hash: Optional[str] = None  # exact groups
     difference: Optional[float] = None  # near pairs: their pixel difference (near.difference)
-    hash_bits: Optional[int] = None  # near pairs: bits between their perceptual hashes
+    hash_bits: Optional[int] = None  # near pairs found by perceptual hashes (before embeddings)
+    similarity: Optional[float] = None  # near pairs: the cosine similarity of their embeddings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,8 +34,32 @@ class Outlier(Record):
     path: str
     split: str
     class_name: str = dataclasses.field(metadata=key("class"))
-    kind: str  # near_constant, aspect_ratio or blurry
+    kind: str  # near_constant, aspect_ratio, blurry or far_from_class
     value: float  # the measure that made it odd
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelIssue(Record):
+    """An image that is probably filed under the wrong class (confident learning)."""
+
+    path: str
+    split: str
+    class_name: str = dataclasses.field(metadata=key("class"))  # the class it is filed under
+    suggested: str  # the class the out-of-sample classifier gives it
+    score: float  # its self-confidence: the out-of-sample probability of its given class; lower is worse
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelCheck(Record):
+    """How the labels were judged, and how far to trust the judgement."""
+
+    judged: bool
+    reason: str  # why not judged, or how
+    images: int
+    folds: int
+    classifier_accuracy: Optional[float]  # out of sample, against the given labels
+    classifier_balanced_accuracy: Optional[float]
+    estimated_label_errors: Optional[int]  # confident learning's count (n x the joint's off-diagonal mass)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +76,8 @@ class QualityCounts(Record):
     near_constant: int
     aspect_ratio: int
     blurry: int
+    far_from_class: int = 0  # since embeddings
+    label_issues: int = 0  # since embeddings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,3 +98,6 @@ class QualityRecord(Record):
     counts: QualityCounts
     findings: List[str]  # the verdict in sentences, most serious first
     thumbnails: Dict[str, str] = dataclasses.field(default_factory=dict)  # path -> JPEG in the artifact
+    label_issues: List[LabelIssue] = dataclasses.field(default_factory=list)  # worst (lowest score) first
+    label_check: Optional[LabelCheck] = None  # None: written before embeddings
+    seconds: Dict[str, float] = dataclasses.field(default_factory=dict)  # each stage's wall time

@@ -3,11 +3,14 @@
 From the fingerprints ExampleGen writes (components/image_example_gen/fingerprints.py):
 
 * exact duplicates: images with the same decoded pixels (the pixel hash), however stored;
-* near duplicates: re-encoded, resized or slightly cropped copies (near.py);
+* near duplicates: re-encoded, resized or slightly cropped copies (embedding neighbours confirmed
+  pixel by pixel: neighbours.py, near.py);
 * conflicting labels: such a group (exact or near) whose images are filed under more than one class;
 * train/eval leaks: such a group with images in both splits (eval accuracy is overstated);
-* outliers: near-constant images (blank, black, white), extreme aspect ratios, and the blurriest
-  images of each class (sharpness far below the class's median).
+* outliers: near-constant images (blank, black, white), extreme aspect ratios, the blurriest
+  images of each class (sharpness far below the class's median), and images far from every image
+  of their own class in embedding space;
+* label issues: images the embeddings say belong to another class (label_issues.py).
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from components.contracts.quality import GroupImage, ImageGroup, QualityRecord
 from components.data_quality.options import QualityOptions
 
 NEAR_CONSTANT, ASPECT_RATIO, BLURRY = "near_constant", "aspect_ratio", "blurry"
+FAR_FROM_CLASS = "far_from_class"  # embedded.py
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -67,7 +71,7 @@ def near_duplicate_groups(
     through look-alikes would join pictures that are not copies of each other. A pair with the
     same pixels is an exact duplicate and left to that list.
 
-    A pair is {"images": [[path, split, label], [path, split, label]], "bits", "difference"}."""
+    A pair is {"images": [[path, split, label], [path, split, label]], "similarity", "difference"}."""
     groups = []
     for pair in pairs:
         (a, _, _), (b, _, _) = pair["images"]
@@ -78,7 +82,7 @@ def near_duplicate_groups(
                 images=[GroupImage(p, split, class_names[int(label)]) for p, split, label in sorted(pair["images"])],
                 match="near",
                 difference=pair["difference"],
-                hash_bits=pair["bits"],
+                similarity=pair["similarity"],
             )
         )
     return sorted(groups, key=lambda g: [i.path for i in g.images])
@@ -132,6 +136,14 @@ def findings(quality: QualityRecord) -> List[str]:
             f"{len(conflicts)} picture{'s are' if len(conflicts) > 1 else ' is'} filed under more than one class: "
             "at most one of the labels is right."
         )
+    issues = quality.label_issues
+    if issues:
+        worst = issues[0]
+        lines.append(
+            f"{len(issues)} image{'s' if len(issues) > 1 else ''} may be filed under the wrong class "
+            f"(confident learning on the embeddings); the likeliest: {worst.path}, filed as {worst.class_name}, "
+            f"looks like {worst.suggested}."
+        )
     duplicates = quality.exact_duplicates
     if duplicates:
         extra = sum(len(g.images) - 1 for g in duplicates)
@@ -146,7 +158,7 @@ def findings(quality: QualityRecord) -> List[str]:
     counts = quality.counts
     odd = [
         f"{getattr(counts, kind)} {kind.replace('_', ' ')}"
-        for kind in (NEAR_CONSTANT, ASPECT_RATIO, BLURRY)
+        for kind in (NEAR_CONSTANT, ASPECT_RATIO, BLURRY, FAR_FROM_CLASS)
         if getattr(counts, kind)
     ]
     if odd:

