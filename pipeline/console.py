@@ -108,15 +108,27 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
         outcome = "none rejected."
         if rejected:
             outcome = f"{rejected} rejected ({account['rejected_fraction']:.1%}), each listed with its reason in the reports."
-        dropped = len(account.get("dropped") or [])
+        from components.contracts.ingestion import LABEL_ISSUE_REASON
+
+        listed = account.get("dropped") or []
+        mislabelled = sum(d["reason"].startswith(LABEL_ISSUE_REASON) for d in listed)
+        dropped = len(listed) - mislabelled
         if dropped:
             outcome += f" {dropped} exact duplicate{'s' if dropped > 1 else ''} dropped (--drop-duplicates), each listed in the reports."
+        if mislabelled:
+            outcome += (
+                f" {mislabelled} label issue{'s' if mislabelled > 1 else ''} dropped (--drop-label-issues), "
+                "each listed in the run report."
+            )
         lines.append(f"Ingested {account['ingested']} of {account['files_seen']} files; {outcome}")
     quality = summary.get("data_quality")
     if quality:
         lines += [f"Data quality: {line}" for line in quality["findings"]] or [
             "Data quality: no exact duplicates, conflicting labels, train/eval leaks or odd images."
         ]
+        check = quality.get("label_check")
+        if check and not check["judged"]:
+            lines.append(f"Data quality: labels {check['reason']}.")
     balance = summary.get("balance")
     if balance:
         lines.append(balance["findings"][0])

@@ -19,7 +19,7 @@ from tfx.orchestration.pipeline import Pipeline
 from tfx.proto import pusher_pb2
 from tfx.types import Channel, standard_artifacts
 
-from components.data_quality.component import DataQuality
+from components.data_quality.component import DataQuality, DropLabelIssues
 from components.edge_export.component import EdgeExport
 from components.embeddings.component import Embeddings
 from components.error_analysis.component import ErrorAnalysis
@@ -48,6 +48,7 @@ STATISTICS_GEN = "StatisticsGen"
 EXAMPLE_VALIDATOR = "ExampleValidator"
 EMBEDDINGS = "Embeddings"
 DATA_QUALITY = "DataQuality"
+DROP_LABEL_ISSUES = "DropLabelIssues"
 LABEL_BALANCE = "LabelBalance"
 TRANSFORM = "Transform"
 TUNER = "Tuner"
@@ -83,9 +84,21 @@ class DataSteps:
     data_quality: Any
     label_balance: Any
     transform: Any
+    drop_label_issues: Any = None  # with --drop-label-issues
 
     def nodes(self) -> List[Any]:
-        return [getattr(self, field.name) for field in dataclasses.fields(self)]
+        """In dependency order."""
+        order = ("example_gen", "schema_gen", "statistics_gen", "example_validator", "embeddings", "data_quality",
+                 "drop_label_issues", "label_balance", "transform")  # fmt: skip
+        return [getattr(self, name) for name in order if getattr(self, name) is not None]
+
+    @property
+    def examples(self):
+        """What the Transform, Trainer and Evaluator read: ExampleGen's examples, or with
+        --drop-label-issues the same without the label issues."""
+        if self.drop_label_issues is not None:
+            return self.drop_label_issues.outputs["cleaned"]
+        return self.example_gen.outputs["examples"]
 
 
 def data_steps(config: PipelineConfig, data_root) -> DataSteps:
@@ -103,6 +116,12 @@ def data_steps(config: PipelineConfig, data_root) -> DataSteps:
     data_quality = DataQuality(
         examples=examples, embeddings=embeddings.outputs["embeddings"], options=config.quality.to_parameter()
     ).with_id(DATA_QUALITY)
+    drop_label_issues, used = None, examples
+    if config.quality.drop_label_issues:
+        drop_label_issues = DropLabelIssues(examples=examples, quality=data_quality.outputs["quality"]).with_id(
+            DROP_LABEL_ISSUES
+        )
+        used = drop_label_issues.outputs["cleaned"]
     label_balance = LabelBalance(
         examples=examples,
         quality=data_quality.outputs["quality"],
@@ -112,7 +131,7 @@ def data_steps(config: PipelineConfig, data_root) -> DataSteps:
         options=config.balance.to_parameter(),
     ).with_id(LABEL_BALANCE)
     transform = ImageTransform(
-        examples=examples,
+        examples=used,
         schema=schema,
         # --image-size auto is decided from what LabelBalance measured (components/transform/sizing.py).
         training_hints=label_balance.outputs["training_hints"],
@@ -120,14 +139,15 @@ def data_steps(config: PipelineConfig, data_root) -> DataSteps:
         custom_config=config.image.to_custom_config(),
     ).with_id(TRANSFORM)
     return DataSteps(
-        example_gen, schema_gen, statistics_gen, example_validator, embeddings, data_quality, label_balance, transform
-    )
+        example_gen, schema_gen, statistics_gen, example_validator, embeddings, data_quality, label_balance, transform,
+        drop_label_issues,
+    )  # fmt: skip
 
 
 def training_steps(config: PipelineConfig, data: DataSteps, compiled_resolvers: bool) -> List[Any]:
     """[Tuner (--tune) or the resolver of the latest earlier tuning, when reused], then the Trainer."""
     inputs = dict(
-        examples=data.example_gen.outputs["examples"],
+        examples=data.examples,
         transform_graph=data.transform.outputs["transform_graph"],
         training_hints=data.label_balance.outputs["training_hints"],
         custom_config={TRAINING_KEY: config.training.to_custom_config(), TUNING_KEY: config.tuning.to_custom_config()},
@@ -153,7 +173,7 @@ def training_steps(config: PipelineConfig, data: DataSteps, compiled_resolvers: 
 
 def promotion_steps(config: PipelineConfig, data: DataSteps, trainer, params: Dict[str, Any], compiled_resolvers: bool):
     """The baseline resolver, Evaluator, ErrorAnalysis, PromotionGate, Pusher and EdgeExport."""
-    examples, model = data.example_gen.outputs["examples"], trainer.outputs["model"]
+    examples, model = data.examples, trainer.outputs["model"]
     blessed_models = {
         baseline.MODEL_KEY: Channel(type=standard_artifacts.Model),
         baseline.BLESSING_KEY: Channel(type=standard_artifacts.ModelBlessing),

@@ -159,7 +159,11 @@ def collect(record: RunRecord) -> RunArtifacts:
         decision=contracts.read_if_present(DecisionRecord, _uri(blessing)),
         blessed=_custom_int(blessing, artifacts.BLESSED_PROPERTY) == 1,
         pushed_model=pushed_model,
-        ingestion=contracts.read_if_present(IngestionAccount, _uri(record.artifact(dag.EXAMPLE_GEN, "examples"))),
+        # With --drop-label-issues, DropLabelIssues' account: ExampleGen's with those images dropped.
+        ingestion=contracts.read_if_present(
+            IngestionAccount,
+            _uri(record.artifact(dag.DROP_LABEL_ISSUES, "cleaned") or record.artifact(dag.EXAMPLE_GEN, "examples")),
+        ),
         trials=contracts.read_list_if_present(Trial, _uri(record.artifact(dag.TUNER, "tuner_results"))),
         errors=contracts.read_if_present(ErrorAnalysisRecord, errors),
         errors_uri=errors,

@@ -23,6 +23,7 @@ def render_run_report(summary: dict, artifacts: RunArtifacts, summary_path: str)
             lambda name: read_bytes_if_present(balance_uri, name),
             quality=artifacts.quality,
             read_quality=lambda name: read_bytes_if_present(quality_uri, name),
+            ingestion=artifacts.ingestion,
         )
     if artifacts.trials:
         sections.append(tuning_section(artifacts.trials))

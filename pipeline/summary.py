@@ -150,6 +150,13 @@ def _quality_fields(quality: Optional[QualityRecord]) -> Optional[Dict]:
         "outliers": [{"path": o.path, "kind": o.kind, "value": o.value} for o in quality.outliers],
         "counts": quality.counts.to_json(),
         "findings": quality.findings,
+        # Images probably filed under the wrong class, worst first (the lowest score), and how
+        # they were judged; empty and None when the run had no embeddings.
+        "label_issues": [
+            {"path": i.path, "split": i.split, "given": i.class_name, "suggested": i.suggested, "score": i.score}
+            for i in quality.label_issues
+        ],
+        "label_check": quality.label_check.to_json() if quality.label_check else None,
     }
 
 

@@ -321,16 +321,23 @@ def test_neighbours_in_cells_find_planted_near_copies_and_bound_the_work():
     vectors[n - planted :] = vectors[:planted] + 0.15 * rng.normal(size=(planted, 32))  # near copies of the first 50
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     labels = (np.arange(n) % 3).astype(np.int32)
-    space = neighbours.Space([f"{i}.png" for i in range(n)], ["train"] * n, labels, vectors, np.zeros(n, np.int32), np.arange(n))
-    found = neighbours.neighbours(space, near_k=4, near_floor=0.8, class_k=5)
-    pairs = {(a, b) for a, b, _ in neighbours.candidate_pairs(found)}
+    found = neighbours.neighbours(vectors, labels, near_k=4, near_floor=0.8, class_k=5)
+    pairs = set(neighbours.candidate_pairs(found))
     assert {(i, n - planted + i) for i in range(planted)} <= pairs  # through the cells, all found
     assert len(pairs) < 2 * planted  # random directions in 32 dimensions are not above the floor
     home, members = neighbours.cells(vectors)
     assert len(members) == n // neighbours.CELL_IMAGES and sum(len(m) for m in members) == n * neighbours.PROBES
     assert np.isfinite(found.class_similarity).all()
-    # the search never pairs an image with itself, and keeps each pair once
-    assert all(a < b for a, b in pairs)
+    # the search never pairs an image with itself, and keeps each pair once, over views too
+    assert all(a < b for a, b in pairs) and neighbours.candidate_pairs(found, found) == sorted(pairs)
+    # an image unlike every other of its class is far from it
+    centres = rng.normal(size=(3, 32))
+    grouped = (centres[labels] + 0.5 * rng.normal(size=(n, 32))).astype(np.float32)
+    grouped[7] = rng.normal(size=32)
+    grouped /= np.linalg.norm(grouped, axis=1, keepdims=True)
+    found = neighbours.neighbours(grouped, labels, near_k=1, near_floor=0.99, class_k=5)
+    far = [i for i, _ in neighbours.far_from_class(labels, found)]
+    assert far[0] == 7 and len(far) <= 3, far
 
 
 def test_confident_learning_flags_the_confidently_other_and_never_the_agreeing():

@@ -8,9 +8,12 @@ from components.artifacts import INGESTION_FILE
 from components.contracts.record import Record
 
 
+LABEL_ISSUE_REASON = "label issue"  # how the reason of a file dropped by --drop-label-issues starts
+
+
 @dataclasses.dataclass(frozen=True)
 class FileReason(Record):
-    """A file not ingested (rejected, or dropped by --drop-duplicates), with why."""
+    """A file not ingested (rejected, or dropped by --drop-duplicates or --drop-label-issues), with why."""
 
     path: str  # relative to the data dir
     reason: str
@@ -36,7 +39,9 @@ class IngestionAccount(Record):
     rejected_fraction: float  # len(rejected) / files_seen, rounded to 4 places
     max_rejected_fraction: float
     converted: List[Conversion]  # sorted by path
-    dropped: List[FileReason] = dataclasses.field(default_factory=list)  # --drop-duplicates, sorted by path
+    # --drop-duplicates (ExampleGen) and --drop-label-issues (DropLabelIssues, which writes the
+    # account again with its own), sorted by path
+    dropped: List[FileReason] = dataclasses.field(default_factory=list)
 
     def __post_init__(self):
         if self.files_seen != self.ingested + len(self.rejected) + len(self.dropped):

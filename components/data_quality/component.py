@@ -1,14 +1,21 @@
-"""The DataQuality step: TFX glue over `find.find_problems` (Beam) and `find.quality_record`."""
+"""The DataQuality step: TFX glue over `find.find_problems` (Beam), `embedded.embedding_checks` and
+`find.quality_record`; and DropLabelIssues, in the DAG with --drop-label-issues only."""
 import dataclasses
+import posixpath
 
 import apache_beam as beam
+import tensorflow as tf
 from tfx.dsl.component.experimental.annotations import BeamComponentParameter, InputArtifact, OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
+from tfx.components.util import examples_utils
 from tfx.types import artifact_utils
 from tfx.types.standard_artifacts import Examples
 
-from components import artifacts
+from components import artifacts, features
 from components.contracts import record
+from components.contracts.ingestion import IngestionAccount
+from components.contracts.quality import QualityRecord
+from components.data_quality.drop import account_after_dropping, label_issues_to_drop
 from components.contracts.embeddings import EmbeddingIndex
 from components.data_quality.embedded import embedding_checks
 from components.data_quality.find import find_problems, quality_record, shown_paths, write_thumbnails
@@ -43,3 +50,48 @@ def DataQuality(
     record.write(dataclasses.replace(found, thumbnails=thumbnails), quality.uri)
     quality.set_int_custom_property("leaked_eval_images", found.counts.leaked_eval_images)
     quality.set_int_custom_property("label_issues", found.counts.label_issues)
+
+
+def _filter_split(pipeline, source: str, target: str, drop: frozenset, split: str):
+    return (
+        pipeline
+        | f"Read{split}" >> beam.io.ReadFromTFRecord(source, compression_type=beam.io.filesystem.CompressionTypes.GZIP)
+        | f"Keep{split}" >> beam.Filter(lambda serialized: _path_of(serialized) not in drop)
+        | f"Write{split}" >> beam.io.WriteToTFRecord(target, file_name_suffix=".gz")
+    )
+
+
+def _path_of(serialized: bytes) -> str:
+    example = tf.train.Example.FromString(serialized)
+    return example.features.feature[features.PATH_KEY].bytes_list.value[0].decode("utf-8", "replace")
+
+
+@component(use_beam=True)
+def DropLabelIssues(
+    examples: InputArtifact[Examples],
+    quality: InputArtifact[artifacts.DataQualityReport],
+    cleaned: OutputArtifact[Examples],
+    beam_pipeline: BeamComponentParameter[beam.Pipeline] = None,
+) -> None:
+    """The examples without the images DataQuality listed as label issues (--drop-label-issues).
+
+    Copies every split, leaving those images out, with the class names and an ingestion.json
+    that lists each of them as dropped with its reason, so that files_seen == ingested +
+    rejected + dropped still holds for what the Transform, Trainer and Evaluator read.
+    """
+    found = record.read(QualityRecord, quality.uri)
+    dropped = label_issues_to_drop(found)
+    splits = artifact_utils.decode_split_names(examples.split_names)
+    cleaned.split_names = examples.split_names
+    drop = frozenset(dropped)
+    with beam_pipeline as pipeline:
+        for split in splits:
+            source = artifact_utils.get_split_uri([examples], split) + "/*"
+            target = posixpath.join(artifact_utils.get_split_uri([cleaned], split), "data_tfrecord")
+            _filter_split(pipeline, source, target, drop, split)
+    examples_utils.set_payload_format(cleaned, examples_utils.get_payload_format(examples))
+    artifacts.write_class_names(cleaned, artifacts.read_class_names(examples.uri))
+    account = record.read_if_present(IngestionAccount, examples.uri)
+    if account is not None:
+        record.write(account_after_dropping(account, dropped), cleaned.uri)
+    cleaned.set_int_custom_property("dropped_label_issues", len(dropped))

@@ -20,6 +20,7 @@ from components.data_quality.checks import FAR_FROM_CLASS
 from components.data_quality.options import QualityOptions
 
 CLASS_NEIGHBOURS = 5  # an image's typicality: its mean similarity to this many closest images of its class
+PIXEL_CANDIDATES = 1  # a re-encoded or resized copy is its original's nearest tiny image
 MIN_JUDGED_CLASS = 5  # labels are judged only when every class has at least this many images
 
 
@@ -45,17 +46,17 @@ def _thumbnails(uri: str, index: EmbeddingIndex, found: neighbours.Space, wanted
     return pictures
 
 
-def _near_pairs(space: neighbours.Space, found: neighbours.Neighbours, uri: str, index: EmbeddingIndex, options: QualityOptions):
-    candidates = neighbours.candidate_pairs(found)
-    pictures = _thumbnails(uri, index, space, [i for pair in candidates for i in pair[:2]])
+def _near_pairs(space: neighbours.Space, candidates, uri: str, index: EmbeddingIndex, options: QualityOptions):
+    pictures = _thumbnails(uri, index, space, [i for pair in candidates for i in pair])
     limit = options.near_duplicate_difference
     pairs = []
-    for a, b, similarity in candidates:
+    for a, b in candidates:
         gap = near.difference(pictures[a], pictures[b], 2 * limit)
         if gap <= limit:
             images = [[space.paths[i], space.splits[i], int(space.labels[i])] for i in (a, b)]
+            similarity = float(space.vectors[a] @ space.vectors[b])
             pairs.append({"images": images, "similarity": round(similarity, 4), "difference": round(gap, 4)})
-    return pairs, len(candidates)
+    return pairs
 
 
 def _label_check(space: neighbours.Space, class_names: Sequence[str], options: QualityOptions) -> Tuple[LabelCheck, List[LabelIssue]]:
@@ -113,12 +114,15 @@ def embedding_checks(uri: str, index: EmbeddingIndex, class_names: Sequence[str]
     space = neighbours.space(uri, index)
     seconds["projection"] = time.monotonic() - started
     started = time.monotonic()
-    found = neighbours.neighbours(space, options.near_duplicate_candidates, options.near_duplicate_similarity, CLASS_NEIGHBOURS)
+    k = options.near_duplicate_candidates
+    found = neighbours.neighbours(space.vectors, space.labels, k, options.near_duplicate_similarity, CLASS_NEIGHBOURS)
+    by_pixels = neighbours.neighbours(space.pixels, space.labels, PIXEL_CANDIDATES, options.near_duplicate_pixel_similarity)
+    candidates = neighbours.candidate_pairs(found, by_pixels)
     seconds["neighbours"] = time.monotonic() - started
     started = time.monotonic()
-    pairs, candidates = _near_pairs(space, found, uri, index, options)
+    pairs = _near_pairs(space, candidates, uri, index, options)
     seconds["pixel_checks"] = time.monotonic() - started
-    seconds["candidate_pairs"] = candidates
+    seconds["candidate_pairs"] = len(candidates)
     started = time.monotonic()
     check, issues = _label_check(space, class_names, options)
     seconds["label_issues"] = time.monotonic() - started
@@ -126,7 +130,7 @@ def embedding_checks(uri: str, index: EmbeddingIndex, class_names: Sequence[str]
     mislabelled = {issue.path for issue in issues}
     far = [
         Outlier(space.paths[i], space.splits[i], class_names[space.labels[i]], FAR_FROM_CLASS, round(value, 4))
-        for i, value in neighbours.far_from_class(space, found, fence=options.far_from_class_fence)
+        for i, value in neighbours.far_from_class(space.labels, found, fence=options.far_from_class_fence)
         if space.paths[i] not in mislabelled
     ]
     return EmbeddingFindings(pairs, far, issues, check, {k: round(v, 2) for k, v in seconds.items()})

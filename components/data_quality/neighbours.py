@@ -3,27 +3,33 @@ with the folder. Pure numpy over the Embeddings artifact's shards (contracts/emb
 
 1. The space. The backbone's 1,280 features are centred and projected on their top DIMENSIONS
    principal components (two streaming passes over the shards: the covariance, then the
-   projection), and scaled to unit length, so that a dot product is a cosine similarity. Memory
-   holds these vectors, 512 bytes an image (100 MB at 200,000), and one shard.
+   projection), and scaled to unit length, so that a dot product is a cosine similarity.
+   Beside them, each image's pixels: ExampleGen's luminance thumbnail at PIXEL_SIDE square, mean
+   0, unit length. A re-encoded or resized copy is pixel-near its original even when the
+   network sees its compression artefacts as texture; a cropped one is near in what it shows.
 2. Cells. The vectors are clustered (k-means on an evenly spaced sample) into about one cell per
    CELL_IMAGES images. Each image is a member of its PROBES nearest cells and looks for neighbours
    only among the members of its nearest one: a near copy is all but certain to share one of its
-   original's three nearest cells. A folder of at most CELL_IMAGES * 2 images is one cell, and
+   original's three nearest cells. A folder of fewer than CELL_IMAGES * 2 images is one cell, and
    there the search is exact.
+
+Memory holds both views, 1,088 bytes an image (220 MB at 200,000 images), and one shard.
 3. In each cell, blocked matrix products give every image's `near_k` most similar images above a
-   similarity floor (candidate near copies) and its `class_k` most similar images of its own class
-   (how typical it is of its class).
+   similarity floor (candidate near copies, in each view) and its `class_k` most similar images of
+   its own class (how typical it is of its class, by embedding).
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import List, Tuple
+import warnings
+from typing import List, Optional, Tuple
 
 import numpy as np
 
 from components.contracts.embeddings import EmbeddingIndex, shards
 
 DIMENSIONS = 128
+PIXEL_SIDE = 12  # the tiny image a re-encoded or resized copy is pixel-near in
 CELL_IMAGES = 1000
 PROBES = 3
 SAMPLE = 20000  # vectors the cells are fitted on, at most
@@ -32,7 +38,7 @@ BLOCK = 2048  # query rows per matrix product
 
 @dataclasses.dataclass
 class Space:
-    """The images, in shard order, and their unit vectors."""
+    """The images, in shard order, and their unit vectors: what they show, and their pixels."""
 
     paths: List[str]
     splits: List[str]
@@ -40,6 +46,7 @@ class Space:
     vectors: np.ndarray  # float32 [n, DIMENSIONS or fewer], unit length
     shard: np.ndarray  # int32 [n]: which of the index's shards holds the image
     row: np.ndarray  # int32 [n]: its row there
+    pixels: Optional[np.ndarray] = None  # float32 [n, PIXEL_SIDE ** 2]: the tiny luminance image, unit length
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -61,16 +68,32 @@ def space(uri: str, index: EmbeddingIndex, dimensions: int = DIMENSIONS) -> Spac
     paths, splits = [], []
     labels, which, rows = np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n, np.int32)
     vectors = np.zeros((n, kept), np.float32)
+    pixels = np.zeros((n, PIXEL_SIDE * PIXEL_SIDE), np.float32)
     start = 0
-    for number, shard in enumerate(shards(uri, index, thumbnails=False)):
+    for number, shard in enumerate(shards(uri, index)):
         end = start + len(shard)
         projected = (shard.vectors.astype(np.float32) - mean.astype(np.float32)) @ basis
-        vectors[start:end] = projected / np.maximum(np.linalg.norm(projected, axis=1, keepdims=True), 1e-6)
+        vectors[start:end] = _unit(projected)
+        pixels[start:end] = _unit(np.stack([tiny(t) for t in shard.thumbnails]))
         labels[start:end], which[start:end], rows[start:end] = shard.labels, number, np.arange(len(shard))
         paths += shard.paths
         splits += shard.splits
         start = end
-    return Space(paths, splits, labels, vectors, which, rows)
+    return Space(paths, splits, labels, vectors, which, rows, pixels)
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-6)
+
+
+def tiny(thumbnail: bytes) -> np.ndarray:
+    """A luminance thumbnail (ExampleGen's, row by row) at PIXEL_SIDE square, mean 0: float32 [side**2]."""
+    from PIL import Image
+
+    side = int(round(len(thumbnail) ** 0.5))
+    image = Image.frombytes("L", (side, side), thumbnail).resize((PIXEL_SIDE, PIXEL_SIDE), Image.Resampling.BOX)
+    values = np.asarray(image, np.float32).ravel()
+    return values - values.mean()
 
 
 def cells(vectors: np.ndarray, cell_images: int = CELL_IMAGES, probes: int = PROBES) -> Tuple[np.ndarray, List[np.ndarray]]:
@@ -108,53 +131,58 @@ def _top(similarity: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(top, np.argsort(-np.take_along_axis(similarity, top, axis=1), axis=1, kind="stable"), axis=1)
 
 
-def neighbours(space: Space, near_k: int, near_floor: float, class_k: int) -> Neighbours:
-    """Every image's candidate near copies and its similarity to its own class (see the module)."""
-    n = len(space)
+def neighbours(vectors: np.ndarray, labels: np.ndarray, near_k: int, near_floor: float, class_k: int = 0) -> Neighbours:
+    """Every image's candidate near copies among `vectors` (unit rows), and with `class_k` its
+    similarity to its own class (see the module)."""
+    n = len(vectors)
     near = np.full((n, near_k), -1, np.int64)
     near_similarity = np.full((n, near_k), -np.inf, np.float32)
     class_similarity = np.full((n, class_k), -np.inf, np.float32)
-    home, members = cells(space.vectors)
+    home, members = cells(vectors)
     for cell, inside in enumerate(members):
         queries = np.nonzero(home == cell)[0]
-        keys = space.vectors[inside]
+        keys = vectors[inside]
         for start in range(0, len(queries), BLOCK):
             rows = queries[start : start + BLOCK]
-            similarity = space.vectors[rows] @ keys.T
+            similarity = vectors[rows] @ keys.T
             similarity[rows[:, None] == inside[None, :]] = -np.inf  # not its own neighbour
             k = min(near_k, len(inside))
             top = _top(similarity, k)
             found = np.take_along_axis(similarity, top, axis=1)
             near[rows, :k] = np.where(found >= near_floor, inside[top], -1)
             near_similarity[rows, :k] = np.where(found >= near_floor, found, -np.inf)
-            same = np.where(space.labels[rows][:, None] == space.labels[inside][None, :], similarity, -np.inf)
-            k = min(class_k, len(inside))
-            class_similarity[rows, :k] = np.take_along_axis(same, _top(same, k), axis=1)
+            if class_k:
+                same = np.where(labels[rows][:, None] == labels[inside][None, :], similarity, -np.inf)
+                k = min(class_k, len(inside))
+                class_similarity[rows, :k] = np.take_along_axis(same, _top(same, k), axis=1)
     return Neighbours(near, near_similarity, class_similarity)
 
 
-def candidate_pairs(found: Neighbours) -> List[Tuple[int, int, float]]:
-    """(i, j, similarity) with i < j, once each, from every image's near candidates."""
-    rows, columns = np.nonzero(found.near >= 0)
-    firsts, seconds = rows, found.near[rows, columns]
-    low, high = np.minimum(firsts, seconds), np.maximum(firsts, seconds)
-    similarity = found.near_similarity[rows, columns]
-    pairs = {}
-    for a, b, s in zip(low.tolist(), high.tolist(), similarity.tolist()):
-        pairs[(a, b)] = max(s, pairs.get((a, b), -1.0))
-    return [(a, b, s) for (a, b), s in sorted(pairs.items())]
+def candidate_pairs(*views: Neighbours) -> List[Tuple[int, int]]:
+    """(i, j) with i < j, once each, from every image's near candidates in any of the views."""
+    pairs = set()
+    for found in views:
+        rows, columns = np.nonzero(found.near >= 0)
+        seconds = found.near[rows, columns]
+        pairs.update(zip(np.minimum(rows, seconds).tolist(), np.maximum(rows, seconds).tolist()))
+    return sorted(pairs)
 
 
-def far_from_class(space: Space, found: Neighbours, min_class_images: int = 20, fence: float = 3.0) -> List[Tuple[int, float]]:
+def far_from_class(labels: np.ndarray, found: Neighbours, min_class_images: int = 20, fence: float = 3.0) -> List[Tuple[int, float]]:
     """(image, typicality) of the images far from every image of their own class: typicality is
     the mean similarity to its most similar images of that class, and an image is far when it is
     below Tukey's far-out fence of its class (first quartile - `fence` x the interquartile range).
-    Classes with fewer than `min_class_images` images are not judged."""
+    An image with no image of its class in its nearest cells has typicality -1. Classes with
+    fewer than `min_class_images` images are not judged."""
     finite = np.where(np.isfinite(found.class_similarity), found.class_similarity, np.nan)
-    typicality = np.nanmean(finite, axis=1) if finite.shape[1] else np.full(len(space), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an image alone in its class has no similarity
+        typicality = np.nanmean(finite, axis=1) if finite.shape[1] else np.full(len(labels), np.nan)
+    # No image of its class in the cells nearest to it: as far as it gets.
+    typicality = np.where(np.isnan(typicality), -1.0, typicality)
     flagged = []
-    for label in np.unique(space.labels):
-        members = np.nonzero((space.labels == label) & np.isfinite(typicality))[0]
+    for label in np.unique(labels):
+        members = np.nonzero(labels == label)[0]
         if len(members) < min_class_images:
             continue
         q1, q3 = np.percentile(typicality[members], [25, 75])

@@ -24,8 +24,16 @@ class QualityOptions(Options):
         at_least=0.0,
         at_most=1.0,
     )
+    near_duplicate_pixel_similarity: float = setting(
+        0.95,
+        "... or when one is the other's nearest tiny (12 px) luminance image, at a cosine similarity of at least this",
+        at_least=0.0,
+        at_most=1.0,
+    )
     near_duplicate_candidates: int = setting(
-        6, "each image's most similar images (by embedding) that are compared pixel by pixel", at_least=1, at_most=64
+        6, "each image's most similar images by embedding that are compared pixel by pixel",
+        at_least=1,
+        at_most=64,
     )
     near_duplicate_difference: float = setting(
         0.2,

@@ -7,7 +7,7 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
 from components import features
 from components.contracts.balance import BalanceReport, ImageSummary, SizeRange
-from components.contracts.ingestion import IngestionAccount
+from components.contracts.ingestion import LABEL_ISSUE_REASON, IngestionAccount
 from components.contracts.quality import QualityRecord
 from components.data_quality.report import quality_section
 from components.label_balance.balance import feature_statistics, percent
@@ -126,12 +126,15 @@ def _listing(headers: List[str], rows: List[List[str]], what: str) -> str:
 
 def ingestion_html(account: IngestionAccount) -> str:
     """Every file ExampleGen saw: counts, then each rejected file with its reason, then conversions."""
-    rejected, converted, dropped = account.rejected, account.converted, account.dropped
+    rejected, converted = account.rejected, account.converted
+    mislabelled = [d for d in account.dropped if d.reason.startswith(LABEL_ISSUE_REASON)]
+    dropped = [d for d in account.dropped if not d.reason.startswith(LABEL_ISSUE_REASON)]
     parts = [
         f"<p>{account.files_seen} files seen: {account.ingested} ingested, {len(rejected)} rejected "
         f"({percent(account.rejected_fraction)}; the run stops above "
         f"{percent(account.max_rejected_fraction)}, --max-rejected-fraction)"
         + (f", {len(dropped)} dropped as exact duplicates" if dropped else "")
+        + (f", {len(mislabelled)} dropped as label issues" if mislabelled else "")
         + ".</p>"
     ]
     if rejected:
@@ -140,6 +143,9 @@ def ingestion_html(account: IngestionAccount) -> str:
     if dropped:
         parts.append(f"<h3>Dropped as exact duplicates ({len(dropped)}, --drop-duplicates)</h3>")
         parts.append(_listing(["file", "reason"], [[d.path, d.reason] for d in dropped], "dropped files"))
+    if mislabelled:
+        parts.append(f"<h3>Dropped as label issues ({len(mislabelled)}, --drop-label-issues)</h3>")
+        parts.append(_listing(["file", "reason"], [[d.path, d.reason] for d in mislabelled], "dropped files"))
     if converted:
         parts.append("<h3>Ingested with a conversion</h3>")
         parts.append(_listing(["file", "what decoding does"], [[c.path, c.note] for c in converted], "notes"))
@@ -151,11 +157,14 @@ def data_sections(
     read: Optional[ReadImage] = None,
     quality: Optional[QualityRecord] = None,
     read_quality: Optional[ReadImage] = None,
+    ingestion: Optional[IngestionAccount] = None,
 ) -> List[str]:
     """The data report's sections, also used in the run report. `read` gives the gallery's
     thumbnails (paths relative to the balance artifact); without it the gallery is left out.
-    `quality` is the DataQuality step's record and `read_quality` its thumbnails."""
-    ingestion, gallery = report.ingestion, report.gallery
+    `quality` is the DataQuality step's record and `read_quality` its thumbnails; `ingestion`
+    the account to show when it is not the report's own (with --drop-label-issues, the run
+    report shows the account after the drop)."""
+    ingestion, gallery = ingestion or report.ingestion, report.gallery
     return [
         html.section("Label balance: verdict", html.verdict_box(SEVERITY_TONES[report.severity], report.findings)),
         *([quality_section(quality, read_quality or (lambda name: None))] if quality else []),
