@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import dataclasses
+import glob
 import functools
 
 import apache_beam as beam
@@ -427,3 +428,28 @@ def test_label_flips_and_an_image_far_from_its_class_are_found_from_embeddings(t
     assert any("may be filed under the wrong class" in line for line in quality.findings)
     section = quality_section(quality, lambda relative: None)
     assert "Possibly mislabelled" in section and "flip_0.png" in section
+
+
+@pytest.mark.e2e
+def test_drop_label_issues_leaves_them_out_and_lists_each_one(tmp_path):
+    root, flips = labelled_folder(tmp_path / "images")
+    summary, stdout = run_pipeline(root, tmp_path / "out", "--epochs", "1", NO_EDGE, "--drop-label-issues")
+    quality, account = summary["data_quality"], summary["ingestion"]
+    flagged = [issue["path"] for issue in quality["label_issues"]]
+    assert set(flips) <= set(flagged) and quality["label_check"]["judged"]
+    assert set(quality["label_issues"][0]) == {"path", "split", "given", "suggested", "score"}
+    dropped = {d["path"]: d["reason"] for d in account["dropped"]}
+    assert sorted(dropped) == sorted(flagged) and all(r.startswith("label issue: filed as") for r in dropped.values())
+    assert account["files_seen"] == account["ingested"] + len(account["rejected"]) + len(account["dropped"])
+    assert account["files_seen"] == len(list(root.rglob("*.png")))
+    assert summary["components"]["DropLabelIssues"] == "COMPLETE"
+    assert f"{len(flagged)} label issue" in stdout and "dropped (--drop-label-issues)" in stdout
+    with open(summary["report_html"], encoding="utf-8") as f:
+        page = f.read()
+    assert f"Dropped as label issues ({len(flagged)}, --drop-label-issues)" in page and "Possibly mislabelled" in page
+    # What the Trainer read: the examples without them.
+    from components import artifacts
+
+    cleaned = glob.glob(str(tmp_path / "out" / "pipeline_root" / "DropLabelIssues" / "cleaned" / "*"))[0]
+    paths = {batch_path for batch in artifacts.image_example_batches(cleaned + "/Split-*/*") for batch_path in batch.paths}
+    assert len(paths) == account["ingested"] and not paths & set(flagged)

@@ -3,10 +3,11 @@ another (or the run summary, or the report) reads, with `to_json` / `from_json` 
 
 | module       | record                 | file (in the artifact)  | written by     | read by                          |
 |--------------|------------------------|-------------------------|----------------|----------------------------------|
-| ingestion    | IngestionAccount       | ingestion.json          | ImageExampleGen| LabelBalance, PredictionWriter, summary |
+| ingestion    | IngestionAccount       | ingestion.json          | ImageExampleGen, DropLabelIssues | LabelBalance, PredictionWriter, summary |
 | balance      | BalanceReport          | label_balance.json      | LabelBalance   | PromotionGate, summary, report   |
 | balance      | TrainingHints          | training_hints.json     | LabelBalance   | Trainer, Tuner                   |
-| quality      | QualityRecord          | data_quality.json       | DataQuality    | LabelBalance, ErrorAnalysis, summary, report |
+| embeddings   | EmbeddingIndex, Shard  | embeddings.json, shards/*.npz | Embeddings | DataQuality                      |
+| quality      | QualityRecord          | data_quality.json       | DataQuality    | LabelBalance, ErrorAnalysis, DropLabelIssues, summary, report |
 | training     | TrainingRecord, Trial  | training.json, trials.json | Trainer, Tuner | summary, report              |
 | evaluation   | ErrorAnalysisRecord    | error_analysis.json     | ErrorAnalysis  | PromotionGate, summary, report   |
 | evaluation   | DecisionRecord         | decision.json           | PromotionGate  | summary, report                  |
