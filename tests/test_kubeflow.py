@@ -50,6 +50,16 @@ def test_every_component_is_in_the_spec_and_runs_in_the_image(compiled):
         assert list(container["command"]) == ["python", "-m", "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"]
 
 
+def test_drop_label_issues_compiles_a_step_that_the_training_steps_read(tmp_path):
+    _, spec = compile_to(tmp_path / "pipeline.json", "--drop-label-issues")
+    tasks = spec.root.dag.tasks
+    assert set(tasks) == TASKS | {"DropLabelIssues"}
+    assert set(tasks["DropLabelIssues"].dependent_tasks) >= {"ImageExampleGen", "DataQuality"}
+    for reader in ("Transform", "Trainer", "Evaluator"):
+        assert "DropLabelIssues" in tasks[reader].dependent_tasks, reader
+    assert "DropLabelIssues" not in tasks["StatisticsGen"].dependent_tasks
+
+
 def test_runtime_parameters_are_wired_to_the_components_with_defaults(compiled):
     _, job, spec = compiled
     parameters = spec.root.input_definitions.parameters

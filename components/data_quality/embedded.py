@@ -118,6 +118,7 @@ def embedding_checks(uri: str, index: EmbeddingIndex, class_names: Sequence[str]
     found = neighbours.neighbours(space.vectors, space.labels, k, options.near_duplicate_similarity, CLASS_NEIGHBOURS)
     by_pixels = neighbours.neighbours(space.pixels, space.labels, PIXEL_CANDIDATES, options.near_duplicate_pixel_similarity)
     candidates = neighbours.candidate_pairs(found, by_pixels)
+    space.pixels = by_pixels = None  # done with: memory for the label check
     seconds["neighbours"] = time.monotonic() - started
     started = time.monotonic()
     pairs = _near_pairs(space, candidates, uri, index, options)

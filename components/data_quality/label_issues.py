@@ -27,7 +27,7 @@ from typing import List
 import numpy as np
 
 FOLDS = 5
-REGULARISATION = 0.1  # scikit-learn's C: a strong prior; classes weighted by their counts, so that small ones are not swallowed
+REGULARISATION = 0.1  # scikit-learn's C at unit feature variance: a strong prior; classes weighted by their counts
 
 
 @dataclasses.dataclass
@@ -55,16 +55,17 @@ def out_of_sample(vectors: np.ndarray, labels: np.ndarray, classes: int, folds: 
     if folds < 2 or len(np.unique(labels)) < 2:
         probabilities[np.arange(n), labels] = 1.0  # nothing to learn from: no image is judged
         return probabilities
-    # Unit vectors times sqrt(d): features of variance about 1 on average, with the principal
-    # components keeping their natural weights (standardising each would lift noise to par).
-    scaled = vectors * np.float32(np.sqrt(vectors.shape[1]))
+    # As if the unit vectors were scaled by sqrt(d), to features of variance about 1 on average,
+    # with the principal components keeping their natural weights (standardising each would lift
+    # noise to par): the same model as C * d on the vectors themselves, without a copy of them.
+    strength = REGULARISATION * vectors.shape[1]
     for train, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(vectors, labels):
         if len(np.unique(labels[train])) < 2:  # nothing to tell apart: the held images are not judged
             probabilities[held, labels[held]] = 1.0
             continue
-        model = LogisticRegression(C=REGULARISATION, max_iter=300, class_weight="balanced")
-        model.fit(scaled[train], labels[train])
-        probabilities[np.ix_(held, model.classes_)] = model.predict_proba(scaled[held])
+        model = LogisticRegression(C=strength, max_iter=300, class_weight="balanced")
+        model.fit(vectors[train], labels[train])
+        probabilities[np.ix_(held, model.classes_)] = model.predict_proba(vectors[held])
     return probabilities
 
 
