@@ -90,18 +90,23 @@ def _planted_folder(root: Path, images_per_split: int, planted: int, flip_share:
     return pairs, sorted(flips)
 
 
-def _label_scores(quality, flips) -> dict:
+def _label_scores(quality, flips, copies) -> dict:
+    """Against the wrong labels planted: the flips, and the copies of train images filed under
+    another class (one label of each such pair is wrong: the copy's)."""
     flagged = [issue.path for issue in quality.label_issues]
-    truth = set(flips)
+    truth = set(flips) | set(copies)
     hits = sum(path in truth for path in flagged)
-    top = sum(path in truth for path in flagged[: len(flips)])
+    top = sum(path in truth for path in flagged[: len(truth)])
     check = quality.label_check
     return {
         "flips": len(flips),
+        "copies_under_another_class": len(copies),
+        "wrong_labels": len(truth),
         "flagged": len(flagged),
+        "flips_flagged": sum(path in set(flips) for path in flagged),
         "precision": round(hits / max(1, len(flagged)), 3),
-        "recall": round(hits / max(1, len(flips)), 3),
-        "precision_and_recall_of_the_first_k_flagged_k_the_flips": round(top / max(1, len(flips)), 3),
+        "recall": round(hits / max(1, len(truth)), 3),
+        "precision_and_recall_of_the_first_k_flagged_k_the_wrong_labels": round(top / max(1, len(truth)), 3),
         "estimated_label_errors": check.estimated_label_errors,
         "classifier_accuracy": check.classifier_accuracy,
         "classifier_balanced_accuracy": check.classifier_balanced_accuracy,
@@ -136,7 +141,7 @@ def recall(images_per_split: int, planted: int, flip_share: float, beam_args) ->
     unplanted = 2 * images_per_split - len({a for a, _ in planted_pairs})
     far = [o.path for o in quality.outliers if o.kind == "far_from_class"]
     return {
-        "label_issues": _label_scores(quality, flips),
+        "label_issues": _label_scores(quality, flips, [copy for _, copy in pairs["two_classes"]]),
         "far_from_class": {"count": len(far), "share": round(len(far) / (2 * images_per_split), 4), "examples": far[:10]},
         "data_quality_stage_seconds": quality.seconds,
         "images": 2 * images_per_split + planted * len(KINDS),

