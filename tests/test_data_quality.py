@@ -323,14 +323,14 @@ def test_neighbours_in_cells_find_planted_near_copies_and_bound_the_work():
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     labels = (np.arange(n) % 3).astype(np.int32)
     found = neighbours.neighbours(vectors, labels, near_k=4, near_floor=0.8, class_k=5)
-    pairs = set(neighbours.candidate_pairs(found))
+    pairs = {tuple(pair) for pair in neighbours.candidate_pairs(found).tolist()}
     assert {(i, n - planted + i) for i in range(planted)} <= pairs  # through the cells, all found
     assert len(pairs) < 2 * planted  # random directions in 32 dimensions are not above the floor
     home, members = neighbours.cells(vectors)
     assert len(members) == n // neighbours.CELL_IMAGES and sum(len(m) for m in members) == n * neighbours.PROBES
     assert np.isfinite(found.class_similarity).all()
     # the search never pairs an image with itself, and keeps each pair once, over views too
-    assert all(a < b for a, b in pairs) and neighbours.candidate_pairs(found, found) == sorted(pairs)
+    assert all(a < b for a, b in pairs) and neighbours.candidate_pairs(found, found).tolist() == sorted(map(list, pairs))
     # an image unlike every other of its class is far from it
     centres = rng.normal(size=(3, 32))
     grouped = (centres[labels] + 0.5 * rng.normal(size=(n, 32))).astype(np.float32)

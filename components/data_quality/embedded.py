@@ -47,10 +47,10 @@ def _thumbnails(uri: str, index: EmbeddingIndex, found: neighbours.Space, wanted
 
 
 def _near_pairs(space: neighbours.Space, candidates, uri: str, index: EmbeddingIndex, options: QualityOptions):
-    pictures = _thumbnails(uri, index, space, [i for pair in candidates for i in pair])
+    pictures = _thumbnails(uri, index, space, np.unique(candidates).tolist())
     limit = options.near_duplicate_difference
     pairs = []
-    for a, b in candidates:
+    for a, b in candidates.tolist():
         gap = near.difference(pictures[a], pictures[b], 2 * limit)
         if gap <= limit:
             images = [[space.paths[i], space.splits[i], int(space.labels[i])] for i in (a, b)]

@@ -33,7 +33,8 @@ PIXEL_SIDE = 12  # the tiny image a re-encoded or resized copy is pixel-near in
 CELL_IMAGES = 1000
 PROBES = 3
 SAMPLE = 20000  # vectors the cells are fitted on, at most
-BLOCK = 2048  # query rows per matrix product
+BLOCK = 2048  # query rows per matrix product, at most
+BLOCK_ELEMENTS = 2_000_000  # similarities per block (8 MB of float32), whatever a cell's size
 
 
 @dataclasses.dataclass
@@ -110,7 +111,7 @@ def cells(vectors: np.ndarray, cell_images: int = CELL_IMAGES, probes: int = PRO
     probes = min(probes, count)
     nearest = np.zeros((n, probes), np.int64)
     for start in range(0, n, BLOCK):
-        similarity = vectors[start : start + BLOCK] @ centroids.T
+        similarity = vectors[start : start + BLOCK] @ centroids.T  # BLOCK x cells
         top = np.argpartition(-similarity, probes - 1, axis=1)[:, :probes]
         order = np.argsort(-np.take_along_axis(similarity, top, axis=1), axis=1)
         nearest[start : start + BLOCK] = np.take_along_axis(top, order, axis=1)
@@ -142,10 +143,12 @@ def neighbours(vectors: np.ndarray, labels: np.ndarray, near_k: int, near_floor:
     for cell, inside in enumerate(members):
         queries = np.nonzero(home == cell)[0]
         keys = vectors[inside]
-        for start in range(0, len(queries), BLOCK):
-            rows = queries[start : start + BLOCK]
+        block = max(16, min(BLOCK, BLOCK_ELEMENTS // max(1, len(inside))))
+        for start in range(0, len(queries), block):
+            rows = queries[start : start + block]
             similarity = vectors[rows] @ keys.T
-            similarity[rows[:, None] == inside[None, :]] = -np.inf  # not its own neighbour
+            # not its own neighbour (a query is a member of its home cell; `inside` is sorted)
+            similarity[np.arange(len(rows)), np.searchsorted(inside, rows)] = -np.inf
             k = min(near_k, len(inside))
             top = _top(similarity, k)
             found = np.take_along_axis(similarity, top, axis=1)
@@ -158,14 +161,18 @@ def neighbours(vectors: np.ndarray, labels: np.ndarray, near_k: int, near_floor:
     return Neighbours(near, near_similarity, class_similarity)
 
 
-def candidate_pairs(*views: Neighbours) -> List[Tuple[int, int]]:
-    """(i, j) with i < j, once each, from every image's near candidates in any of the views."""
-    pairs = set()
+def candidate_pairs(*views: Neighbours) -> np.ndarray:
+    """int64 [pairs, 2]: (i, j) with i < j, once each and sorted, from every image's near
+    candidates in any of the views (8 bytes a pair in memory, not a Python tuple's 100)."""
+    keys = []
     for found in views:
         rows, columns = np.nonzero(found.near >= 0)
         seconds = found.near[rows, columns]
-        pairs.update(zip(np.minimum(rows, seconds).tolist(), np.maximum(rows, seconds).tolist()))
-    return sorted(pairs)
+        n = max(len(found.near), 1)
+        keys.append(np.minimum(rows, seconds).astype(np.int64) * n + np.maximum(rows, seconds))
+    unique = np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
+    n = max((len(found.near) for found in views), default=1)
+    return np.stack([unique // n, unique % n], axis=1)
 
 
 def far_from_class(labels: np.ndarray, found: Neighbours, min_class_images: int = 20, fence: float = 3.0) -> List[Tuple[int, float]]:
