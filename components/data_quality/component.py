@@ -12,6 +12,7 @@ from tfx.types import artifact_utils
 from tfx.types.standard_artifacts import Examples
 
 from components import artifacts, features
+from components.beam_reads import read_splits
 from components.contracts import record
 from components.contracts.ingestion import IngestionAccount
 from components.contracts.quality import QualityRecord
@@ -54,9 +55,9 @@ def DataQuality(
 
 def _filter_split(pipeline, source: str, target: str, drop: frozenset, split: str):
     return (
-        pipeline
-        | f"Read{split}" >> beam.io.ReadFromTFRecord(source, compression_type=beam.io.filesystem.CompressionTypes.GZIP)
-        | f"Keep{split}" >> beam.Filter(lambda serialized: _path_of(serialized) not in drop)
+        read_splits(pipeline, {split: source}, f"Read{split}")
+        | f"Keep{split}" >> beam.Filter(lambda named: _path_of(named[1]) not in drop)
+        | f"Record{split}" >> beam.Map(lambda named: named[1])
         | f"Write{split}" >> beam.io.WriteToTFRecord(target, file_name_suffix=".gz")
     )
 

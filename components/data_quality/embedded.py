@@ -50,9 +50,10 @@ def _near_pairs(space: neighbours.Space, candidates, uri: str, index: EmbeddingI
     pictures = _thumbnails(uri, index, space, np.unique(candidates).tolist())
     limit = options.near_duplicate_difference
     pairs = []
-    for a, b in candidates.tolist():
+    for a, b in candidates:  # rows of the array: no Python list of a million pairs
         gap = near.difference(pictures[a], pictures[b], 2 * limit)
         if gap <= limit:
+            a, b = int(a), int(b)
             images = [[space.paths[i], space.splits[i], int(space.labels[i])] for i in (a, b)]
             similarity = float(space.vectors[a] @ space.vectors[b])
             pairs.append({"images": images, "similarity": round(similarity, 4), "difference": round(gap, 4)})

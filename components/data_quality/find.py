@@ -1,8 +1,8 @@
 """The Beam job that finds exact duplicates, conflicting labels, leaks and outliers, and the record
 (`data_quality.json`) made from what it writes and from the embedding checks (embedded.py: near
 copies, images far from their class, label issues). In the Beam job images meet only those with
-the same pixel hash (a GroupByKey of a few fields an image); the blur test compares each image
-with its class's median (approximate quantiles), never image with image.
+the same pixel hash (a count per hash, then a GroupByKey of the repeated ones only); the blur
+test compares each image with its class's median (approximate quantiles), never image with image.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import apache_beam as beam
 import tensorflow as tf
 
 from components import artifacts, features
+from components.beam_reads import read_splits
 from components.contracts.quality import ImageGroup, Outlier, QualityCounts, QualityRecord
 from components.data_quality.embedded import EmbeddingFindings
 from components.data_quality.checks import (
@@ -76,21 +77,24 @@ def _blurry_rows(image: Image, medians: Dict[int, list], options: QualityOptions
         yield json.dumps({**dataclasses.asdict(image), "kind": BLURRY, "value": image.sharpness})
 
 
+def _read(pipeline: beam.Pipeline, patterns: Dict[str, str], name: str):
+    return read_splits(pipeline, patterns, name) | f"{name}Parse" >> beam.MapTuple(lambda split, record: _parser(split)(record))
+
+
 def find_problems(pipeline: beam.Pipeline, patterns: Dict[str, str], options: QualityOptions, out_dir: str) -> None:
-    """Adds to `pipeline` the steps that write GROUPS and OUTLIERS JSON lines into `out_dir`."""
-    images = [
-        pipeline
-        | f"Read{split}" >> beam.io.ReadFromTFRecord(pattern, compression_type=beam.io.filesystem.CompressionTypes.GZIP)
-        | f"Parse{split}" >> beam.Map(_parser(split))
-        for split, pattern in sorted(patterns.items())
-    ] | "AllSplits" >> beam.Flatten()
-    (
+    """Adds to `pipeline` the steps that write GROUPS and OUTLIERS JSON lines into `out_dir`.
+
+    The examples are read twice. The first pass counts images per pixel hash (a combine: a count
+    per hash, never the images), finds the class medians of sharpness and the near-constant and
+    extreme-aspect images. The second, once those are known, groups only the images whose hash
+    is repeated and finds the blurry ones. A single pass would make the in-process runner hold
+    every image until the medians and the repeated hashes are ready (440 MB at 200,000 images)."""
+    images = _read(pipeline, patterns, "First")
+    repeated = (
         images
-        | "ByPixels" >> beam.Map(lambda image: (image.pixel_hash, image))
-        | "SamePixels" >> beam.GroupByKey()
-        | "Repeated" >> beam.FlatMap(lambda kv: [sorted(kv[1])] if len(kv[1]) > 1 else [])
-        | "GroupJson" >> beam.Map(lambda group: json.dumps([dataclasses.asdict(i) for i in group]))
-        | "WriteGroups" >> beam.io.WriteToText(posixpath.join(out_dir, GROUPS), file_name_suffix=".jsonl")
+        | "ByPixels" >> beam.Map(lambda image: (image.pixel_hash, 1))
+        | "CountPixels" >> beam.CombinePerKey(sum)
+        | "Repeated" >> beam.Filter(lambda kv: kv[1] > 1)
     )
     medians = (
         images
@@ -98,7 +102,17 @@ def find_problems(pipeline: beam.Pipeline, patterns: Dict[str, str], options: Qu
         | "ClassMedian" >> beam.transforms.stats.ApproximateQuantiles.PerKey(3)
     )
     odd = images | "Odd" >> beam.FlatMap(_outlier_rows, options)
-    blurry = images | "Blurry" >> beam.FlatMap(_blurry_rows, beam.pvalue.AsDict(medians), options)
+    again = _read(pipeline, patterns, "Second")
+    (
+        again
+        | "WithRepeatedPixels" >> beam.Filter(lambda image, known: image.pixel_hash in known, known=beam.pvalue.AsDict(repeated))
+        | "ByRepeatedPixels" >> beam.Map(lambda image: (image.pixel_hash, image))
+        | "SamePixels" >> beam.GroupByKey()
+        | "Sorted" >> beam.Map(lambda kv: sorted(kv[1]))
+        | "GroupJson" >> beam.Map(lambda group: json.dumps([dataclasses.asdict(i) for i in group]))
+        | "WriteGroups" >> beam.io.WriteToText(posixpath.join(out_dir, GROUPS), file_name_suffix=".jsonl")
+    )
+    blurry = again | "Blurry" >> beam.FlatMap(_blurry_rows, beam.pvalue.AsDict(medians), options)
     (
         (odd, blurry)
         | "Outliers" >> beam.Flatten()

@@ -19,6 +19,7 @@ from tfx.types import artifact_utils
 from tfx.types.standard_artifacts import Examples
 
 from components import artifacts, features
+from components.beam_reads import read_splits
 from components.contracts import record
 from components.contracts.embeddings import EmbeddingIndex, Shard, shard_names, split_counts, write_shard
 from components.embeddings.embed import BACKBONE, DIMENSIONS, Embedder
@@ -89,12 +90,7 @@ class _EmbedShards(beam.DoFn):
 
 def embed_examples(pipeline: beam.Pipeline, patterns, options: EmbeddingOptions, artifact_uri: str) -> None:
     """Adds to `pipeline` the steps that write the shards and the list of their names."""
-    rows = [
-        pipeline
-        | f"Read{split}" >> beam.io.ReadFromTFRecord(pattern, compression_type=beam.io.filesystem.CompressionTypes.GZIP)
-        | f"Parse{split}" >> beam.Map(_parser(split))
-        for split, pattern in sorted(patterns.items())
-    ] | "AllSplits" >> beam.Flatten()
+    rows = read_splits(pipeline, patterns, "Read") | "Parse" >> beam.MapTuple(lambda split, record: _parser(split)(record))
     (
         rows
         | "Embed" >> beam.ParDo(_EmbedShards(artifact_uri, options))
