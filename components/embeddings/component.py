@@ -7,9 +7,10 @@ names that the job commits are the ones the index lists: a shard from a failed a
 bundle is removed.
 """
 
+import json
 import posixpath
 import time
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 import apache_beam as beam
 import tensorflow as tf
@@ -21,7 +22,7 @@ from tfx.types.standard_artifacts import Examples
 from components import artifacts, features
 from components.beam_reads import read_splits
 from components.contracts import record
-from components.contracts.embeddings import EmbeddingIndex, Shard, shard_names, split_counts, write_shard
+from components.contracts.embeddings import EmbeddingIndex, Shard, shard_names, write_shard
 from components.embeddings.embed import BACKBONE, DIMENSIONS, Embedder
 from components.embeddings.options import EmbeddingOptions
 
@@ -44,7 +45,7 @@ def _parser(split: str):
 
 
 class _EmbedShards(beam.DoFn):
-    """Rows -> shard files in the artifact; outputs each shard's name."""
+    """Rows -> shard files in the artifact; outputs each shard's line for the list (name, counts)."""
 
     def __init__(self, artifact_uri: str, options: EmbeddingOptions):
         self._uri, self._options = artifact_uri, options
@@ -63,6 +64,7 @@ class _EmbedShards(beam.DoFn):
             self._pending = []
 
     def _write(self) -> str:
+        """Writes the shard; returns its line for the list: its name and images per split."""
         rows, self._done = self._done, []
         shard = Shard(
             paths=[r[0] for r, _ in rows],
@@ -71,7 +73,10 @@ class _EmbedShards(beam.DoFn):
             vectors=[v for _, v in rows],
             thumbnails=[r[4] for r, _ in rows],
         )
-        return write_shard(self._uri, shard)
+        counts: Dict[str, int] = {}
+        for split in shard.splits:
+            counts[split] = counts.get(split, 0) + 1
+        return json.dumps({"shard": write_shard(self._uri, shard), "images": counts})
 
     def process(self, row: Row):
         self._pending.append(row)
@@ -98,16 +103,22 @@ def embed_examples(pipeline: beam.Pipeline, patterns, options: EmbeddingOptions,
     )
 
 
-def _committed(artifact_uri: str) -> List[str]:
-    """The shard names the job committed; removes the list files and any shard not on them."""
-    names = set()
+def _committed(artifact_uri: str) -> Tuple[List[str], Dict[str, int]]:
+    """The shard names the job committed, and their images per split (from the job's list, not
+    by reading the shards again); removes the list files and any shard not on them."""
+    names, counts = set(), {}
     for path in tf.io.gfile.glob(posixpath.join(artifact_uri, _LISTED) + "*.txt"):
         with tf.io.gfile.GFile(path) as f:
-            names.update(line for line in f.read().splitlines() if line)
+            for line in f.read().splitlines():
+                if line:
+                    listed = json.loads(line)
+                    names.add(listed["shard"])
+                    for split, n in listed["images"].items():
+                        counts[split] = counts.get(split, 0) + n
         tf.io.gfile.remove(path)
     for orphan in set(shard_names(artifact_uri)) - names:
         tf.io.gfile.remove(posixpath.join(artifact_uri, orphan))
-    return sorted(names)
+    return sorted(names), dict(sorted(counts.items()))
 
 
 @component(use_beam=True)
@@ -128,13 +139,13 @@ def Embeddings(
     started = time.monotonic()
     with beam_pipeline as pipeline:
         embed_examples(pipeline, patterns, settings, embeddings.uri)
-    names = _committed(embeddings.uri)
+    names, counts = _committed(embeddings.uri)
     index = EmbeddingIndex(
         backbone=BACKBONE,
         image_size=settings.embedding_image_size,
         dimensions=DIMENSIONS,
         dtype="float16",
-        images=split_counts(embeddings.uri, names),
+        images=counts,
         shards=names,
         seconds=round(time.monotonic() - started, 1),
     )
