@@ -22,6 +22,7 @@ from components.data_quality.options import QualityOptions
 
 NEAR_CONSTANT, ASPECT_RATIO, BLURRY = "near_constant", "aspect_ratio", "blurry"
 FAR_FROM_CLASS = "far_from_class"  # embedded.py
+ODD_KINDS = (NEAR_CONSTANT, ASPECT_RATIO, BLURRY, FAR_FROM_CLASS)  # the outliers' kinds, as the report orders them
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -158,7 +159,7 @@ def findings(quality: QualityRecord) -> List[str]:
     counts = quality.counts
     odd = [
         f"{getattr(counts, kind)} {kind.replace('_', ' ')}"
-        for kind in (NEAR_CONSTANT, ASPECT_RATIO, BLURRY, FAR_FROM_CLASS)
+        for kind in ODD_KINDS
         if getattr(counts, kind)
     ]
     if odd:

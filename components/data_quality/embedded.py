@@ -80,7 +80,7 @@ def _label_check(space: neighbours.Space, class_names: Sequence[str], options: Q
     balanced = round(float(np.mean(recalls)), 4)
     # The classifier must get at least half-way from chance to perfect before its doubts mean much.
     needed = (1 + 1 / len(present)) / 2
-    folds = int(min(label_issues.FOLDS, present.min()))
+    folds = label_issues.fold_count(space.labels, classes)
     if balanced < needed:
         return (
             LabelCheck(

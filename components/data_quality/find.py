@@ -19,10 +19,8 @@ from components.beam_reads import read_splits
 from components.contracts.quality import ImageGroup, Outlier, QualityCounts, QualityRecord
 from components.data_quality.embedded import EmbeddingFindings
 from components.data_quality.checks import (
-    ASPECT_RATIO,
     BLURRY,
-    FAR_FROM_CLASS,
-    NEAR_CONSTANT,
+    ODD_KINDS,
     Image,
     QualityOptions,
     findings,
@@ -37,7 +35,6 @@ from components.data_quality.checks import (
 from components.reporting.images import thumbnail
 
 GROUPS, OUTLIERS = "groups", "outliers"
-ODD_KINDS = (NEAR_CONSTANT, ASPECT_RATIO, BLURRY, FAR_FROM_CLASS)
 SHOWN = 12  # groups (and outliers) of each kind with thumbnails in the report
 SHOWN_LABEL_ISSUES = 24  # the worst label issues, with thumbnails
 

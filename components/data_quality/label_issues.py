@@ -41,6 +41,15 @@ class Found:
     accuracy: float  # of the out-of-sample argmax against the given labels
 
 
+def fold_count(labels: np.ndarray, classes: int, folds: int = FOLDS) -> int:
+    """The folds the cross-validation uses: `folds`, fewer when the smallest class has fewer
+    images (at least 2), and 0 when there is nothing to cross-validate."""
+    counts = np.bincount(labels, minlength=classes)
+    if len(labels) < 4 or (counts > 0).sum() < 2:
+        return 0
+    return int(min(folds, max(2, counts[counts > 0].min())))
+
+
 def out_of_sample(vectors: np.ndarray, labels: np.ndarray, classes: int, folds: int = FOLDS, seed: int = 0) -> np.ndarray:
     """float32 [n, classes]: each image's class probabilities from a model fitted on the other folds.
 
@@ -51,9 +60,8 @@ def out_of_sample(vectors: np.ndarray, labels: np.ndarray, classes: int, folds: 
 
     n = len(labels)
     probabilities = np.zeros((n, classes), np.float32)
-    counts = np.bincount(labels, minlength=classes)
-    folds = int(min(folds, max(2, counts[counts > 0].min()))) if n >= 4 else 0
-    if folds < 2 or len(np.unique(labels)) < 2:
+    folds = fold_count(labels, classes, folds)
+    if folds < 2:
         probabilities[np.arange(n), labels] = 1.0  # nothing to learn from: no image is judged
         return probabilities
     # As if the unit vectors were scaled by sqrt(d), to features of variance about 1 on average,

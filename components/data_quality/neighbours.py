@@ -163,15 +163,15 @@ def neighbours(vectors: np.ndarray, labels: np.ndarray, near_k: int, near_floor:
 
 def candidate_pairs(*views: Neighbours) -> np.ndarray:
     """int64 [pairs, 2]: (i, j) with i < j, once each and sorted, from every image's near
-    candidates in any of the views (8 bytes a pair in memory, not a Python tuple's 100)."""
+    candidates in any of the views (of the same images; 8 bytes a pair in memory, not a Python
+    tuple's 100)."""
+    n = max(len(views[0].near), 1)
     keys = []
     for found in views:
         rows, columns = np.nonzero(found.near >= 0)
         seconds = found.near[rows, columns]
-        n = max(len(found.near), 1)
         keys.append(np.minimum(rows, seconds).astype(np.int64) * n + np.maximum(rows, seconds))
-    unique = np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
-    n = max((len(found.near) for found in views), default=1)
+    unique = np.unique(np.concatenate(keys))
     return np.stack([unique // n, unique % n], axis=1)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Callable, Optional, Union
 
 from components.contracts.quality import GroupImage, Outlier, QualityCounts, QualityRecord
+from components.data_quality.checks import ODD_KINDS
 from components.data_quality.find import SHOWN, SHOWN_LABEL_ISSUES
 from components.reporting import html
 from components.reporting.images import img
@@ -31,8 +32,7 @@ def _caption(image: Union[GroupImage, Outlier]) -> str:
 def _tone(counts: QualityCounts) -> str:
     if counts.leaked_eval_images or counts.conflicting_labels:
         return html.BAD
-    kinds = ("exact_duplicates", "near_duplicates", "near_constant", "aspect_ratio", "blurry", "far_from_class", "label_issues")
-    if any(getattr(counts, k) for k in kinds):
+    if any(getattr(counts, k) for k in ("exact_duplicates", "near_duplicates", "label_issues", *ODD_KINDS)):
         return html.WARNING
     return html.GOOD
 
