@@ -31,7 +31,6 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import re
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import REPO_ROOT, emit, load_fashion_mnist, peak_rss_mib, time_budget
+from common import REPO_ROOT, emit, load_fashion_mnist, peak_rss_mib, run_pipeline_process, time_budget
 
 SIZES = (96, 160, 224)
 
@@ -154,19 +153,12 @@ def whole_run(images: int, majority_share: float, size: int, flags) -> dict:
     data_dir = CACHE / f"tshirt-shirt-{images}-{size}px"
     counts = write_image_folders(data_dir, x[chosen], y[chosen], majority_share=majority_share, size=size)
     out = Path(tempfile.mkdtemp(prefix="backbone-run-"))
-    command = [sys.executable, str(REPO_ROOT / "pipeline" / "run_local.py"), "--data-dir", str(data_dir), "--output-dir", str(out), *flags]
-    started = time.perf_counter()
-    run = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
-    seconds = time.perf_counter() - started
-    if run.returncode:
-        sys.exit(f"{' '.join(command)} failed:\n{run.stderr[-3000:]}")
-    with open(out / "run_summary.json") as f:
-        summary = json.load(f)
+    seconds, summary, steps = run_pipeline_process(data_dir, out, flags)
     training, evaluation = summary["training"], summary["evaluation"]
     return {
         "images": {name: n for name, n in counts.items() if n}, "size": size, "grayscale": True, "flags": list(flags),
         "wall_seconds": round(seconds, 1),
-        "step_seconds": {name: float(t) for name, t in re.findall(r"^\[(\w+)\] done in ([\d.]+)s", run.stdout, re.M)},
+        "step_seconds": steps,
         "architecture": training["architecture"], "image_size": training["image_size"],
         "epochs_run": training.get("epochs_run"), "best_epoch": training.get("best_epoch"),
         "fine_tune_epoch": training["fine_tune_epoch"],

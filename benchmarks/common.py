@@ -5,6 +5,7 @@ import gzip
 import json
 import os
 import platform
+import re
 import resource
 import struct
 import subprocess
@@ -186,3 +187,20 @@ def machine() -> Dict:
 def emit(result: Dict, how: str, argv: Sequence[str]) -> None:
     """Prints the result as JSON with how it was run."""
     print(json.dumps({**result, "how": how, "command": " ".join(["python", *argv]), "machine": machine()}, indent=2))
+
+
+def run_pipeline_process(data_dir: Path, output_dir: Path, flags: Sequence[str] = ()) -> Tuple[float, Dict, Dict[str, float]]:
+    """`run_local.py` on `data_dir` as a user runs it, timed as a whole: (seconds, its
+    run_summary.json, each step's seconds from its progress lines). Exits with the run's output
+    when it fails."""
+    command = [sys.executable, str(REPO_ROOT / "pipeline" / "run_local.py"), "--data-dir", str(data_dir), "--output-dir", str(output_dir), *flags]
+    started = time.perf_counter()
+    run = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
+    seconds = time.perf_counter() - started
+    if run.returncode:
+        sys.exit(f"{' '.join(command)} failed:\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}")
+    with open(Path(output_dir) / "run_summary.json") as f:
+        summary = json.load(f)
+    steps = {name: float(t) for name, t in re.findall(r"^\[(\w+)\] done in ([\d.]+)s", run.stdout, re.M)}
+    return seconds, summary, steps
+

@@ -14,15 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from common import CACHE, REPO_ROOT, emit, fashion_images, write_image_folders
+from common import CACHE, REPO_ROOT, emit, fashion_images, run_pipeline_process, write_image_folders
 
 SIZE = 224
 
@@ -37,21 +35,11 @@ def one_size(n: int, epochs: int) -> dict:
     data_dir = CACHE / f"fashion-{n}-{SIZE}px"
     write_image_folders(data_dir, images, labels, size=SIZE)
     output_dir = Path(tempfile.mkdtemp(prefix=f"photos-{n}-"))
-    command = [
-        sys.executable, str(REPO_ROOT / "pipeline" / "run_local.py"), "--data-dir", str(data_dir),
-        "--output-dir", str(output_dir), "--image-size", str(SIZE), "--channels", "3", "--epochs", str(epochs),
-    ]  # fmt: skip
-    start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
-    seconds = time.perf_counter() - start
-    if result.returncode:
-        sys.exit(f"{n} images failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
-    with open(output_dir / "run_summary.json") as f:
-        summary = json.load(f)
+    flags = ["--image-size", str(SIZE), "--channels", "3", "--epochs", str(epochs)]
+    seconds, summary, steps = run_pipeline_process(data_dir, output_dir, flags)
     root = output_dir / "pipeline_root"
     raw = folder_bytes(root / "ImageExampleGen" / "examples")
     transformed = folder_bytes(root / "Transform" / "transformed_examples") if (root / "Transform" / "transformed_examples").exists() else 0
-    steps = {name: float(s) for name, s in re.findall(r"^\[(\w+)\] done in ([\d.]+)s", result.stdout, re.M)}
     return {
         "images": n,
         "seconds": round(seconds, 1),
