@@ -48,21 +48,27 @@ def picture(seed: int, size=(48, 40)) -> Image.Image:
     return _tiles(size)[(seed * 7919) % len(_tiles(size))].copy()
 
 
+def _contrasted_tiles(photo: Image.Image, size):
+    """The photo's tiles of this size on a grid, leaving out flat ones (sky)."""
+    width, height = size
+    for top in range(0, photo.height - height + 1, height):
+        for left in range(0, photo.width - width + 1, width):
+            tile = photo.crop((left, top, left + width, top + height))
+            if np.asarray(tile.convert("L"), np.float32).std() >= 25:
+                yield tile
+
+
 @functools.lru_cache(maxsize=None)
 def _tiles(size):
     """The photos' tiles of this size with contrast, and of middling sharpness (so that only a
     blurred copy is blurry for its class)."""
-    width, height = size
     tiles, sharpness = [], []
     for photo in _photos():
-        for top in range(0, photo.height - height + 1, height):
-            for left in range(0, photo.width - width + 1, width):
-                tile = photo.crop((left, top, left + width, top + height))
-                gray = np.asarray(tile.convert("L"), np.float32)
-                if gray.std() >= 25:
-                    laplacian = gray[1:-1, 1:-1] * 4 - gray[:-2, 1:-1] - gray[2:, 1:-1] - gray[1:-1, :-2] - gray[1:-1, 2:]
-                    tiles.append(tile)
-                    sharpness.append(laplacian.var())
+        for tile in _contrasted_tiles(photo, size):
+            gray = np.asarray(tile.convert("L"), np.float32)
+            laplacian = gray[1:-1, 1:-1] * 4 - gray[:-2, 1:-1] - gray[2:, 1:-1] - gray[1:-1, :-2] - gray[1:-1, 2:]
+            tiles.append(tile)
+            sharpness.append(laplacian.var())
     low, high = np.percentile(sharpness, [30, 70])
     return [tile for tile, value in zip(tiles, sharpness) if low <= value <= high]
 
@@ -160,8 +166,9 @@ def run_checks(patterns, out, class_names=CLASSES, options=QualityOptions()):
     with beam.Pipeline() as pipeline:
         embed_examples(pipeline, patterns, EmbeddingOptions(), str(embedded))
     index = EmbeddingIndex(BACKBONE, 96, DIMENSIONS, "float16", {}, [], 0.0)
-    names = _committed(str(embedded))
-    index = dataclasses.replace(index, shards=names, images=split_counts(str(embedded), names))
+    names, counts = _committed(str(embedded))
+    assert counts == split_counts(str(embedded), names)  # the job's list says what the shards hold
+    index = dataclasses.replace(index, shards=names, images=counts)
     with beam.Pipeline() as pipeline:
         find_problems(pipeline, patterns, options, str(out))
     found = embedding_checks(str(embedded), index, class_names, options)
@@ -389,14 +396,7 @@ def labelled_folder(root):
     """Three classes that look unlike each other (tiles of each photo, drawn shapes), 30 train
     and 8 eval images each; two china tiles filed under flower and one shapes picture under china
     (label flips), and a noise picture among the shapes (far from its class)."""
-    china, flower = _photos()
-    tiles = {"china": [], "flower": []}
-    for name, photo in (("china", china), ("flower", flower)):
-        for top in range(0, photo.height - 40 + 1, 40):
-            for left in range(0, photo.width - 48 + 1, 48):
-                tile = photo.crop((left, top, left + 48, top + 40))
-                if np.asarray(tile.convert("L"), np.float32).std() >= 25:
-                    tiles[name].append(tile)
+    tiles = {name: list(_contrasted_tiles(photo, (48, 40))) for name, photo in zip(("china", "flower"), _photos())}
     pictures = {"china": tiles["china"][:38], "flower": tiles["flower"][:38], "shapes": [_shapes(s) for s in range(38)]}
     flips = {"train/flower/flip_0.png": tiles["china"][40], "train/flower/flip_1.png": tiles["china"][42],
              "train/china/flip_2.png": _shapes(50)}  # fmt: skip
