@@ -59,6 +59,11 @@ BATCH_OUTPUT_FILES = (PREDICTIONS_FILE, REJECTED_FILE, BATCH_SUMMARY_FILE)  # co
 DECISION_FILE = "decision.json"
 BLESSED_FILE = evaluator_constants.BLESSED_FILE_NAME
 NOT_BLESSED_FILE = evaluator_constants.NOT_BLESSED_FILE_NAME
+# DriftReport (Drift).
+DRIFT_FILE = "drift.json"  # this run's train images against the served model's: class shares, image properties
+# ModelCard, and beside a pushed model in its version folder.
+MODEL_CARD_JSON_FILE = "model_card.json"  # Model Card Toolkit's field names: what it is, its data, how well it does
+MODEL_CARD_HTML_FILE = "model_card.html"
 
 # What a TFX executor's Do() gets and fills: artifacts by input or output key.
 ArtifactDict = Dict[str, List[Artifact]]
@@ -208,3 +213,9 @@ def write_class_names(examples: Artifact, class_names: Sequence[str]) -> None:
 def read_class_names(examples_uri: str) -> List[str]:
     """The class names an image ExampleGen recorded, in label-index order."""
     return read_json(examples_uri, CLASS_NAMES_FILE)
+
+
+class DriftReport(Artifact):
+    """drift.json: this run's train images against those the last blessed model was trained on."""
+
+    TYPE_NAME = "image_pipeline.DriftReport"

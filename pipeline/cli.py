@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, Typ
 
 from components.batch_prediction.options import PredictionOptions
 from components.data_quality.options import QualityOptions
+from components.drift.options import DriftOptions
 from components.embeddings.options import EmbeddingOptions
 from components.edge_export.options import EdgeOptions
 from components.error_analysis.options import AnalysisOptions
@@ -38,6 +39,7 @@ TRAINING_GROUPS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
     ("label balance", ("balance",)),
     ("promotion", ("gate",)),
     ("data quality (duplicates, leaks, odd images, label issues; the embeddings they use)", ("quality", "embeddings")),
+    ("drift (this run's train images against the served model's)", ("drift",)),
     ("error analysis (the report's images of mistakes)", ("analysis",)),
     ("edge models (TF Lite, after a push)", ("edge",)),
 )
@@ -53,6 +55,7 @@ OPTIONS: Dict[str, Type] = {
     "analysis": AnalysisOptions,
     "embeddings": EmbeddingOptions,
     "quality": QualityOptions,
+    "drift": DriftOptions,
     "edge": EdgeOptions,
     "prediction": PredictionOptions,
 }

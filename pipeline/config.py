@@ -13,6 +13,7 @@ from typing import Optional, Tuple
 
 from components.batch_prediction.options import PredictionOptions
 from components.data_quality.options import QualityOptions
+from components.drift.options import DriftOptions
 from components.embeddings.options import EmbeddingOptions
 from components.edge_export.options import EdgeOptions
 from components.error_analysis.options import AnalysisOptions
@@ -124,6 +125,7 @@ class PipelineConfig:
     analysis: AnalysisOptions = dataclasses.field(default_factory=AnalysisOptions)
     embeddings: EmbeddingOptions = dataclasses.field(default_factory=EmbeddingOptions)
     quality: QualityOptions = dataclasses.field(default_factory=QualityOptions)
+    drift: DriftOptions = dataclasses.field(default_factory=DriftOptions)
     edge: EdgeOptions = dataclasses.field(default_factory=EdgeOptions)
     prediction: PredictionOptions = dataclasses.field(default_factory=PredictionOptions)
     runtime: RuntimeConfig = dataclasses.field(default_factory=RuntimeConfig)

@@ -129,6 +129,9 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
         check = quality.get("label_check")
         if check and not check["judged"]:
             lines.append(f"Data quality: labels {check['reason']}.")
+    drift = summary.get("drift")
+    if drift:
+        lines += [f"Drift: {line}." for line in drift["findings"]]
     balance = summary.get("balance")
     if balance:
         lines.append(balance["findings"][0])
@@ -166,12 +169,18 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
                 f"balanced accuracy {best['objective']:.3f}."
             )
     if evaluation["accuracy"] is not None:
-        line = f"Eval accuracy {evaluation['accuracy']:.3f}"
+        line, notes = f"Eval accuracy {evaluation['accuracy']:.3f}", []
+        interval = evaluation.get("accuracy_interval")
+        if interval:
+            notes.append(f"{evaluation['confidence_level']:.0%} interval {interval[0]:.3f} to {interval[1]:.3f}")
         if evaluation["majority_fraction"] is not None:
-            line += (
-                f" (always answering '{evaluation['majority_class']}' would score "
-                f"{evaluation['majority_fraction']:.3f})"
+            notes.append(
+                f"always answering '{evaluation['majority_class']}' would score {evaluation['majority_fraction']:.3f}"
             )
+        line += f" ({'; '.join(notes)})" if notes else ""
+        balanced = evaluation.get("balanced_accuracy_interval")
+        if balanced:
+            line += f", balanced accuracy {evaluation['balanced_accuracy']:.3f} ({balanced[0]:.3f} to {balanced[1]:.3f})"
         leaked = (quality or {}).get("leaked_eval_images")
         if leaked:
             line += f"; overstated: {len(leaked)} eval image{'s are' if len(leaked) > 1 else ' is'} also in train"

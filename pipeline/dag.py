@@ -20,6 +20,8 @@ from tfx.proto import pusher_pb2
 from tfx.types import Channel, standard_artifacts
 
 from components.data_quality.component import DataQuality, DropLabelIssues
+from components.drift import resolver as drift_resolver
+from components.drift.component import Drift
 from components.edge_export.component import EdgeExport
 from components.embeddings.component import Embeddings
 from components.error_analysis.component import ErrorAnalysis
@@ -47,6 +49,8 @@ SCHEMA_GEN = "ImportSchemaGen"
 STATISTICS_GEN = "StatisticsGen"
 EXAMPLE_VALIDATOR = "ExampleValidator"
 EMBEDDINGS = "Embeddings"
+SERVED_STATISTICS_RESOLVER = "ServedModelStatisticsResolver"
+DRIFT = "Drift"
 DATA_QUALITY = "DataQuality"
 DROP_LABEL_ISSUES = "DropLabelIssues"
 LABEL_BALANCE = "LabelBalance"
@@ -85,11 +89,13 @@ class DataSteps:
     label_balance: Any
     transform: Any
     drop_label_issues: Any = None  # with --drop-label-issues
+    served_statistics: Any = None  # the served model's training statistics (not in compiled pipelines)
+    drift: Any = None
 
     def nodes(self) -> List[Any]:
         """In dependency order."""
         order = ("example_gen", "schema_gen", "statistics_gen", "example_validator", "embeddings", "data_quality",
-                 "drop_label_issues", "label_balance", "transform")  # fmt: skip
+                 "drop_label_issues", "label_balance", "served_statistics", "drift", "transform")  # fmt: skip
         return [getattr(self, name) for name in order if getattr(self, name) is not None]
 
     @property
@@ -101,9 +107,11 @@ class DataSteps:
         return self.example_gen.outputs["examples"]
 
 
-def data_steps(config: PipelineConfig, data_root) -> DataSteps:
+def data_steps(config: PipelineConfig, data_root, compiled_resolvers: bool = False) -> DataSteps:
     """ExampleGen over `data_root` (a path, or a runtime parameter), then statistics, schema,
-    validation, embeddings, data quality, label balance and the Transform graph."""
+    validation, embeddings, data quality, label balance, drift from the served model's data and
+    the Transform graph. `compiled_resolvers` (Kubeflow / Vertex) leaves drift out: its resolver
+    walks ML Metadata's lineage, which KubeflowV2DagRunner cannot compile."""
     example_gen = image_example_gen(data_root, config.data.hash_buckets, config.ingestion).with_id(EXAMPLE_GEN)
     examples = example_gen.outputs["examples"]
     schema_gen = ImportSchemaGen(schema_file=config.data.schema_file).with_id(SCHEMA_GEN)
@@ -130,6 +138,23 @@ def data_steps(config: PipelineConfig, data_root) -> DataSteps:
         anomalies=example_validator.outputs["anomalies"],
         options=config.balance.to_parameter(),
     ).with_id(LABEL_BALANCE)
+    served_statistics = drift = None
+    if not compiled_resolvers:
+        served_statistics = Resolver(
+            strategy_class=drift_resolver.TrainingStatisticsOfServedModelStrategy,
+            **{
+                drift_resolver.MODEL_KEY: Channel(type=standard_artifacts.Model),
+                drift_resolver.BLESSING_KEY: Channel(type=standard_artifacts.ModelBlessing),
+                drift_resolver.STATISTICS_KEY: Channel(type=standard_artifacts.ExampleStatistics),
+            },
+        ).with_id(SERVED_STATISTICS_RESOLVER)
+        drift = Drift(
+            statistics=statistics_gen.outputs["statistics"],
+            schema=schema,
+            previous_statistics=served_statistics.outputs[drift_resolver.STATISTICS_KEY],
+            served_model=served_statistics.outputs[drift_resolver.MODEL_KEY],
+            options=config.drift.to_parameter(),
+        ).with_id(DRIFT)
     transform = ImageTransform(
         examples=used,
         schema=schema,
@@ -140,7 +165,7 @@ def data_steps(config: PipelineConfig, data_root) -> DataSteps:
     ).with_id(TRANSFORM)
     return DataSteps(
         example_gen, schema_gen, statistics_gen, example_validator, embeddings, data_quality, label_balance, transform,
-        drop_label_issues,
+        drop_label_issues, served_statistics, drift,
     )  # fmt: skip
 
 
@@ -194,6 +219,7 @@ def promotion_steps(config: PipelineConfig, data: DataSteps, trainer, params: Di
         evaluation=evaluator.outputs["evaluation"],
         quality=data.data_quality.outputs["quality"],
         options=config.analysis.to_parameter(),
+        baseline_model=model_resolver.outputs[baseline.MODEL_KEY],  # compared image by image, for the gate
     ).with_id(ERROR_ANALYSIS)
     promotion_gate = PromotionGate(
         evaluation=evaluator.outputs["evaluation"],
@@ -245,7 +271,7 @@ def create_pipeline(
     if unknown:
         raise ValueError(f"Unknown runtime parameters {sorted(unknown)}; known: {', '.join(RUNTIME_PARAMETERS)}.")
     params = {**runtime_parameter_defaults(config), **(runtime_parameters or {})}
-    data = data_steps(config, params[DATA_ROOT_PARAMETER])
+    data = data_steps(config, params[DATA_ROOT_PARAMETER], compiled_resolvers)
     training = training_steps(config, data, compiled_resolvers)
     components = [
         *data.nodes(),

@@ -15,6 +15,7 @@ from ml_metadata.proto import metadata_store_pb2
 from components import artifacts
 from components.contracts import record as contracts
 from components.contracts.balance import BalanceReport
+from components.contracts.drift import DriftRecord
 from components.contracts.edge import EdgeRecord
 from components.contracts.evaluation import DecisionRecord, ErrorAnalysisRecord
 from components.contracts.ingestion import IngestionAccount
@@ -136,6 +137,7 @@ class RunArtifacts:
     quality: Optional[QualityRecord] = None
     quality_uri: Optional[str] = None  # its artifact folder: the thumbnails it names
     edge: Optional[EdgeRecord] = None
+    drift: Optional[DriftRecord] = None
 
 
 def _uri(artifact: Optional[metadata_store_pb2.Artifact]) -> Optional[str]:
@@ -171,4 +173,5 @@ def collect(record: RunRecord) -> RunArtifacts:
         quality=contracts.read_if_present(QualityRecord, quality),
         quality_uri=quality,
         edge=contracts.read_if_present(EdgeRecord, _uri(record.artifact(dag.EDGE_EXPORT, "edge"))),
+        drift=contracts.read_if_present(DriftRecord, _uri(record.artifact(dag.DRIFT, "drift"))),
     )

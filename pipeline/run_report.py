@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from components.artifacts import read_bytes_if_present
+from components.drift.report import drift_section
 from components.edge_export.report import edge_section
 from components.error_analysis.report import mistakes_section
 from components.label_balance.report import data_sections
@@ -25,6 +26,8 @@ def render_run_report(summary: dict, artifacts: RunArtifacts, summary_path: str)
             read_quality=lambda name: read_bytes_if_present(quality_uri, name),
             ingestion=artifacts.ingestion,
         )
+    if artifacts.drift:
+        sections.append(drift_section(artifacts.drift))
     if artifacts.trials:
         sections.append(tuning_section(artifacts.trials))
     if artifacts.training:

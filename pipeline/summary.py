@@ -57,6 +57,8 @@ def build_summary(
         "blessed": artifacts.blessed,
         "pushed_model": artifacts.pushed_model,
         "edge": edge_fields(artifacts.edge),
+        # Added with the Drift step: null in a run without it (a compiled pipeline, an older run).
+        "drift": artifacts.drift.to_json() if artifacts.drift else None,
         "report_html": report_html,
         "components": {node_id: node.state for node_id, node in sorted(record.nodes.items())},
     }
@@ -130,6 +132,14 @@ def _gate_fields(decision: Optional[DecisionRecord]) -> Dict:
         "reasons": decision.reasons,
         # The metrics the gate judged when eval images are also in train: without them.
         "leak_free": decision.leak_free.to_json() if decision.leak_free else None,
+        # Added with the intervals: [low, high] at confidence_level (null from a gate before them),
+        # and rule (c) image by image against the last blessed model (null before any).
+        "confidence_level": candidate.confidence,
+        "accuracy_interval": candidate.accuracy_interval,
+        "balanced_accuracy_interval": candidate.balanced_accuracy_interval,
+        "per_class_recall_interval": candidate.per_class_recall_interval,
+        "per_class_precision_interval": candidate.per_class_precision_interval,
+        "paired": [rule.to_json() for rule in decision.paired] if decision.paired else None,
     }
 
 

@@ -22,6 +22,8 @@ PIPELINE_NODES = {
     "Embeddings",  # the bundled backbone's features of every image
     "DataQuality",  # duplicates, conflicting labels, train/eval leaks, odd images, label issues
     "LabelBalance",
+    "ServedModelStatisticsResolver",  # the served model's training statistics, through ML Metadata's lineage
+    "Drift",  # this run's train images against those
     "Transform",
     "LatestTuningResolver",  # the latest earlier tuning, for the Trainer to reuse (or nothing, before any)
     "Trainer",
@@ -32,6 +34,8 @@ PIPELINE_NODES = {
     "Pusher",
     "EdgeExport",  # TF Lite float and int8 of a pushed model, checked against it on the eval split
 }
+# Steps a compiled (Kubeflow / Vertex) pipeline leaves out: their resolver walks ML Metadata's lineage.
+LOCAL_ONLY_NODES = {"ServedModelStatisticsResolver", "Drift"}
 
 # For runs that test something else: the EdgeExport step (about 9 s a run) is tested on the first run.
 NO_EDGE = "--no-edge-export"

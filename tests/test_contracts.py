@@ -123,21 +123,29 @@ def test_the_error_analysis_and_the_decision_read_back_equal(tmp_path):
     from components.error_analysis.analysis import Mistakes
     from components.error_analysis.analyze import Predictions, summarize
     from components.error_analysis.options import AnalysisOptions
-    from components.promotion_gate.gate import decision_record
+    from components.promotion_gate.gate import decision_record, metrics_from_confusion
 
     labels = np.array([0, 1, 2, 0, 1, 2])
     probabilities = np.eye(3, dtype=np.float32)[[0, 1, 1, 0, 2, 2]] * 0.8 + 0.2 / 3
     mistakes = Mistakes(4, 2)
     mistakes.add(labels, probabilities, [f"eval/{i}.png" for i in range(6)], [png((40 * i, 0, 0)) for i in range(6)])
     leaked = np.array([True, False, False, False, False, False])
-    predictions = Predictions(labels, probabilities, mistakes, leaked, ["eval/0.png"])
+    # The candidate answers [0, 1, 1, 0, 2, 2]; the last blessed model [0, 0, 2, 1, 1, 2].
+    baseline = np.array([0, 0, 2, 1, 1, 2])
+    predictions = Predictions(labels, probabilities, mistakes, leaked, ["eval/0.png"], baseline, "/models/3")
     errors = summarize(predictions, lambda images: [(None, None)] * len(images), CLASSES, str(tmp_path), AnalysisOptions())
     assert errors.leak_free.excluded == ["eval/0.png"] and errors.most_confused
+    # Per class [both right, only the candidate, only the baseline, both wrong].
+    assert errors.paired.per_class == [[1, 1, 0, 0], [0, 1, 1, 0], [1, 0, 1, 0]]
     assert read_back(errors, tmp_path) == errors
 
     confusion = {(0, 0): 2.0, (1, 1): 1.0, (1, 2): 1.0, (2, 1): 1.0, (2, 2): 1.0}
-    decision = decision_record(confusion, None, CLASSES, "cat", 2 / 6, leak_free=errors.leak_free)
+    baseline_metrics = metrics_from_confusion({(0, 0): 1.0, (0, 1): 1.0, (1, 1): 0.0, (1, 0): 2.0, (2, 2): 2.0}, CLASSES)
+    decision = decision_record(
+        confusion, baseline_metrics, CLASSES, "cat", 2 / 6, leak_free=errors.leak_free, paired=errors.paired
+    )  # fmt: skip
     assert read_back(decision, tmp_path) == decision and decision.leak_free.excluded == ["eval/0.png"]
+    assert [rule.metric for rule in decision.paired] == ["accuracy", "balanced_accuracy"]
 
 
 def test_the_training_record_and_the_trials_read_back_equal(tmp_path):

@@ -10,7 +10,7 @@ import yaml
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from helpers import PIPELINE_NODES
+from helpers import LOCAL_ONLY_NODES, PIPELINE_NODES
 from pipeline import run_kubeflow
 from pipeline.config import REPO_ROOT
 
@@ -21,7 +21,7 @@ BASE_FLAGS = ["--image", IMAGE, "--pipeline-root", "gs://bucket/root", "--data-r
 RESOLVER_TASKS = {
     "LatestBlessedModelResolver-model-resolver", "LatestBlessedModelResolver-model-blessing-resolver", "LatestTuningResolver",
 }  # fmt: skip
-TASKS = PIPELINE_NODES - {"LatestBlessedModelResolver"} | RESOLVER_TASKS
+TASKS = PIPELINE_NODES - {"LatestBlessedModelResolver"} - LOCAL_ONLY_NODES | RESOLVER_TASKS
 # The steps that run Beam jobs (TFX's own, and ours).
 BEAM_COMPONENTS = ("ImageExampleGen", "StatisticsGen", "Embeddings", "DataQuality", "Transform", "Evaluator")
 

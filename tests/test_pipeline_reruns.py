@@ -1,6 +1,7 @@
 """The whole pipeline run again: from the cache, against the last blessed model, after a kill,
 and sharded over Beam's multi-processing workers."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,9 +29,14 @@ def test_second_run_is_served_from_the_cache_and_pushes_nothing_new(first_run):
     second, stdout = run_pipeline(sample_dir, output_dir)
     assert second["run_id"] != first["run_id"]
     # Every step, the Evaluator included: the baseline is the latest blessed model other than the
-    # candidate, so the cached candidate is not evaluated again against itself.
-    for node in PIPELINE_NODES - {"LatestBlessedModelResolver", "LatestTuningResolver"}:
+    # candidate, so the cached candidate is not evaluated again against itself. Drift runs: it has
+    # a served model to compare with now, trained on these very images, so it says nothing.
+    resolvers = {"LatestBlessedModelResolver", "LatestTuningResolver", "ServedModelStatisticsResolver"}
+    for node in PIPELINE_NODES - resolvers - {"Drift"}:
         assert second["components"][node] == "CACHED", node
+    assert second["drift"]["compared"] is False and second["drift"]["findings"] == []
+    assert second["drift"]["reason"] == "the served model was trained on these very images"
+    assert "Drift:" not in stdout
     assert second["evaluation"] == first["evaluation"]
     assert second["pushed_model"] == first["pushed_model"]
     assert os.listdir(os.path.join(str(output_dir), "serving")) == [os.path.basename(first["pushed_model"])]
@@ -61,12 +67,28 @@ def test_the_gate_blesses_only_a_model_that_learned_and_never_touches_the_served
     assert evaluation["baseline_model"] is None
     served = served_files(output_dir)
 
-    # 3. A dead model after that is rejected against the blessed one; the served model is untouched.
-    again, _ = run_pipeline(sample_dir, output_dir, "--learning-rate", "0")
+    assert good["drift"] == {**good["drift"], "compared": False, "reason": "no blessed model yet: nothing to compare with"}
+
+    # 3. A dead model after that, on the same folder with most 'zero' images gone, is rejected
+    # against the blessed one, image by image; the served model is untouched. The drift from the
+    # served model's training data is said before training.
+    drifted = tmp_path / "fewer_zeros"
+    shutil.copytree(sample_dir, drifted)
+    for path in sorted((drifted / "zero").iterdir())[:120]:
+        path.unlink()
+    again, stdout = run_pipeline(drifted, output_dir, "--learning-rate", "0", NO_EDGE)
     assert again["blessed"] is False and again["pushed_model"] is None
-    assert again["evaluation"]["baseline_model"]["accuracy"] == pytest.approx(evaluation["accuracy"])
+    assert again["evaluation"]["baseline_model"]["accuracy"] > 0.8
     assert any("against the last blessed model" in r and "more than the 0.01 tolerance" in r for r in again["evaluation"]["reasons"])
+    paired = {rule["metric"]: rule for rule in again["evaluation"]["paired"]}
+    assert paired["accuracy"]["regression"] is True and paired["accuracy"]["p_value"] < 0.05
+    assert paired["accuracy"]["baseline_only"] > paired["accuracy"]["candidate_only"]
     assert served_files(output_dir) == served
+    drift = again["drift"]
+    assert drift["compared"] is True and [m["feature"] for m in drift["measures"] if m["drifted"]] == ["class_name"]
+    (line,) = drift["findings"]
+    assert line.startswith("class shares moved since the served model's training data: 'zero' 67.3% -> ")
+    assert stdout.index(f"Drift: {line}.") < stdout.index("[Trainer] running")
 
     # 4. --fail-on-imbalance stops after the data report (the data steps come from the cache),
     # before training; the served model is untouched.

@@ -40,11 +40,23 @@ class LeakFree(Record):
 
 
 @dataclasses.dataclass(frozen=True)
+class PairedCounts(Record):
+    """The candidate and the last blessed model on the same eval images (for the PromotionGate's
+    paired rule): per actual class, in class-index order, [both right, only the candidate right,
+    only the baseline right, both wrong]."""
+
+    baseline_uri: str  # the last blessed model's artifact
+    per_class: List[List[int]]
+
+
+@dataclasses.dataclass(frozen=True)
 class ErrorAnalysisRecord(Record):
     """error_analysis.json in the ErrorAnalysis artifact (its JPEGs under images/)."""
 
     FILE = ERROR_ANALYSIS_FILE
-    ADDED = {"leak_free": None}  # counted since eval images also in train are left out of the gate
+    # leak_free: counted since eval images also in train are left out of the gate; paired: since
+    # the gate compares with the last blessed model image by image.
+    ADDED = {"leak_free": None, "paired": None}
 
     class_names: List[str]
     images: int  # eval images analysed
@@ -58,17 +70,33 @@ class ErrorAnalysisRecord(Record):
     expected_calibration_error: Optional[float]
     thresholds: List[Dict[str, Any]]  # per confidence threshold: answered, accuracy_when_answered, per_class
     leak_free: Optional[LeakFree]  # None when no eval image is also in train
+    paired: Optional[PairedCounts]  # None without a last blessed model (or one with other classes)
+
+
+# Intervals: [low, high] at the GateThresholds' confidence (components/promotion_gate/intervals.py).
+Interval = Optional[List[float]]
 
 
 @dataclasses.dataclass(frozen=True)
 class GateMetrics(Record):
-    """A model's metrics on the eval split, from its confusion matrix."""
+    """A model's metrics on the eval split, from its confusion matrix, with their intervals."""
+
+    # Intervals were added later: a decision written before them has none (None).
+    ADDED = {
+        "confidence": None, "accuracy_interval": None, "balanced_accuracy_interval": None,
+        "per_class_recall_interval": None, "per_class_precision_interval": None,
+    }  # fmt: skip
 
     accuracy: float
     balanced_accuracy: float  # recall averaged over the classes eval has
     per_class_recall: Dict[str, float]
     per_class_precision: Dict[str, float]
     example_count: float
+    confidence: Optional[float]  # the level of the intervals, 0.95 for 95%
+    accuracy_interval: Interval
+    balanced_accuracy_interval: Interval
+    per_class_recall_interval: Optional[Dict[str, List[float]]]
+    per_class_precision_interval: Optional[Dict[str, List[float]]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,11 +115,27 @@ class MajorityBaseline(Record):
 
 
 @dataclasses.dataclass(frozen=True)
+class PairedRule(Record):
+    """Rule (c) for one figure: the candidate against the last blessed model on the same images."""
+
+    metric: str  # accuracy or balanced_accuracy
+    candidate: float
+    baseline: float
+    candidate_only: int  # images only the candidate gets right
+    baseline_only: int  # images only the last blessed model gets right
+    p_value: float  # one-sided: the chance of a drop at least this large between equal models
+    test: str  # how p_value was computed
+    regression: bool  # the drop is over the tolerance and p_value under 1 - confidence
+
+
+@dataclasses.dataclass(frozen=True)
 class DecisionRecord(Record):
     """decision.json in the ModelBlessing: whether the candidate is blessed, and every rule's reason."""
 
     FILE = DECISION_FILE
-    ADDED = {"leak_free": None}  # judged since eval images also in train are left out
+    # leak_free: judged since eval images also in train are left out; paired: since rule (c)
+    # compares image by image.
+    ADDED = {"leak_free": None, "paired": None}
 
     blessed: bool
     reasons: List[str]
@@ -102,3 +146,4 @@ class DecisionRecord(Record):
     chance: float  # 1 / number of classes
     confusion_matrix: List[List[float]]  # rows: actual class, columns: predicted, in class-index order
     thresholds: Dict[str, float]  # the GateThresholds applied
+    paired: Optional[List[PairedRule]]  # rule (c) judged image by image; None before any blessed model

@@ -15,7 +15,9 @@ import numpy as np
 import tensorflow as tf
 
 from components import artifacts, features
-from components.contracts.evaluation import ConfusedPair, ErrorAnalysisRecord, LeakFree, Mistake as MistakeRecord
+from components.contracts.evaluation import (
+    ConfusedPair, ErrorAnalysisRecord, LeakFree, Mistake as MistakeRecord, PairedCounts,
+)  # fmt: skip
 from components.error_analysis.analysis import Mistake, Mistakes, per_class_curves, reliability, threshold_table
 from components.error_analysis.options import AnalysisOptions
 from components.reporting.images import heatmap_overlay, thumbnail
@@ -31,6 +33,22 @@ class Predictions:
     mistakes: Mistakes
     leaked: Optional[np.ndarray] = None  # per image: its pixels are also in train (DataQuality)
     leaked_paths: Sequence[str] = ()
+    baseline_predicted: Optional[np.ndarray] = None  # per image: the last blessed model's class
+    baseline_uri: Optional[str] = None
+
+
+def paired_counts(predictions: Predictions, classes: int) -> Optional[PairedCounts]:
+    """Per actual class, [both right, only the candidate, only the baseline, both wrong], for the
+    PromotionGate's paired rule; None without a baseline's predictions."""
+    if predictions.baseline_predicted is None:
+        return None
+    labels = predictions.labels
+    candidate = predictions.probabilities.argmax(axis=1) == labels
+    baseline = predictions.baseline_predicted == labels
+    cell = np.where(candidate, np.where(baseline, 0, 1), np.where(baseline, 2, 3))
+    counts = np.zeros((classes, 4), dtype=np.int64)
+    np.add.at(counts, (labels, cell), 1)
+    return PairedCounts(baseline_uri=predictions.baseline_uri or "", per_class=counts.tolist())
 
 
 def leak_free(predictions: Predictions, class_names: Sequence[str]) -> Optional[LeakFree]:
@@ -55,23 +73,35 @@ def leak_free(predictions: Predictions, class_names: Sequence[str]) -> Optional[
 BATCH_SIZE = 64
 
 
-def predict_split(model, file_pattern: str, options: AnalysisOptions, leaked: Sequence[str] = ()) -> Predictions:
+def predict_split(
+    model, file_pattern: str, options: AnalysisOptions, leaked: Sequence[str] = (), baseline=None,
+    baseline_uri: Optional[str] = None,
+) -> Predictions:  # fmt: skip
     """Streams the split's tf.Examples through the model's serving signature, a batch at a time;
-    marks the images whose paths are in `leaked`."""
+    marks the images whose paths are in `leaked`. With `baseline` (the last blessed model, loaded),
+    the same batches go through it too, for the paired comparison."""
     serve = model.signatures[features.SERVING_SIGNATURE]
+    serve_baseline = baseline.signatures[features.SERVING_SIGNATURE] if baseline is not None else None
     mistakes = Mistakes(options.top_losses, options.images_per_pair, shrink=thumbnail)
-    labels, probabilities, marks, leaked = [], [], [], set(leaked)
+    labels, probabilities, marks, leaked, before = [], [], [], set(leaked), []
     for batch in artifacts.image_example_batches(file_pattern, BATCH_SIZE):
         probs = serve(examples=batch.serialized)[features.PROBABILITIES_OUTPUT].numpy()
         mistakes.add(batch.labels, probs, batch.paths, batch.images)
         labels.append(batch.labels)
         probabilities.append(probs.astype(np.float32))
         marks.append(np.array([path in leaked for path in batch.paths], dtype=bool))
+        if serve_baseline is not None:
+            theirs = serve_baseline(examples=batch.serialized)[features.PROBABILITIES_OUTPUT].numpy()
+            if theirs.shape != probs.shape:  # a model of other classes: no image-by-image comparison
+                serve_baseline, before = None, []
+            else:
+                before.append(theirs.argmax(axis=1))
     if not labels:
         raise FileNotFoundError(f"No examples match {file_pattern}.")
     return Predictions(
-        np.concatenate(labels), np.concatenate(probabilities), mistakes, np.concatenate(marks), sorted(leaked)
-    )
+        np.concatenate(labels), np.concatenate(probabilities), mistakes, np.concatenate(marks), sorted(leaked),
+        np.concatenate(before) if serve_baseline is not None else None, baseline_uri,
+    )  # fmt: skip
 
 
 def explain(model, images: Sequence[bytes], batch_size: int = 16) -> List[Tuple[np.ndarray, np.ndarray]]:
@@ -120,11 +150,14 @@ def analyze_errors(
     options: AnalysisOptions,
     thresholds: Optional[Dict[float, Dict[Tuple[int, int], float]]] = None,
     leaked: Sequence[str] = (),
+    baseline=None,
+    baseline_uri: Optional[str] = None,
 ) -> ErrorAnalysisRecord:
     """The error analysis of the eval split by the exported `model`; its JPEGs go into `out_dir`.
-    `leaked`: eval paths whose pixels are also in train (they get a leak-free confusion matrix)."""
+    `leaked`: eval paths whose pixels are also in train (they get a leak-free confusion matrix);
+    `baseline`: the last blessed model (loaded), compared image by image."""
     return summarize(
-        predict_split(model, file_pattern, options, leaked),
+        predict_split(model, file_pattern, options, leaked, baseline, baseline_uri),
         lambda images: explain(model, images),
         class_names,
         out_dir,
@@ -188,4 +221,5 @@ def summarize(
         expected_calibration_error=calibration["expected_calibration_error"],
         thresholds=threshold_table(thresholds, class_names) if thresholds else [],
         leak_free=leak_free(predictions, class_names),
+        paired=paired_counts(predictions, len(class_names)),
     )

@@ -24,14 +24,16 @@ def ErrorAnalysis(
     quality: InputArtifact[artifacts.DataQualityReport],
     analysis: OutputArtifact[artifacts.ErrorAnalysis],
     options: Parameter[str],
-) -> None:  # fmt: skip - the inputs, then the outputs, then the parameters
+    baseline_model: InputArtifact[Model] = None,
+) -> None:  # fmt: skip - the inputs, then the outputs, then the parameters; the optional input last
     """What the exported model gets wrong on the eval split, with images.
 
     `options` is `AnalysisOptions.to_parameter()`. Writes error_analysis.json
     (`contracts.evaluation.ErrorAnalysisRecord`) and its thumbnails and heatmaps into `analysis`;
     the precision and recall at confidence thresholds
     come from the Evaluator's MultiClassConfusionMatrixAtThresholds. With eval images that are
-    also in train (`quality`), it adds the confusion matrix without them for the PromotionGate.
+    also in train (`quality`), it adds the confusion matrix without them for the PromotionGate;
+    with a last blessed model (`baseline_model`), which images each of the two gets right.
     """
     import tensorflow as tf
 
@@ -47,5 +49,7 @@ def ErrorAnalysis(
         settings,
         thresholds=confusion_at_thresholds(evaluation.uri, candidate),
         leaked=record.read(QualityRecord, quality.uri).leaked_eval_images,
+        baseline=tf.saved_model.load(path_utils.serving_model_path(baseline_model.uri)) if baseline_model else None,
+        baseline_uri=baseline_model.uri if baseline_model else None,
     )
     record.write(result, analysis.uri)

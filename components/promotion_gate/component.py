@@ -19,10 +19,10 @@ from components.promotion_gate.options import GateThresholds
 from components.promotion_gate.tfma_metrics import confusion_matrix, evaluated_models
 
 
-def _baseline_metrics(evaluation_uri: str, model_name: Optional[str], class_names) -> Optional[GateMetrics]:
+def _baseline_metrics(evaluation_uri: str, model_name: Optional[str], class_names, confidence: float) -> Optional[GateMetrics]:
     if model_name is None:
         return None
-    return metrics_from_confusion(confusion_matrix(evaluation_uri, model_name), class_names)
+    return metrics_from_confusion(confusion_matrix(evaluation_uri, model_name), class_names, confidence)
 
 
 @component
@@ -31,12 +31,15 @@ def PromotionGate(
     balance: InputArtifact[artifacts.LabelBalanceReport], analysis: InputArtifact[artifacts.ErrorAnalysis],
     blessing: OutputArtifact[ModelBlessing],
     majority_margin: Parameter[float], chance_margin: Parameter[float], max_regression: Parameter[float],
+    confidence_level: Parameter[float],
 ) -> None:  # fmt: skip - the inputs, then the outputs, then the parameters
-    """Blesses `model` only if it beats the majority class, chance and the last blessed model.
+    """Blesses `model` only if it beats the majority class and chance by the lower bounds of its
+    intervals, and shows no regression against the last blessed model.
 
     When eval images are also in train, the first two rules judge the eval split without them
     (the ErrorAnalysis step's `analysis` counts it); the comparison with the last blessed model
-    stays on the whole eval split, the same images for both.
+    stays on the whole eval split, the same images for both, image by image (`analysis` counts
+    which images each model gets right).
 
     The parameters are `GateThresholds`' fields, one each (runtime parameters on Kubeflow /
     Vertex), taken by name. Writes decision.json (`contracts.evaluation.DecisionRecord`: the
@@ -45,19 +48,22 @@ def PromotionGate(
     LatestBlessedModelStrategy reads (`artifacts.BLESSED_PROPERTY` and the model's id and uri).
     """
     thresholds = GateThresholds(
-        majority_margin=majority_margin, chance_margin=chance_margin, max_regression=max_regression
-    )
+        majority_margin=majority_margin, chance_margin=chance_margin, max_regression=max_regression,
+        confidence_level=confidence_level,
+    )  # fmt: skip
     report = record.read(BalanceReport, balance.uri)
     eval_split = report.splits[features.EVAL_SPLIT]
     candidate_name, baseline_name = evaluated_models(evaluation.uri)
+    errors = record.read(ErrorAnalysisRecord, analysis.uri)
     decision = decision_record(
         confusion_matrix(evaluation.uri, candidate_name),
-        _baseline_metrics(evaluation.uri, baseline_name, report.class_names),
+        _baseline_metrics(evaluation.uri, baseline_name, report.class_names, confidence_level),
         report.class_names,
         eval_split.majority_class,
         eval_split.majority_fraction,
         thresholds,
-        record.read(ErrorAnalysisRecord, analysis.uri).leak_free,
+        errors.leak_free,
+        errors.paired,
     )
     record.write(decision, blessing.uri)
     artifacts.write_text(blessing.uri, artifacts.BLESSED_FILE if decision.blessed else artifacts.NOT_BLESSED_FILE, "")

@@ -9,9 +9,9 @@ from components.options import Options, setting
 
 @dataclasses.dataclass(frozen=True)
 class GateThresholds(Options):
-    """The margins of rules (a) to (c). They are the PromotionGate's Parameters, one per field (not
-    one JSON parameter as other steps take: each is a runtime parameter on Kubeflow / Vertex), so
-    they are checked again when the gate runs."""
+    """The margins of rules (a) to (c) and how sure the gate must be. They are the PromotionGate's
+    Parameters, one per field (not one JSON parameter as other steps take: each is a runtime
+    parameter on Kubeflow / Vertex), so they are checked again when the gate runs."""
 
     majority_margin: float = setting(
         0.02, "accuracy must beat the eval share of the largest class by this much", at_least=0.0, at_most=1.0
@@ -24,6 +24,13 @@ class GateThresholds(Options):
         "largest drop of accuracy or balanced accuracy tolerated against the last blessed model",
         at_least=0.0,
         at_most=1.0,
+    )
+    confidence_level: float = setting(
+        0.95,
+        "level of the intervals whose lower bounds rules (a) and (b) judge; a regression is rejected "
+        "only at a p-value under 1 - this",
+        at_least=0.5,
+        at_most=0.999,
     )
 
     def parameters(self) -> Dict[str, float]:

@@ -7,16 +7,36 @@ from components.contracts.evaluation import DecisionRecord, GateMetrics
 from components.reporting import html
 
 
-def _number(value: Optional[float]) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+def _number(value: Optional[float], interval: Optional[Sequence[float]] = None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.3f}" + (f" ({interval[0]:.3f} to {interval[1]:.3f})" if interval else "")
 
 
 def _value(metrics: Optional[GateMetrics], key: str) -> str:
-    return _number(None if metrics is None else getattr(metrics, key))
+    if metrics is None:
+        return "n/a"
+    return _number(getattr(metrics, key), getattr(metrics, f"{key}_interval"))
 
 
-def _of_class(values: Mapping[str, float], name: str) -> str:
-    return _number(values.get(name))
+def _of_class(values: Mapping[str, float], intervals: Optional[Mapping[str, Sequence[float]]], name: str) -> str:
+    return _number(values.get(name), (intervals or {}).get(name))
+
+
+def _paired_table(decision: DecisionRecord) -> str:
+    """Rule (c), image by image: what each model gets right that the other does not, and the test."""
+    if not decision.paired:
+        return ""
+    rows = [
+        [
+            rule.metric.replace("_", " "), f"{rule.candidate:.3f}", f"{rule.baseline:.3f}", str(rule.candidate_only),
+            str(rule.baseline_only), f"{rule.p_value:.3g}", rule.test, "yes" if rule.regression else "no",
+        ]  # fmt: skip
+        for rule in decision.paired
+    ]
+    headers = ["figure", "candidate", "last blessed model", "right only by the candidate", "right only by the last blessed model",
+               "p-value of the drop", "test", "regression"]  # fmt: skip
+    return "<h3>Against the last blessed model, on the same images</h3>" + html.table(headers, rows)
 
 
 def evaluation_section(decision: DecisionRecord, class_names: Sequence[str]) -> str:
@@ -28,7 +48,8 @@ def evaluation_section(decision: DecisionRecord, class_names: Sequence[str]) -> 
         + [reason[0].upper() + reason[1:] + "." for reason in decision.reasons],
     )
     leak_free = decision.leak_free
-    headers = ["metric", "candidate", "last blessed model", f"always '{majority.class_name}'"]
+    level = f"{candidate.confidence:.0%} " if candidate.confidence else ""
+    headers = [f"metric ({level}interval)", "candidate", "last blessed model", f"always '{majority.class_name}'"]
     rows = [
         ["accuracy", _value(candidate, "accuracy"), _value(baseline, "accuracy"), f"{majority.accuracy:.3f}"],
         [
@@ -44,13 +65,20 @@ def evaluation_section(decision: DecisionRecord, class_names: Sequence[str]) -> 
         rows[1].insert(2, _value(leak_free, "balanced_accuracy"))
     side_by_side = html.table(headers, rows)
     per_class = html.table(
-        ["class", "recall", "precision"],
+        ["class", f"recall ({level}interval)", f"precision ({level}interval)"],
         [
-            [name, _of_class(candidate.per_class_recall, name), _of_class(candidate.per_class_precision, name)]
+            [
+                name,
+                _of_class(candidate.per_class_recall, candidate.per_class_recall_interval, name),
+                _of_class(candidate.per_class_precision, candidate.per_class_precision_interval, name),
+            ]
             for name in class_names
         ],
     )
     matrix = html.heatmap(
         "Confusion matrix (eval split)", class_names, decision.confusion_matrix, "actual class", "predicted class"
     )
-    return html.section("Evaluation and promotion", verdict, side_by_side, f'<div class="charts">{matrix}{per_class}</div>')
+    return html.section(
+        "Evaluation and promotion", verdict, side_by_side, _paired_table(decision),
+        f'<div class="charts">{matrix}{per_class}</div>',
+    )  # fmt: skip
