@@ -219,3 +219,9 @@ class DriftReport(Artifact):
     """drift.json: this run's train images against those the last blessed model was trained on."""
 
     TYPE_NAME = "image_pipeline.DriftReport"
+
+
+class ModelCardArtifact(Artifact):
+    """model_card.json and model_card.html of the candidate (copied beside it when pushed)."""
+
+    TYPE_NAME = "image_pipeline.ModelCard"

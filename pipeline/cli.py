@@ -21,6 +21,7 @@ from components.error_analysis.options import AnalysisOptions
 from components.image_example_gen.options import IngestionLimits
 from components.imbalance import ImbalanceStrategy
 from components.label_balance.options import BalanceOptions
+from components.model_card.options import ModelCardOptions
 from components.options import NO_FLAG, OptionError
 from components.promotion_gate.options import GateThresholds
 from components.trainer.options import TrainingOptions
@@ -42,6 +43,7 @@ TRAINING_GROUPS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
     ("drift (this run's train images against the served model's)", ("drift",)),
     ("error analysis (the report's images of mistakes)", ("analysis",)),
     ("edge models (TF Lite, after a push)", ("edge",)),
+    ("model card (beside every pushed model)", ("model_card",)),
 )
 # PipelineConfig's options fields and their classes (RuntimeConfig has flags of its own).
 OPTIONS: Dict[str, Type] = {
@@ -57,6 +59,7 @@ OPTIONS: Dict[str, Type] = {
     "quality": QualityOptions,
     "drift": DriftOptions,
     "edge": EdgeOptions,
+    "model_card": ModelCardOptions,
     "prediction": PredictionOptions,
 }
 # The flag --imbalance-strategy replaced, still taken: its value -> the strategy it meant.

@@ -19,6 +19,7 @@ from components.edge_export.options import EdgeOptions
 from components.error_analysis.options import AnalysisOptions
 from components.image_example_gen.options import IngestionLimits
 from components.label_balance.options import BalanceOptions
+from components.model_card.options import ModelCardOptions
 from components.options import Options, require, setting
 from components.promotion_gate.options import GateThresholds
 from components.trainer.options import TrainingOptions
@@ -127,6 +128,7 @@ class PipelineConfig:
     quality: QualityOptions = dataclasses.field(default_factory=QualityOptions)
     drift: DriftOptions = dataclasses.field(default_factory=DriftOptions)
     edge: EdgeOptions = dataclasses.field(default_factory=EdgeOptions)
+    model_card: ModelCardOptions = dataclasses.field(default_factory=ModelCardOptions)
     prediction: PredictionOptions = dataclasses.field(default_factory=PredictionOptions)
     runtime: RuntimeConfig = dataclasses.field(default_factory=RuntimeConfig)
 

@@ -196,6 +196,9 @@ def describe(summary: Dict, summary_path: str) -> List[str]:
         lines.append(f"  - {reason}")
     if summary.get("edge") and summary["pushed_model"]:
         lines += summary["edge"]["findings"]
+    card = summary.get("model_card")
+    if card and card["beside_pushed_model"]:
+        lines.append(f"Model card: {card['html']} ({len(card['limitations'])} limitations named)")
     if summary.get("report_html"):
         lines.append(f"Report: {summary['report_html']}")
     lines.append(f"Summary: {summary_path}")

@@ -27,6 +27,7 @@ from components.embeddings.component import Embeddings
 from components.error_analysis.component import ErrorAnalysis
 from components.image_example_gen.component import image_example_gen
 from components.label_balance.component import LabelBalance
+from components.model_card.component import ModelCard
 from components.promotion_gate import baseline
 from components.promotion_gate.component import PromotionGate
 from components.promotion_gate.eval_config import eval_config
@@ -64,6 +65,7 @@ PROMOTION_GATE = "PromotionGate"
 ERROR_ANALYSIS = "ErrorAnalysis"
 PUSHER = "Pusher"
 EDGE_EXPORT = "EdgeExport"
+MODEL_CARD = "ModelCard"
 
 # Values a Kubeflow / Vertex run can be started with (name -> type): the data root and the gate's
 # thresholds (GateThresholds' fields); the rest is fixed at compile time.
@@ -197,7 +199,8 @@ def training_steps(config: PipelineConfig, data: DataSteps, compiled_resolvers: 
 
 
 def promotion_steps(config: PipelineConfig, data: DataSteps, trainer, params: Dict[str, Any], compiled_resolvers: bool):
-    """The baseline resolver, Evaluator, ErrorAnalysis, PromotionGate, Pusher and EdgeExport."""
+    """The baseline resolver, Evaluator, ErrorAnalysis, PromotionGate, Pusher, EdgeExport and the
+    model card."""
     examples, model = data.examples, trainer.outputs["model"]
     blessed_models = {
         baseline.MODEL_KEY: Channel(type=standard_artifacts.Model),
@@ -244,7 +247,19 @@ def promotion_steps(config: PipelineConfig, data: DataSteps, trainer, params: Di
         base_directory=config.runtime.edge_dir,
         options=config.edge.to_parameter(),
     ).with_id(EDGE_EXPORT)
-    return [model_resolver, evaluator, error_analysis, promotion_gate, pusher, edge_export]
+    card_inputs = {"drift": data.drift.outputs["drift"]} if data.drift is not None else {}
+    model_card = ModelCard(
+        model=model,
+        model_run=trainer.outputs["model_run"],
+        blessing=promotion_gate.outputs["blessing"],
+        balance=data.label_balance.outputs["balance"],
+        quality=data.data_quality.outputs["quality"],
+        pushed_model=pusher.outputs["pushed_model"],
+        edge=edge_export.outputs["edge"],
+        options=config.model_card.to_parameter(),
+        **card_inputs,
+    ).with_id(MODEL_CARD)
+    return [model_resolver, evaluator, error_analysis, promotion_gate, pusher, edge_export, model_card]
 
 
 def create_pipeline(

@@ -19,6 +19,7 @@ from components.contracts.drift import DriftRecord
 from components.contracts.edge import EdgeRecord
 from components.contracts.evaluation import DecisionRecord, ErrorAnalysisRecord
 from components.contracts.ingestion import IngestionAccount
+from components.contracts.model_card import ModelCard
 from components.contracts.quality import QualityRecord
 from components.contracts.training import TrainingRecord, Trial
 from pipeline import dag
@@ -138,6 +139,8 @@ class RunArtifacts:
     quality_uri: Optional[str] = None  # its artifact folder: the thumbnails it names
     edge: Optional[EdgeRecord] = None
     drift: Optional[DriftRecord] = None
+    model_card: Optional[ModelCard] = None
+    model_card_uri: Optional[str] = None  # the ModelCard artifact (the card is also beside a pushed model)
 
 
 def _uri(artifact: Optional[metadata_store_pb2.Artifact]) -> Optional[str]:
@@ -154,6 +157,7 @@ def collect(record: RunRecord) -> RunArtifacts:
     balance = _uri(record.artifact(dag.LABEL_BALANCE, "balance"))
     errors = _uri(record.artifact(dag.ERROR_ANALYSIS, "analysis"))
     quality = _uri(record.artifact(dag.DATA_QUALITY, "quality"))
+    card = _uri(record.artifact(dag.MODEL_CARD, "card"))
     return RunArtifacts(
         balance=contracts.read_if_present(BalanceReport, balance),
         training=contracts.read_if_present(TrainingRecord, _uri(record.artifact(dag.TRAINER, "model_run"))),
@@ -174,4 +178,6 @@ def collect(record: RunRecord) -> RunArtifacts:
         quality_uri=quality,
         edge=contracts.read_if_present(EdgeRecord, _uri(record.artifact(dag.EDGE_EXPORT, "edge"))),
         drift=contracts.read_if_present(DriftRecord, _uri(record.artifact(dag.DRIFT, "drift"))),
+        model_card=contracts.read_if_present(ModelCard, card),
+        model_card_uri=card,
     )

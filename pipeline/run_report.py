@@ -6,6 +6,7 @@ from components.drift.report import drift_section
 from components.edge_export.report import edge_section
 from components.error_analysis.report import mistakes_section
 from components.label_balance.report import data_sections
+from components.model_card.report import model_card_section
 from components.promotion_gate.report import evaluation_section
 from components.reporting import html
 from components.trainer.report import training_section
@@ -38,5 +39,7 @@ def render_run_report(summary: dict, artifacts: RunArtifacts, summary_path: str)
         sections.append(edge_section(artifacts.edge))
     if artifacts.errors:
         sections.append(mistakes_section(artifacts.errors, lambda name: read_bytes_if_present(artifacts.errors_uri, name)))
+    if artifacts.model_card and summary.get("model_card"):
+        sections.append(model_card_section(artifacts.model_card, summary["model_card"]["html"], summary_path))
     return html.page("Run report", f"Run {summary['run_id']}", sections)
 

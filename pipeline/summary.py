@@ -11,6 +11,7 @@ from typing import Dict, Optional
 import tensorflow as tf
 
 from components import features
+from components.artifacts import MODEL_CARD_HTML_FILE, MODEL_CARD_JSON_FILE
 from components.contracts.balance import BalanceReport
 from components.contracts.edge import EdgeRecord
 from components.contracts.evaluation import DecisionRecord, ErrorAnalysisRecord
@@ -59,6 +60,8 @@ def build_summary(
         "edge": edge_fields(artifacts.edge),
         # Added with the Drift step: null in a run without it (a compiled pipeline, an older run).
         "drift": artifacts.drift.to_json() if artifacts.drift else None,
+        # Added with the ModelCard step: null in a run without it.
+        "model_card": model_card_fields(artifacts),
         "report_html": report_html,
         "components": {node_id: node.state for node_id, node in sorted(record.nodes.items())},
     }
@@ -224,6 +227,20 @@ def edge_fields(edge: Optional[EdgeRecord]) -> Optional[Dict]:
         "input_spec": edge.input_spec,
         "folder": edge.folder,
         "findings": describe_edge(edge),
+    }
+
+
+def model_card_fields(artifacts: RunArtifacts) -> Optional[Dict]:
+    """Where the card is (beside the pushed model, else in its artifact) and its limitations."""
+    card = artifacts.model_card
+    if card is None:
+        return None
+    folder = card.model_details.path or artifacts.model_card_uri
+    return {
+        "json": posixpath.join(folder, MODEL_CARD_JSON_FILE),
+        "html": posixpath.join(folder, MODEL_CARD_HTML_FILE),
+        "beside_pushed_model": card.model_details.path is not None,
+        "limitations": [limitation.description for limitation in card.considerations.limitations],
     }
 
 

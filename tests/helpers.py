@@ -33,6 +33,7 @@ PIPELINE_NODES = {
     "ErrorAnalysis",  # top losses with heatmaps, confused pairs, PR curves, thresholds, calibration
     "Pusher",
     "EdgeExport",  # TF Lite float and int8 of a pushed model, checked against it on the eval split
+    "ModelCard",  # model_card.json and .html, beside the pushed model
 }
 # Steps a compiled (Kubeflow / Vertex) pipeline leaves out: their resolver walks ML Metadata's lineage.
 LOCAL_ONLY_NODES = {"ServedModelStatisticsResolver", "Drift"}

@@ -18,7 +18,7 @@ def test_the_dag_is_built_without_reading_the_data_and_can_stop_after_a_node(tmp
     data_steps = dag.create_pipeline(config, last_component=dag.TRANSFORM).components
     assert {c.id for c in data_steps} == {
         "ImageExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator", "Embeddings", "DataQuality", "LabelBalance",
-        "Transform",
+        "ServedModelStatisticsResolver", "Drift", "Transform",
     }  # fmt: skip
     with pytest.raises(ValueError, match="No component 'Nope'"):
         dag.create_pipeline(config, last_component="Nope")
@@ -96,6 +96,8 @@ def test_every_component_gets_back_the_options_the_config_gave_it(tmp_path):
 
     from components.data_quality.options import QualityOptions
     from components.edge_export.options import EdgeOptions
+    from components.drift.options import DriftOptions
+    from components.model_card.options import ModelCardOptions
     from components.error_analysis.options import AnalysisOptions
     from components.embeddings.options import EmbeddingOptions
     from components.image_example_gen.executor import limits_from
@@ -122,6 +124,8 @@ def test_every_component_gets_back_the_options_the_config_gave_it(tmp_path):
         quality=QualityOptions(near_constant_contrast=0.05, max_aspect_ratio=3.0, blur_fraction=0.1, label_issues=False),
         embeddings=EmbeddingOptions(embedding_image_size=64, embedding_batch_size=8, shard_images=100),
         edge=EdgeOptions(edge_export=False, min_int8_agreement=0.9, parity_images=50, representative_images=10),
+        drift=DriftOptions(class_share_drift=0.2, image_drift=0.3),
+        model_card=ModelCardOptions(model_name="digits", min_eval_images_per_class=3),
         runtime=RuntimeConfig(output_dir=str(tmp_path)),
     )
     nodes = {node.id: node.exec_properties for node in dag.create_pipeline(config).components}
@@ -138,13 +142,15 @@ def test_every_component_gets_back_the_options_the_config_gave_it(tmp_path):
     assert QualityOptions.from_parameter(nodes[dag.DATA_QUALITY]["options"]) == config.quality
     assert EmbeddingOptions.from_parameter(nodes[dag.EMBEDDINGS]["options"]) == config.embeddings
     assert EdgeOptions.from_parameter(nodes[dag.EDGE_EXPORT]["options"]) == config.edge
+    assert DriftOptions.from_parameter(nodes[dag.DRIFT]["options"]) == config.drift
+    assert ModelCardOptions.from_parameter(nodes[dag.MODEL_CARD]["options"]) == config.model_card
     # The gate's thresholds are runtime parameters on Kubeflow, so one parameter each, by name.
     assert GateThresholds(**{k: nodes[dag.PROMOTION_GATE][k] for k in config.gate.parameters()}) == config.gate
     assert set(nodes) == {
         dag.EXAMPLE_GEN, dag.SCHEMA_GEN, dag.STATISTICS_GEN, dag.EXAMPLE_VALIDATOR, dag.EMBEDDINGS, dag.DATA_QUALITY,
-        dag.LABEL_BALANCE,
+        dag.LABEL_BALANCE, dag.SERVED_STATISTICS_RESOLVER, dag.DRIFT,
         dag.TRANSFORM, dag.TUNER, dag.TRAINER, dag.MODEL_RESOLVER, dag.EVALUATOR, dag.ERROR_ANALYSIS,
-        dag.PROMOTION_GATE, dag.PUSHER, dag.EDGE_EXPORT,
+        dag.PROMOTION_GATE, dag.PUSHER, dag.EDGE_EXPORT, dag.MODEL_CARD,
     }  # fmt: skip - every component of a tuned run is checked above, or has no options of ours
 
 

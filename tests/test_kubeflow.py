@@ -63,13 +63,14 @@ def test_drop_label_issues_compiles_a_step_that_the_training_steps_read(tmp_path
 def test_runtime_parameters_are_wired_to_the_components_with_defaults(compiled):
     _, job, spec = compiled
     parameters = spec.root.input_definitions.parameters
-    assert set(parameters) == {"data_root", "majority_margin", "chance_margin", "max_regression"}
+    assert set(parameters) == {"data_root", "majority_margin", "chance_margin", "max_regression", "confidence_level"}
     assert parameters["data_root"].default_value.string_value == "gs://bucket/images"
     assert parameters["majority_margin"].default_value.number_value == 0.02
     assert parameters["majority_margin"].parameter_type == pipeline_spec_pb2.ParameterType.NUMBER_DOUBLE
     tasks = spec.root.dag.tasks
     assert tasks["ImageExampleGen"].inputs.parameters["input_base"].component_input_parameter == "data_root"
-    for name in ("majority_margin", "chance_margin", "max_regression"):
+    assert parameters["confidence_level"].default_value.number_value == 0.95
+    for name in ("majority_margin", "chance_margin", "max_regression", "confidence_level"):
         assert tasks["PromotionGate"].inputs.parameters[name].component_input_parameter == name
     assert job["pipelineSpec"]["schemaVersion"] == "2.1.0"
     assert job["runtimeConfig"]["parameterValues"]["data_root"] == "gs://bucket/images"

@@ -37,6 +37,22 @@ def test_first_run_pushes_a_blessed_model_and_summarises_it(first_run):
     assert summary["ingestion"]["files_seen"] == summary["ingestion"]["ingested"] == 268
     assert summary["ingestion"]["rejected"] == [] and summary["ingestion"]["max_rejected_fraction"] == 0.05
     assert "Ingested 268 of 268 files; none rejected." in stdout
+    # The gate's figures come with their intervals; its reasons say what was judged.
+    low, high = evaluation["accuracy_interval"]
+    assert low < evaluation["accuracy"] <= high and evaluation["confidence_level"] == 0.95
+    assert evaluation["reasons"][0].startswith(f"accuracy {evaluation['accuracy']:.3f} (95% interval {low:.3f} to {high:.3f}): the lower bound")
+    assert evaluation["paired"] is None and summary["drift"]["compared"] is False
+    # The model card is beside the pushed model, and the report links to it.
+    card = summary["model_card"]
+    assert card["beside_pushed_model"] is True
+    assert card["html"] == os.path.join(summary["pushed_model"], "model_card.html") and os.path.isfile(card["html"])
+    with open(card["json"]) as f:
+        values = json.load(f)
+    assert values["model_details"]["version"]["name"] == os.path.basename(summary["pushed_model"])
+    assert [l["description"] for l in values["considerations"]["limitations"]] == card["limitations"]
+    assert f"Model card: {card['html']}" in stdout
+    with open(summary["report_html"], encoding="utf-8") as f:
+        assert f'href="serving/{os.path.basename(summary["pushed_model"])}/model_card.html"' in f.read()
 
 
 @pytest.mark.e2e
