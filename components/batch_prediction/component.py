@@ -3,6 +3,7 @@
 import json
 import posixpath
 import shutil
+import time
 
 import apache_beam as beam
 from tfx.components.bulk_inferrer import component as bulk_inferrer_component
@@ -13,13 +14,14 @@ from tfx.dsl.components.base import executor_spec
 from tfx.dsl.io import fileio
 from tfx.types.standard_artifacts import Examples, InferenceResult, Model
 
-from components import artifacts
+from components import artifacts, progress
 from components.batch_prediction.options import PredictionOptions
 from components.batch_prediction.predictions import batch_summary, prediction_line
 from components.contracts import record
 from components.contracts.ingestion import IngestionAccount
 
 _COUNTS = "class_counts"
+PROGRESS_STEP = "PredictionWriter"
 
 
 class ServedModelInferrer(bulk_inferrer_executor.Executor):
@@ -69,13 +71,14 @@ def PredictionWriter(
     train_counts = artifacts.read_json_if_present(extra, artifacts.TRAIN_CLASS_COUNTS_FILE)
     version = posixpath.basename(model.uri.rstrip("/"))
     parts = posixpath.join(predictions.uri, ".parts")
+    account = record.read(IngestionAccount, examples.uri)
+    started = time.monotonic()
     with beam_pipeline as pipeline:
-        lines = (
-            pipeline
-            | "ReadLogs" >> beam.io.ReadFromTFRecord(
-                posixpath.join(inference_result.uri, "*.gz"), coder=beam.coders.ProtoCoder(prediction_log_pb2.PredictionLog)
-            )
-            | "ToLines" >> beam.Map(prediction_line, class_names, version, images_root)
+        logs = pipeline | "ReadLogs" >> beam.io.ReadFromTFRecord(
+            posixpath.join(inference_result.uri, "*.gz"), coder=beam.coders.ProtoCoder(prediction_log_pb2.PredictionLog)
+        )
+        lines = progress.counted(logs, PROGRESS_STEP, "predictions", account.ingested) | "ToLines" >> beam.Map(
+            prediction_line, class_names, version, images_root
         )
         _ = (
             lines
@@ -98,7 +101,7 @@ def PredictionWriter(
                 shutil.copyfileobj(f, joined, 1 << 20)
     if fileio.exists(parts):
         fileio.rmtree(parts)
-    account = record.read(IngestionAccount, examples.uri)
+    progress.final_count(PROGRESS_STEP, sum(counts.values()), time.monotonic() - started, "predictions")
     rejected = "".join(
         json.dumps({"path": posixpath.join(images_root, r.path), "reason": r.reason}) + "\n"
         for r in account.rejected + account.dropped

@@ -2,6 +2,7 @@
 `find.quality_record`; and DropLabelIssues, in the DAG with --drop-label-issues only."""
 import dataclasses
 import posixpath
+import time
 
 import apache_beam as beam
 import tensorflow as tf
@@ -11,7 +12,7 @@ from tfx.components.util import examples_utils
 from tfx.types import artifact_utils
 from tfx.types.standard_artifacts import Examples
 
-from components import artifacts, features
+from components import artifacts, features, progress
 from components.beam_reads import read_splits
 from components.contracts import record
 from components.contracts.ingestion import IngestionAccount
@@ -19,7 +20,7 @@ from components.contracts.quality import QualityRecord
 from components.data_quality.drop import account_after_dropping, label_issues_to_drop
 from components.contracts.embeddings import EmbeddingIndex
 from components.data_quality.embedded import embedding_checks
-from components.data_quality.find import find_problems, quality_record, shown_paths, write_thumbnails
+from components.data_quality.find import PROGRESS_STEP, find_problems, quality_record, shown_paths, write_thumbnails
 from components.data_quality.options import QualityOptions
 
 
@@ -43,14 +44,17 @@ def DataQuality(
     class_names = artifacts.read_class_names(examples.uri)
     splits = artifact_utils.decode_split_names(examples.split_names)
     patterns = {split: artifact_utils.get_split_uri([examples], split) + "/*" for split in splits}
+    started, images = time.monotonic(), examples.get_int_custom_property("ingested") or None
     with beam_pipeline as pipeline:
-        find_problems(pipeline, patterns, settings, quality.uri)
+        find_problems(pipeline, patterns, settings, quality.uri, images)
     embedded = embedding_checks(embeddings.uri, record.read(EmbeddingIndex, embeddings.uri), class_names, settings)
     found = quality_record(quality.uri, class_names, settings, embedded)
     thumbnails = write_thumbnails(examples.uri + "/Split-*/*", shown_paths(found), quality.uri)
     record.write(dataclasses.replace(found, thumbnails=thumbnails), quality.uri)
     quality.set_int_custom_property("leaked_eval_images", found.counts.leaked_eval_images)
     quality.set_int_custom_property("label_issues", found.counts.label_issues)
+    if images:
+        progress.final_count(PROGRESS_STEP, images, time.monotonic() - started)
 
 
 def _filter_split(pipeline, source: str, target: str, drop: frozenset, split: str):

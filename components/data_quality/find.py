@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence
 import apache_beam as beam
 import tensorflow as tf
 
-from components import artifacts, features
+from components import artifacts, features, progress
 from components.beam_reads import read_splits
 from components.contracts.quality import ImageGroup, Outlier, QualityCounts, QualityRecord
 from components.data_quality.embedded import EmbeddingFindings
@@ -74,19 +74,28 @@ def _blurry_rows(image: Image, medians: Dict[int, list], options: QualityOptions
         yield json.dumps({**dataclasses.asdict(image), "kind": BLURRY, "value": image.sharpness})
 
 
-def _read(pipeline: beam.Pipeline, patterns: Dict[str, str], name: str):
-    return read_splits(pipeline, patterns, name) | f"{name}Parse" >> beam.MapTuple(lambda split, record: _parser(split)(record))
+PROGRESS_STEP = "DataQuality"
+PROGRESS_UNIT = "image reads (two passes)"
 
 
-def find_problems(pipeline: beam.Pipeline, patterns: Dict[str, str], options: QualityOptions, out_dir: str) -> None:
-    """Adds to `pipeline` the steps that write GROUPS and OUTLIERS JSON lines into `out_dir`.
+def _read(pipeline: beam.Pipeline, patterns: Dict[str, str], name: str, total: Optional[int]):
+    parsed = read_splits(pipeline, patterns, name) | f"{name}Parse" >> beam.MapTuple(lambda split, record: _parser(split)(record))
+    return progress.counted(parsed, PROGRESS_STEP, PROGRESS_UNIT, total, where=name)
+
+
+def find_problems(
+    pipeline: beam.Pipeline, patterns: Dict[str, str], options: QualityOptions, out_dir: str, images: Optional[int] = None
+) -> None:
+    """Adds to `pipeline` the steps that write GROUPS and OUTLIERS JSON lines into `out_dir`;
+    `images` (how many there are) is what the progress lines count towards, twice.
 
     The examples are read twice. The first pass counts images per pixel hash (a combine: a count
     per hash, never the images), finds the class medians of sharpness and the near-constant and
     extreme-aspect images. The second, once those are known, groups only the images whose hash
     is repeated and finds the blurry ones. A single pass would make the in-process runner hold
     every image until the medians and the repeated hashes are ready (440 MB at 200,000 images)."""
-    images = _read(pipeline, patterns, "First")
+    total = 2 * images if images else None
+    images = _read(pipeline, patterns, "First", total)
     repeated = (
         images
         | "ByPixels" >> beam.Map(lambda image: (image.pixel_hash, 1))
@@ -99,7 +108,7 @@ def find_problems(pipeline: beam.Pipeline, patterns: Dict[str, str], options: Qu
         | "ClassMedian" >> beam.transforms.stats.ApproximateQuantiles.PerKey(3)
     )
     odd = images | "Odd" >> beam.FlatMap(_outlier_rows, options)
-    again = _read(pipeline, patterns, "Second")
+    again = _read(pipeline, patterns, "Second", total)
     (
         again
         | "WithRepeatedPixels" >> beam.Filter(lambda image, known: image.pixel_hash in known, known=beam.pvalue.AsDict(repeated))

@@ -10,7 +10,7 @@ bundle is removed.
 import json
 import posixpath
 import time
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import apache_beam as beam
 import tensorflow as tf
@@ -19,7 +19,7 @@ from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils
 from tfx.types.standard_artifacts import Examples
 
-from components import artifacts, features
+from components import artifacts, features, progress
 from components.beam_reads import read_splits
 from components.contracts import record
 from components.contracts.embeddings import EmbeddingIndex, Shard, shard_names, write_shard
@@ -93,11 +93,17 @@ class _EmbedShards(beam.DoFn):
             )
 
 
-def embed_examples(pipeline: beam.Pipeline, patterns, options: EmbeddingOptions, artifact_uri: str) -> None:
-    """Adds to `pipeline` the steps that write the shards and the list of their names."""
+PROGRESS_STEP = "Embeddings"
+
+
+def embed_examples(
+    pipeline: beam.Pipeline, patterns, options: EmbeddingOptions, artifact_uri: str, total: Optional[int] = None
+) -> None:
+    """Adds to `pipeline` the steps that write the shards and the list of their names; `total`
+    (the images ExampleGen ingested) is what the progress lines count towards."""
     rows = read_splits(pipeline, patterns, "Read") | "Parse" >> beam.MapTuple(lambda split, record: _parser(split)(record))
     (
-        rows
+        progress.counted(rows, PROGRESS_STEP, "images", total)
         | "Embed" >> beam.ParDo(_EmbedShards(artifact_uri, options))
         | "ListShards" >> beam.io.WriteToText(posixpath.join(artifact_uri, _LISTED), file_name_suffix=".txt")
     )
@@ -138,7 +144,7 @@ def Embeddings(
     patterns = {split: artifact_utils.get_split_uri([examples], split) + "/*" for split in splits}
     started = time.monotonic()
     with beam_pipeline as pipeline:
-        embed_examples(pipeline, patterns, settings, embeddings.uri)
+        embed_examples(pipeline, patterns, settings, embeddings.uri, examples.get_int_custom_property("ingested") or None)
     names, counts = _committed(embeddings.uri)
     index = EmbeddingIndex(
         backbone=BACKBONE,
@@ -151,3 +157,4 @@ def Embeddings(
     )
     record.write(index, embeddings.uri)
     embeddings.set_int_custom_property("images", sum(index.images.values()))
+    progress.final_count(PROGRESS_STEP, sum(index.images.values()), index.seconds)

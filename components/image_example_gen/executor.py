@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import time
 from typing import Any, Dict, List
 
 import apache_beam as beam
@@ -23,9 +24,10 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
-from components import artifacts
+from components import artifacts, progress
 from components.artifacts import ArtifactDict, features
 from components.contracts import record
+from components.contracts.ingestion import IngestionAccount
 from components.image_example_gen import ingestion, inventory, listing
 from components.image_example_gen.examples import CONVERTED, REJECTED, ReadImage
 from components.image_example_gen.options import IngestionLimits
@@ -33,6 +35,7 @@ from components.image_example_gen.layout import DataLayout, detect_layout, unlab
 from components.options import from_json, to_json
 
 # What `Do` hands the per-split PTransform, so both see the same classes and files.
+PROGRESS_STEP = "ImageExampleGen"  # the progress lines' name: the node's
 _LAYOUT_KEY = "_image_data_layout"
 _FOLDERS_KEY = "_image_class_folders"
 _LIMITS_KEY = "_ingestion_limits"
@@ -83,9 +86,9 @@ def _ImagesToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any], s
     parts_dir = exec_properties[_PARTS_KEY]
     class_index = {name: index for index, name in enumerate(layout.class_names)}
     images, walk_rejects = pipeline | "ListImages" >> listing.ListImages(layout, folders, splits, hash_buckets)
+    listed = images | "CountListed" >> beam.combiners.Count.Globally()
     outcomes = (
-        images
-        | "DistributeFiles" >> beam.Reshuffle()
+        progress.counted(images | "DistributeFiles" >> beam.Reshuffle(), PROGRESS_STEP, "files", total=listed)
         | "ReadImages"
         >> beam.ParDo(
             ReadImage(
@@ -94,7 +97,7 @@ def _ImagesToExample(pipeline: beam.Pipeline, exec_properties: Dict[str, Any], s
         ).with_outputs(REJECTED, CONVERTED, main="examples")
     )
     _write_parts(walk_rejects, parts_dir, WALK_REJECTED)
-    _write_parts(images | "CountListed" >> beam.combiners.Count.Globally(), parts_dir, LISTED)
+    _write_parts(listed, parts_dir, LISTED)
     for tag in (REJECTED, CONVERTED):
         _write_parts(outcomes[tag], parts_dir, tag)
     examples = outcomes.examples
@@ -174,6 +177,7 @@ class Executor(BaseExampleGenExecutor):
         `output_file_format`, `custom_config` (`limits_config`).
         """
         self._log_startup(input_dict, output_dict, exec_properties)
+        started = time.monotonic()
         layout = self.read_layout(exec_properties[standard_component_specs.INPUT_BASE_KEY])
         # Only the top of the walk happens here; Beam's workers list the class folders.
         folders, top_rejects = inventory.plan_listing(layout)
@@ -202,10 +206,11 @@ class Executor(BaseExampleGenExecutor):
         file_format = exec_properties.get(standard_component_specs.OUTPUT_FILE_FORMAT_KEY)
         if file_format:
             examples_utils.set_file_format(examples, write_split.to_file_format_str(file_format))
-        self._account(examples, layout, limits, top_rejects, parts_dir)
+        account = self._account(examples, layout, limits, top_rejects, parts_dir)
+        progress.final_count(PROGRESS_STEP, account.files_seen, time.monotonic() - started, "files")
 
     @staticmethod
-    def _account(examples, layout: DataLayout, limits: IngestionLimits, top_rejects, parts_dir: str) -> None:
+    def _account(examples, layout: DataLayout, limits: IngestionLimits, top_rejects, parts_dir: str) -> IngestionAccount:
         """ingestion.json and the class names from the parts the Beam job wrote; stops on rejects."""
         parts = {tag: _read_parts(parts_dir, tag) for tag in (WALK_REJECTED, LISTED, REJECTED, CONVERTED, DROPPED)}
         if tf.io.gfile.exists(parts_dir):
@@ -227,6 +232,7 @@ class Executor(BaseExampleGenExecutor):
         problem = ingestion.problem(account, ingestion_path)
         if problem:
             raise ingestion.RejectedFilesError(problem)
+        return account
 
 
 class UnlabelledExecutor(Executor):
