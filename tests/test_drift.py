@@ -120,3 +120,16 @@ def test_the_served_model_is_the_latest_blessed_one():
     models = [model(i) for i in (3, 5, 7)]
     assert latest_blessed_model_id(models, [blessing(3, True), blessing(5, True), blessing(7, False)]) == 5
     assert latest_blessed_model_id(models, [blessing(7, False)]) is None
+
+
+def test_the_report_section_names_what_moved_and_every_measure(schema, served):
+    from components.contracts.drift import DriftRecord
+    from components.drift.report import drift_section
+
+    measures = compare(statistics({"cat": 0.3, "dog": 0.3, "owl": 0.4}), served, schema, DriftOptions())
+    findings = [finding(m) for m in measures if m.drifted]
+    page = drift_section(DriftRecord(True, "this run's train images against those of the served model (/m/3)", "/s/2", "/m/3", measures, findings))
+    assert 'class="verdict warning"' in page and "Class shares moved since the served model&#x27;s training data" in page
+    assert page.count("<tr>") == 1 + len(measures) and "Jensen-Shannon divergence" in page
+    quiet = drift_section(DriftRecord(False, "no blessed model yet: nothing to compare with", None, None, [], []))
+    assert "Not compared: no blessed model yet" in quiet and 'class="verdict good"' in quiet
