@@ -29,6 +29,7 @@ DATA_REPORT_FILE = "data_report.html"
 TRAINING_HINTS_FILE = "training_hints.json"
 # The SavedModel folder's own files: what tools beside TensorFlow read (class names, input spec, ...).
 SERVING_EXTRA_DIR = "assets.extra"
+PUSH_RECORD_FILE = "push_record.json"  # in a version's assets.extra/: the model artifact it holds, when it was pushed
 # TransformGraph (Transform), besides TFX's own files.
 IMAGE_SIZE_FILE = "image_size.json"  # the size the graph resizes to, and why (--image-size auto)
 # ModelRun (Trainer).

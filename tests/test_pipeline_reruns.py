@@ -30,10 +30,12 @@ def test_second_run_is_served_from_the_cache_and_pushes_nothing_new(first_run):
     assert second["run_id"] != first["run_id"]
     # Every step, the Evaluator included: the baseline is the latest blessed model other than the
     # candidate, so the cached candidate is not evaluated again against itself. Drift runs: it has
-    # a served model to compare with now, trained on these very images, so it says nothing.
+    # a served model to compare with now, trained on these very images, so it says nothing; and
+    # ModelCard, which reads what Drift found, writes the same card again.
     resolvers = {"LatestBlessedModelResolver", "LatestTuningResolver", "ServedModelStatisticsResolver"}
-    for node in PIPELINE_NODES - resolvers - {"Drift"}:
+    for node in PIPELINE_NODES - resolvers - {"Drift", "ModelCard"}:
         assert second["components"][node] == "CACHED", node
+    assert second["model_card"] == first["model_card"]
     assert second["drift"]["compared"] is False and second["drift"]["findings"] == []
     assert second["drift"]["reason"] == "the served model was trained on these very images"
     assert "Drift:" not in stdout

@@ -35,6 +35,18 @@ def _write_whole(directory: str, name: str, text: str) -> None:
     tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
 
 
+def _pushed_on(folder) -> str:
+    """The day the Pusher published `folder` (its push record), so a card written again by a later
+    run keeps its date; today for a model that was not pushed."""
+    when = None
+    if folder:
+        pushed = posixpath.join(folder, artifacts.SERVING_EXTRA_DIR, artifacts.PUSH_RECORD_FILE)
+        if tf.io.gfile.exists(pushed):
+            when = json.loads(tf.io.gfile.GFile(pushed).read()).get("pushed_at")
+    moment = datetime.datetime.fromtimestamp(when, datetime.timezone.utc) if when else datetime.datetime.now(datetime.timezone.utc)
+    return moment.date().isoformat()
+
+
 @component
 def ModelCard(
     model: InputArtifact[Model], model_run: InputArtifact[ModelRun], blessing: InputArtifact[ModelBlessing],
@@ -58,7 +70,7 @@ def ModelCard(
         drift=record.read_if_present(DriftRecord, drift.uri) if drift is not None else None,
         input_spec=input_spec,
         version=posixpath.basename(folder.rstrip("/")) if folder else "not pushed",
-        date=datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
+        date=_pushed_on(folder),
         path=folder,
         options=ModelCardOptions.from_parameter(options),
     )

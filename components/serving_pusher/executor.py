@@ -27,7 +27,7 @@ from tfx.utils import io_utils, proto_utils
 from components import artifacts
 from components.artifacts import ArtifactDict
 
-PUSH_RECORD = os.path.join(artifacts.SERVING_EXTRA_DIR, "push_record.json")
+PUSH_RECORD = os.path.join(artifacts.SERVING_EXTRA_DIR, artifacts.PUSH_RECORD_FILE)
 _STAGING_PREFIX = ".staging-"
 STALE_STAGING_SECONDS = 3600
 
