@@ -241,8 +241,9 @@ def test_a_pretrained_backbone_trains_its_head_first_then_every_layer_keeping_it
 
 @pytest.fixture(scope="module")
 def photo_run(tmp_path_factory):
-    """The pipeline, with no flags but a short schedule, over 128 px pictures of three kinds:
-    (summary, stdout)."""
+    """The pipeline, with no flags but a short schedule, over 128 px pictures of three kinds in
+    train/ and eval/ folders (5 eval images a kind: enough for the gate's interval to show a
+    perfect model beats a third): (summary, stdout)."""
     from PIL import Image, ImageDraw
 
     from helpers import run_pipeline
@@ -250,8 +251,10 @@ def photo_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("photos") / "images"
     rng = np.random.default_rng(0)
     for kind, colour in (("circle", (200, 40, 40)), ("square", (40, 160, 40)), ("stripes", (40, 40, 200))):
-        (root / kind).mkdir(parents=True)
+        for split in ("train", "eval"):
+            (root / split / kind).mkdir(parents=True)
         for i in range(20):
+            folder = root / ("train" if i < 15 else "eval") / kind
             image = Image.fromarray((rng.random((128, 160, 3)) * 60 + 100).astype("uint8"))
             draw, x, y = ImageDraw.Draw(image), *rng.integers(20, 60, 2)
             if kind == "circle":
@@ -261,7 +264,7 @@ def photo_run(tmp_path_factory):
             else:
                 for row in range(0, 128, 16):
                     draw.rectangle((0, row, 160, row + 6), fill=colour)
-            image.save(root / kind / f"{i:02d}.jpg", quality=90)
+            image.save(folder / f"{i:02d}.jpg", quality=90)
     return run_pipeline(root, root.parent / "out", "--epochs", "2")
 
 
