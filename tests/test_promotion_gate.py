@@ -286,3 +286,16 @@ def test_leaked_eval_images_are_left_out_of_the_rules_that_judge_the_candidate()
     assert judged.candidate.accuracy == pytest.approx(0.7)  # the whole split's figures are kept too
     assert judged.leak_free.accuracy == 0.5 and len(judged.leak_free.excluded) == 40
     assert judged.leak_free.accuracy_interval[0] < 0.5 < judged.candidate.accuracy_interval[0]
+
+
+def test_the_report_shows_intervals_beside_the_figures_and_the_paired_comparison():
+    from components.promotion_gate.report import evaluation_section
+
+    matrix = {(0, 0): 93, (0, 1): 7, (1, 1): 80, (1, 0): 20}
+    baseline = metrics_from_confusion({(0, 0): 97, (0, 1): 3, (1, 1): 95, (1, 0): 5}, CLASSES[:2])
+    decision = decision_record(matrix, baseline, CLASSES[:2], "cat", 0.5, paired=paired([90, 3, 4, 3], [75, 5, 20, 0]))
+    page = evaluation_section(decision, CLASSES[:2])
+    low, high = decision.candidate.accuracy_interval
+    assert f"{decision.candidate.accuracy:.3f} ({low:.3f} to {high:.3f})" in page  # the interval beside the figure
+    assert "recall (95% interval)" in page and "Against the last blessed model, on the same images" in page
+    assert decision.blessed is False and f"{decision.paired[0].p_value:.3g}" in page and "McNemar&#x27;s exact test" in page
