@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import uuid
 from typing import Callable, Dict, Optional, TextIO
 
 import apache_beam as beam
@@ -72,25 +73,27 @@ _COUNTERS: Dict[str, Progress] = {}
 _COUNTERS_LOCK = threading.Lock()
 
 
-def counter(step: str, unit: str, total: Optional[int]) -> Progress:
-    """This process's counter of `step` (one per step name, whatever the DoFn instances)."""
+def counter(step: str, unit: str, total: Optional[int], job: str = "") -> Progress:
+    """This process's counter of `step` in the Beam job `job` (one per step and job, whatever the
+    DoFn instances and bundles: a second job in the same process starts from 0)."""
     with _COUNTERS_LOCK:
-        progress = _COUNTERS.get(step)
-        if progress is None or progress.total != total:
-            progress = _COUNTERS[step] = Progress(step, unit, total)
+        progress = _COUNTERS.get(step + job)
+        if progress is None:
+            progress = _COUNTERS[step + job] = Progress(step, unit, total)
         return progress
 
 
 class _Count(beam.DoFn):
     def __init__(self, step: str, unit: str, total: Optional[int]):
         self._step, self._unit, self._total = step, unit, total
+        self._job = uuid.uuid4().hex  # made when the job is built: the same in every worker
 
     def setup(self):
         self._progress = None
 
     def process(self, element, total=None):
         if self._progress is None:
-            self._progress = counter(self._step, self._unit, self._total if total is None else int(total))
+            self._progress = counter(self._step, self._unit, self._total if total is None else int(total), self._job)
         self._progress.add()
         yield element
 
