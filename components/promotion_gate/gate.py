@@ -108,7 +108,10 @@ def _paired_reason(rule: PairedRule, images: int, thresholds: GateThresholds) ->
     )
     chance = f"p = {rule.p_value:.3g} ({rule.test})"
     if drop <= tolerance:
-        return head + f"within the {tolerance:g} tolerance; a drop this large by chance: {chance}"
+        return head + (
+            f"within the {tolerance:g} tolerance; p = {rule.p_value:.3g} that chance alone makes it look at least "
+            f"this much worse ({rule.test})"
+        )
     if not rule.regression:
         return head + (
             f"a drop of {drop:.3f}, over the {tolerance:g} tolerance, but chance alone gives one this large: "
