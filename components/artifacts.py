@@ -81,6 +81,16 @@ PUSHED_DESTINATION_PROPERTY = "pushed_destination"
 CLASS_NAMES_PROPERTY = "class_names"
 
 
+def blessings_by_model(blessings: List[Artifact]) -> Dict[int, Artifact]:
+    """{model id: its blessing} of the blessed models, from the blessings' custom properties
+    (BLESSED_PROPERTY and BLESSED_MODEL_ID_PROPERTY, as TFX's Evaluator and our PromotionGate write them)."""
+    return {
+        blessing.get_int_custom_property(BLESSED_MODEL_ID_PROPERTY): blessing
+        for blessing in blessings
+        if blessing.get_int_custom_property(BLESSED_PROPERTY) == 1
+    }
+
+
 class LabelBalanceReport(Artifact):
     """label_balance.json (the verdict and numbers) and data_report.html (the same for people)."""
 

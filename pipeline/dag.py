@@ -111,9 +111,8 @@ class DataSteps:
 
 def data_steps(config: PipelineConfig, data_root, compiled_resolvers: bool = False) -> DataSteps:
     """ExampleGen over `data_root` (a path, or a runtime parameter), then statistics, schema,
-    validation, embeddings, data quality, label balance, drift from the served model's data and
-    the Transform graph. `compiled_resolvers` (Kubeflow / Vertex) leaves drift out: its resolver
-    walks ML Metadata's lineage, which KubeflowV2DagRunner cannot compile."""
+    validation, embeddings, data quality, label balance, drift from the served model's data (not
+    with `compiled_resolvers`: KubeflowV2DagRunner cannot compile a lineage walk), the Transform."""
     example_gen = image_example_gen(data_root, config.data.hash_buckets, config.ingestion).with_id(EXAMPLE_GEN)
     examples = example_gen.outputs["examples"]
     schema_gen = ImportSchemaGen(schema_file=config.data.schema_file).with_id(SCHEMA_GEN)
@@ -142,14 +141,7 @@ def data_steps(config: PipelineConfig, data_root, compiled_resolvers: bool = Fal
     ).with_id(LABEL_BALANCE)
     served_statistics = drift = None
     if not compiled_resolvers:
-        served_statistics = Resolver(
-            strategy_class=drift_resolver.TrainingStatisticsOfServedModelStrategy,
-            **{
-                drift_resolver.MODEL_KEY: Channel(type=standard_artifacts.Model),
-                drift_resolver.BLESSING_KEY: Channel(type=standard_artifacts.ModelBlessing),
-                drift_resolver.STATISTICS_KEY: Channel(type=standard_artifacts.ExampleStatistics),
-            },
-        ).with_id(SERVED_STATISTICS_RESOLVER)
+        served_statistics = drift_resolver.served_model_statistics().with_id(SERVED_STATISTICS_RESOLVER)
         drift = Drift(
             statistics=statistics_gen.outputs["statistics"],
             schema=schema,

@@ -129,3 +129,22 @@ def run_pipeline(data_dir, output_dir, *flags):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     with open(os.path.join(output_dir, "run_summary.json")) as f:
         return json.load(f), result.stdout
+
+
+def model_artifact(artifact_id: int):
+    """A Model artifact with an ML Metadata id, for the resolvers' strategies."""
+    from tfx.types import standard_artifacts
+
+    artifact = standard_artifacts.Model()
+    artifact.id = artifact_id
+    return artifact
+
+
+def blessing_artifact(model_id: int, blessed: bool):
+    """A ModelBlessing of model `model_id` with the properties the PromotionGate writes."""
+    from tfx.types import standard_artifacts
+
+    artifact = standard_artifacts.ModelBlessing()
+    artifact.set_int_custom_property("current_model_id", model_id)
+    artifact.set_int_custom_property("blessed", int(blessed))
+    return artifact

@@ -10,6 +10,7 @@ from ml_metadata.proto import metadata_store_pb2
 from components.drift.compare import compare, finding
 from components.drift.options import DriftOptions
 from components.drift.resolver import latest_blessed_model_id, training_statistics_id
+from helpers import blessing_artifact, model_artifact
 
 SCHEMA = "schemas/schema.pbtxt"
 
@@ -104,22 +105,10 @@ def test_the_served_models_statistics_are_found_through_its_lineage():
 
 
 def test_the_served_model_is_the_latest_blessed_one():
-    from tfx.types import standard_artifacts
-
-    def model(artifact_id):
-        artifact = standard_artifacts.Model()
-        artifact.id = artifact_id
-        return artifact
-
-    def blessing(model_id, blessed):
-        artifact = standard_artifacts.ModelBlessing()
-        artifact.set_int_custom_property("current_model_id", model_id)
-        artifact.set_int_custom_property("blessed", int(blessed))
-        return artifact
-
-    models = [model(i) for i in (3, 5, 7)]
-    assert latest_blessed_model_id(models, [blessing(3, True), blessing(5, True), blessing(7, False)]) == 5
-    assert latest_blessed_model_id(models, [blessing(7, False)]) is None
+    models = [model_artifact(i) for i in (3, 5, 7)]
+    blessings = [blessing_artifact(3, True), blessing_artifact(5, True), blessing_artifact(7, False)]
+    assert latest_blessed_model_id(models, blessings) == 5
+    assert latest_blessed_model_id(models, blessings[2:]) is None
 
 
 def test_the_report_section_names_what_moved_and_every_measure(schema, served):

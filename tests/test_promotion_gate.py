@@ -236,20 +236,8 @@ def test_tfma_macro_recall_matches_the_gates_balanced_accuracy():
 
 
 def test_the_baseline_is_the_latest_blessed_model_other_than_the_candidate():
-    from tfx.types import standard_artifacts
-
     from components.promotion_gate.baseline import latest_blessed_other_than
-
-    def model(artifact_id):
-        artifact = standard_artifacts.Model()
-        artifact.id = artifact_id
-        return artifact
-
-    def blessing(model_id, blessed):
-        artifact = standard_artifacts.ModelBlessing()
-        artifact.set_int_custom_property("current_model_id", model_id)
-        artifact.set_int_custom_property("blessed", int(blessed))
-        return artifact
+    from helpers import blessing_artifact as blessing, model_artifact as model
 
     models = [model(i) for i in (3, 7, 5, 9)]
     blessings = [blessing(3, True), blessing(5, True), blessing(7, False), blessing(9, True)]

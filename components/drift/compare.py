@@ -18,6 +18,7 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_p
 from components import features
 from components.contracts.drift import DriftMeasure
 from components.drift.options import DriftOptions
+from components.statistics import feature_statistics
 
 CLASS_FEATURE = features.CLASS_NAME_KEY  # by name, so that a class added or removed shifts no index
 IMAGE_FEATURES = {
@@ -43,16 +44,9 @@ def drift_schema(schema: schema_pb2.Schema, options: DriftOptions) -> schema_pb2
     return with_drift
 
 
-def _feature(statistics: statistics_pb2.DatasetFeatureStatisticsList, name: str):
-    for feature in statistics.datasets[0].features:
-        if (feature.name or ".".join(feature.path.step)) == name:
-            return feature
-    return None
-
-
 def class_shares(statistics: statistics_pb2.DatasetFeatureStatisticsList) -> Dict[str, float]:
     """{class name: share of the images}, from TFDV's value counts of the class name."""
-    feature = _feature(statistics, CLASS_FEATURE)
+    feature = feature_statistics(statistics, CLASS_FEATURE)
     if feature is None:
         return {}
     counts = {b.label: b.sample_count for b in feature.string_stats.rank_histogram.buckets}
@@ -63,7 +57,7 @@ def class_shares(statistics: statistics_pb2.DatasetFeatureStatisticsList) -> Dic
 
 
 def _median(statistics, name: str) -> Optional[float]:
-    feature = _feature(statistics, name)
+    feature = feature_statistics(statistics, name)
     return feature.num_stats.median if feature is not None and feature.HasField("num_stats") else None
 
 

@@ -5,12 +5,8 @@ the resolver in `resolver.py` found through ML Metadata (none on a first run). W
 (`contracts.drift.DriftRecord`) and prints one line per feature that moved, so a person reads it
 before training starts; a run on unchanged data prints nothing.
 """
-import os
-
-import tensorflow_data_validation as tfdv
 from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
-from tfx.types import artifact_utils
 from tfx.types.standard_artifacts import ExampleStatistics, Model, Schema
 
 from components import artifacts, features
@@ -18,14 +14,7 @@ from components.contracts import record
 from components.contracts.drift import DriftRecord
 from components.drift.compare import compare, finding
 from components.drift.options import DriftOptions
-
-STATISTICS_FILE = "FeatureStats.pb"  # what StatisticsGen writes in each split folder
-
-
-def _train_statistics(statistics):
-    return tfdv.load_stats_binary(
-        os.path.join(artifact_utils.get_split_uri([statistics], features.TRAIN_SPLIT), STATISTICS_FILE)
-    )
+from components.statistics import read_schema, read_split_statistics
 
 
 @component
@@ -47,8 +36,12 @@ def Drift(
         )
         result = DriftRecord(False, reason, None, model_uri, [], [])
     else:
-        loaded = tfdv.load_schema_text(os.path.join(schema.uri, "schema.pbtxt"))
-        measures = compare(_train_statistics(statistics), _train_statistics(previous_statistics), loaded, settings)
+        measures = compare(
+            read_split_statistics(statistics, features.TRAIN_SPLIT),
+            read_split_statistics(previous_statistics, features.TRAIN_SPLIT),
+            read_schema(schema.uri),
+            settings,
+        )
         result = DriftRecord(
             compared=True,
             reason=f"this run's train images against those of the served model ({model_uri})",

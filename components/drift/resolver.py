@@ -6,19 +6,16 @@ execution read, and the statistics TFDV computed over them. With --drop-label-is
 read the cleaned examples; those were made from ExampleGen's, which StatisticsGen read, so the
 walk goes one producer up until it meets statistics.
 
-Use it as a Resolver with every model, blessing and statistics artifact as inputs (the DAG in
-pipeline/dag.py does); it resolves `statistics` to that one artifact, or to nothing before any
-model is blessed:
-
-    Resolver(strategy_class=TrainingStatisticsOfServedModelStrategy, model=Channel(type=Model),
-             model_blessing=Channel(type=ModelBlessing), statistics=Channel(type=ExampleStatistics))
+`served_model_statistics()` is the Resolver node (pipeline/dag.py adds it): every model, blessing
+and statistics artifact in, `statistics` resolved to that one artifact, or to nothing before any
+model is blessed, and `model` to the served model.
 """
 from typing import Dict, List, Optional
 
 from ml_metadata.proto import metadata_store_pb2
 from tfx import types
 from tfx.dsl.components.common import resolver
-from tfx.types import standard_artifacts
+from tfx.types import Channel, standard_artifacts
 
 from components import artifacts
 
@@ -31,11 +28,7 @@ _HOPS = 3  # producers walked up from the Trainer's examples: ExampleGen's are a
 
 def latest_blessed_model_id(models: List[types.Artifact], blessings: List[types.Artifact]) -> Optional[int]:
     """The id of the blessed model with the highest id (the PromotionGate's blessing properties)."""
-    blessed = {
-        blessing.get_int_custom_property(artifacts.BLESSED_MODEL_ID_PROPERTY)
-        for blessing in blessings
-        if blessing.get_int_custom_property(artifacts.BLESSED_PROPERTY) == 1
-    }
+    blessed = artifacts.blessings_by_model(blessings)
     ids = [model.id for model in models if model.id in blessed]
     return max(ids) if ids else None
 
@@ -95,3 +88,16 @@ class TrainingStatisticsOfServedModelStrategy(resolver.ResolverStrategy):
             BLESSING_KEY: [],
             STATISTICS_KEY: [statistics[found]] if found is not None else [],
         }
+
+
+def served_model_statistics() -> resolver.Resolver:
+    """The Resolver node of TrainingStatisticsOfServedModelStrategy over every model, blessing and
+    statistics artifact of the pipeline."""
+    return resolver.Resolver(
+        strategy_class=TrainingStatisticsOfServedModelStrategy,
+        **{
+            MODEL_KEY: Channel(type=standard_artifacts.Model),
+            BLESSING_KEY: Channel(type=standard_artifacts.ModelBlessing),
+            STATISTICS_KEY: Channel(type=standard_artifacts.ExampleStatistics),
+        },
+    )

@@ -19,6 +19,8 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
+from components.statistics import feature_statistics
+
 from components import features
 from components.contracts.balance import BalanceReport, SplitSummary
 from components.imbalance import balanced_class_weights, recommended_strategy
@@ -60,14 +62,6 @@ def missing_class_problem(report: BalanceReport) -> Optional[str]:
         " Add images for each class to every split (with class folders only, a class needs enough images "
         "that the hash split puts some in each; raising --eval-fraction helps), or remove the class folder."
     )
-
-
-def feature_statistics(statistics: statistics_pb2.DatasetFeatureStatisticsList, name: str):
-    """The statistics of feature `name` in the first dataset, or None."""
-    for feature in statistics.datasets[0].features:
-        if (feature.name or ".".join(feature.path.step)) == name:
-            return feature
-    return None
 
 
 def label_counts(

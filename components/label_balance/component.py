@@ -26,13 +26,9 @@ from components.label_balance.balance import (
 from components.label_balance.gallery import write_gallery
 from components.label_balance.options import BalanceOptions
 from components.label_balance.report import anomaly_lines, image_summary, render_data_report
+from components.statistics import read_schema, read_split_statistics
 
-STATISTICS_FILE = "FeatureStats.pb"  # what StatisticsGen writes in each split folder
 ANOMALIES_FILE = "SchemaDiff.pb"  # what ExampleValidator writes in each split folder
-
-
-def read_split_statistics(statistics: Artifact, split: str):
-    return tfdv.load_stats_binary(os.path.join(artifact_utils.get_split_uri([statistics], split), STATISTICS_FILE))
 
 
 def read_split_anomalies(anomalies: Artifact, split: str) -> anomalies_pb2.Anomalies:
@@ -42,7 +38,7 @@ def read_split_anomalies(anomalies: Artifact, split: str) -> anomalies_pb2.Anoma
 
 
 def _check_label_is_categorical(schema_uri: str) -> None:
-    schema = tfdv.load_schema_text(os.path.join(schema_uri, "schema.pbtxt"))
+    schema = read_schema(schema_uri)
     label = tfdv.get_feature(schema, features.LABEL_KEY)
     if not label.int_domain.is_categorical:
         raise ValueError(

@@ -10,7 +10,8 @@ from components.contracts.balance import BalanceReport, ImageSummary, SizeRange
 from components.contracts.ingestion import LABEL_ISSUE_REASON, IngestionAccount
 from components.contracts.quality import QualityRecord
 from components.data_quality.report import quality_section
-from components.label_balance.balance import feature_statistics, percent
+from components.label_balance.balance import percent
+from components.statistics import feature_statistics
 from components.label_balance.gallery import gallery_html
 from components.reporting import html
 

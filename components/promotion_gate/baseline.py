@@ -32,11 +32,7 @@ def latest_blessed_other_than(
 
     A blessing names its model by the custom properties `artifacts.BLESSED_PROPERTY` and
     `artifacts.BLESSED_MODEL_ID_PROPERTY`, which the PromotionGate writes as TFX's Evaluator does."""
-    blessing_by_model = {
-        blessing.get_int_custom_property(artifacts.BLESSED_MODEL_ID_PROPERTY): blessing
-        for blessing in blessings
-        if blessing.get_int_custom_property(artifacts.BLESSED_PROPERTY) == 1
-    }
+    blessing_by_model = artifacts.blessings_by_model(blessings)
     for model in sorted(models, key=lambda artifact: artifact.id, reverse=True):
         if model.id != candidate_id and model.id in blessing_by_model:
             return model, blessing_by_model[model.id]
